@@ -1,0 +1,150 @@
+"""One resolved environment: where it runs (target, platform, network, sizes) and the gateway it runs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from gatekit.config.gateway import Gateway, Strict
+from gatekit.config.secrets import SecretRef
+
+Target = Literal["local", "aws-ecs", "aws-eks", "gcp", "azure", "k8s", "moat"]
+AWS_TARGETS = frozenset({"aws-ecs", "aws-eks"})
+
+
+class Deployment(Strict):
+    prefix: str = Field(
+        default="gatekit",
+        pattern=r"^[a-z][a-z0-9-]{1,19}$",
+        description="Prefix of every logical name. Physical names are generated, so two deployments with "
+        "different prefixes fit in one account and region.",
+    )
+
+
+class Aws(Strict):
+    account: str | None = Field(default=None, pattern=r"^\d{12}$", description="Empty: from the CLI credentials.")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    permissions_boundary_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$")
+    ecr_repository: str | None = Field(default=None, description="Private ECR repository for the gateway image.")
+
+
+class Gcp(Strict):
+    project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+    region: str
+
+
+class Azure(Strict):
+    location: str
+    subscription_id: str | None = Field(default=None, pattern=r"^[0-9a-f-]{36}$")
+
+
+class Kubernetes(Strict):
+    context: str | None = Field(default=None, description="kubeconfig context of an existing cluster (target k8s).")
+    namespace: str = Field(default="gatekit", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    version: str = Field(default="1.33", pattern=r"^1\.\d+$", description="Cluster version for managed clusters.")
+
+
+VpcEndpoint = Literal[
+    "s3", "secretsmanager", "ecr.api", "ecr.dkr", "logs", "sts", "kms", "xray", "monitoring", "bedrock-runtime", "ssm",
+]
+
+
+class Network(Strict):
+    mode: Literal["public", "private", "isolated"] = Field(
+        default="private",
+        description="public: tasks with public IPs; private: NAT egress; isolated: no internet route, VPC endpoints only.",
+    )
+    cidr: str = Field(default="10.40.0.0/16", pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
+    az_count: int = Field(default=2, ge=2, le=3)
+    endpoints: list[VpcEndpoint] = Field(default_factory=list, description="Interface endpoints (private/isolated).")
+    flow_logs: bool = True
+    allowed_ingress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+
+
+class Domain(Strict):
+    name: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    certificate_arn: str | None = Field(default=None, description="ACM certificate; empty: issued by DNS validation.")
+    hosted_zone_id: str | None = None
+
+
+class Replicas(Strict):
+    min: int = Field(default=2, ge=1, le=1000)
+    desired: int = Field(default=2, ge=1, le=1000)
+    max: int = Field(default=6, ge=1, le=1000)
+
+
+class Autoscaling(Strict):
+    cpu_target_percent: int = Field(default=60, ge=10, le=95)
+    requests_per_target: int = Field(default=200, ge=1, description="ALB requests per target per minute.")
+
+
+class Compute(Strict):
+    cpu: int = Field(default=1024, description="vCPU units (1024 = 1 vCPU).")
+    memory_mib: int = Field(default=2048, ge=512, le=122_880)
+    replicas: Replicas = Field(default_factory=Replicas)
+    autoscaling: Autoscaling = Field(default_factory=Autoscaling)
+    image: str | None = Field(default=None, description="Gateway image (digest-pinned outside local).")
+
+    @field_validator("cpu")
+    @classmethod
+    def _fargate_cpu(cls, cpu: int) -> int:
+        if cpu not in (256, 512, 1024, 2048, 4096, 8192, 16384):
+            raise ValueError("cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384")
+        return cpu
+
+
+class Observability(Strict):
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP collector, e.g. http://127.0.0.1:4318.")
+    xray: bool = Field(default=False, description="X-Ray trace ids and propagation.")
+    traces_sample_ratio: float = Field(default=0.05, ge=0, le=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_retention_days: int = Field(default=30, ge=1, le=3653)
+    alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class Secrets(Strict):
+    master_key: SecretRef = Field(description="LiteLLM master key (admin API and inference auth).")
+    salt_key: SecretRef | None = Field(default=None, description="Encrypts credentials LiteLLM stores in its DB.")
+
+
+class Database(Strict):
+    enabled: bool = Field(default=False, description="LiteLLM's Postgres (virtual keys, spend). Off: DB-less.")
+    engine_version: str = Field(default="16.6", pattern=r"^\d+\.\d+$")
+    min_capacity_acu: float = Field(default=0.5, ge=0, le=256)
+    max_capacity_acu: float = Field(default=4, ge=1, le=256)
+    backup_retention_days: int = Field(default=7, ge=1, le=35)
+    deletion_protection: bool = True
+    url: SecretRef | None = Field(default=None, description="Bring-your-own database URL (targets k8s, local).")
+
+
+class Cache(Strict):
+    enabled: bool = Field(default=False, description="Managed Redis/Valkey for cache, rate limits and router state.")
+    engine: Literal["valkey", "redis"] = "valkey"
+    node_type: str = "cache.t4g.small"
+    replicas_per_shard: int = Field(default=1, ge=0, le=5)
+    multi_az: bool = True
+    url: SecretRef | None = Field(default=None, description="Bring-your-own Redis URL (targets k8s, local).")
+
+
+class Environment(Strict):
+    """The resolved configuration of one environment (after `extends`)."""
+
+    name: str = Field(description="Environment name (the file name).")
+    description: str = ""
+    target: Target
+    deployment: Deployment = Field(default_factory=Deployment)
+    aws: Aws | None = None
+    gcp: Gcp | None = None
+    azure: Azure | None = None
+    kubernetes: Kubernetes = Field(default_factory=Kubernetes)
+    network: Network = Field(default_factory=Network)
+    domain: Domain | None = None
+    compute: Compute = Field(default_factory=Compute)
+    observability: Observability = Field(default_factory=Observability)
+    secrets: Secrets
+    database: Database = Field(default_factory=Database)
+    cache: Cache = Field(default_factory=Cache)
+    tags: dict[str, str] = Field(default_factory=dict, description="Applied to every resource.")
+    required_tags: list[str] = Field(default_factory=lambda: ["project", "environment", "owner"])
+    gateway: Gateway

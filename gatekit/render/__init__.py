@@ -1,0 +1,1 @@
+"""Renderers: every deployment target is a function of the typed config model."""

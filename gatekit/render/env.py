@@ -1,0 +1,83 @@
+"""The gateway process environment: plain variables, and which variable each secret reference fills.
+
+Deployment renderers inject `secrets` through their secret mechanism (ECS `secrets`, k8s `secretKeyRef`, …);
+values never appear in a template, a manifest, state or a log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gatekit.config import Environment
+from gatekit.config.secrets import SecretRef
+from gatekit.render.litellm import DATABASE_URL_ENV
+
+CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
+
+
+@dataclass
+class GatewayEnvironment:
+    plain: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, SecretRef] = field(default_factory=dict)
+
+    def dotenv(self) -> str:
+        lines = [f"{k}={v}" for k, v in sorted(self.plain.items())]
+        lines += [f"# {k} <- {ref.describe()}" for k, ref in sorted(self.secrets.items())]
+        return "\n".join(lines) + "\n"
+
+
+def _litellm_switches() -> dict[str, str]:
+    # No outbound fetches at start-up: the model cost map ships with LiteLLM; telemetry and update checks stay off.
+    return {
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_MODE": "PRODUCTION",
+        "LITELLM_TELEMETRY": "False",
+        "JSON_LOGS": "True",
+    }
+
+
+def render_environment(env: Environment) -> GatewayEnvironment:
+    gw = env.gateway
+    out = GatewayEnvironment()
+    out.plain.update(_litellm_switches())
+    out.plain.update(
+        {
+            "GATEKIT_ENV": env.name,
+            "GATEKIT_CONFIG_SOURCE": gw.config_sync.source,
+            "GATEKIT_CONFIG_INTERVAL_SECONDS": str(gw.config_sync.interval_seconds),
+            "GATEKIT_DRAIN_BUDGET_SECONDS": str(gw.drain.budget_seconds),
+            "GATEKIT_MAX_IN_FLIGHT": str(gw.backpressure.max_in_flight),
+            "LITELLM_LOG": env.observability.log_level,
+        }
+    )
+    if gw.config_sync.uri:
+        out.plain["GATEKIT_CONFIG_URI"] = gw.config_sync.uri
+    if not env.database.enabled:
+        out.plain["DISABLE_ADMIN_UI"] = "True"
+    obs = env.observability
+    if obs.otlp_endpoint:
+        out.plain.update(
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": obs.otlp_endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_SERVICE_NAME": f"{env.deployment.prefix}-gateway",
+                "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": str(obs.traces_sample_ratio),
+                "OTEL_PROPAGATORS": "xray,tracecontext,baggage" if obs.xray else "tracecontext,baggage",
+            }
+        )
+    if gw.caching.enabled and gw.caching.backend == "redis":
+        out.plain["REDIS_SSL"] = "True"
+
+    out.secrets[env.secrets.master_key.env_var] = env.secrets.master_key
+    if env.secrets.salt_key is not None:
+        out.secrets["LITELLM_SALT_KEY"] = env.secrets.salt_key
+    if env.database.url is not None:
+        out.secrets[DATABASE_URL_ENV] = env.database.url
+    if env.cache.url is not None:
+        out.secrets["REDIS_URL"] = env.cache.url
+    for model in gw.models:
+        if model.litellm_params is not None:
+            for ref in model.litellm_params.secret_refs().values():
+                out.secrets[ref.env_var] = ref
+    return out
