@@ -4,6 +4,7 @@ CDK or Pulumi imports."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -13,16 +14,26 @@ COMMANDS: dict[str, str] = {
     "up": "gatekit.cli.up_cmd:up",
     "mock-llm": "gatekit.cli.mock_cmd:mock_llm",
     "serve": "gatekit.cli.serve_cmd:serve",
+    "validate": "gatekit.cli.validate_cmd:validate",
+    "synth": "gatekit.cli.synth_cmd:synth",
+    "pulumi": "gatekit.cli.pulumi_cmd:pulumi_group",
+    "route": "gatekit.cli.route_cmd:route",
+    "moat": "gatekit.cli.moat_cmd:moat",
+    "ops": "gatekit.cli.ops_cmd:ops",
 }
+
+
+def _available(target: str) -> bool:
+    return importlib.util.find_spec(target.partition(":")[0]) is not None
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(name for name, target in COMMANDS.items() if _available(target))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
-        if target is None:
+        if target is None or not _available(target):
             return None
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)

@@ -83,7 +83,9 @@ def schema(out: Path | None, config_dir: Path | None) -> None:
 
 
 @config.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/config.md"), show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/config.md"), show_default=True
+)
 def docs(out: Path) -> None:
     """Write the config reference (docs/config.md), generated from the model."""
     from gatekit.config.schema import reference_markdown

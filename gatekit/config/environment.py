@@ -27,6 +27,11 @@ class Aws(Strict):
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     permissions_boundary_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:policy/.+$")
     ecr_repository: str | None = Field(default=None, description="Private ECR repository for the gateway image.")
+    collector_image: str = Field(
+        default="public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0",
+        description="ADOT collector sidecar image (ECS targets). In isolated networks a public.ecr.aws image is "
+        "pulled from the gateway's private ECR repository instead, tagged `aws-otel-collector-<version>`.",
+    )
 
 
 class Gcp(Strict):
@@ -43,23 +48,44 @@ class Kubernetes(Strict):
     context: str | None = Field(default=None, description="kubeconfig context of an existing cluster (target k8s).")
     namespace: str = Field(default="gatekit", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     version: str = Field(default="1.33", pattern=r"^1\.\d+$", description="Cluster version for managed clusters.")
+    node_machine_type: str | None = Field(
+        default=None,
+        description="Node size of a managed cluster (GKE machine type, AKS VM size); empty: the target's default.",
+    )
+    node_count_min: int = Field(default=2, ge=1, le=1000, description="Managed cluster: minimum nodes (autoscaler).")
+    node_count_max: int = Field(default=6, ge=1, le=1000, description="Managed cluster: maximum nodes (autoscaler).")
 
 
 VpcEndpoint = Literal[
-    "s3", "secretsmanager", "ecr.api", "ecr.dkr", "logs", "sts", "kms", "xray", "monitoring", "bedrock-runtime", "ssm",
+    "s3",
+    "secretsmanager",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "sts",
+    "kms",
+    "xray",
+    "monitoring",
+    "bedrock-runtime",
+    "ssm",
 ]
 
 
 class Network(Strict):
     mode: Literal["public", "private", "isolated"] = Field(
         default="private",
-        description="public: tasks with public IPs; private: NAT egress; isolated: no internet route, VPC endpoints only.",
+        description="public: tasks with public IPs; private: NAT egress; "
+        "isolated: no internet route, VPC endpoints only.",
     )
     cidr: str = Field(default="10.40.0.0/16", pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
     az_count: int = Field(default=2, ge=2, le=3)
     endpoints: list[VpcEndpoint] = Field(default_factory=list, description="Interface endpoints (private/isolated).")
     flow_logs: bool = True
     allowed_ingress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    waf: bool = Field(
+        default=True,
+        description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) to internet-facing load balancers.",
+    )
 
 
 class Domain(Strict):
@@ -101,6 +127,15 @@ class Observability(Strict):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_retention_days: int = Field(default=30, ge=1, le=3653)
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    collector_image: str = Field(
+        default="otel/opentelemetry-collector-contrib:0.139.0",
+        description="OpenTelemetry collector image for Kubernetes targets (pin a digest for production).",
+    )
+    collector_export_endpoint: str | None = Field(
+        default=None,
+        description="Target k8s: the OTLP/HTTP backend the collector sidecar forwards traces to (Tempo, Jaeger, a "
+        "central collector); empty: no collector. GCP and Azure export to Cloud Trace and Azure Monitor.",
+    )
 
 
 class Secrets(Strict):

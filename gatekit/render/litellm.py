@@ -31,7 +31,11 @@ def _params(env: Environment, model: ModelDeployment) -> dict[str, Any]:
 
 
 def _model_info(env: Environment, model: ModelDeployment, group: str) -> dict[str, Any]:
-    info: dict[str, Any] = {**model.model_info, "id": f"{group}/{model.model_name}", "gatekit_deployment": model.model_name}
+    info: dict[str, Any] = {
+        **model.model_info,
+        "id": f"{group}/{model.model_name}",
+        "gatekit_deployment": model.model_name,
+    }
     if model.tier:
         tier = env.gateway.tiers[model.tier]
         info["gatekit_tier"] = model.tier
@@ -39,6 +43,8 @@ def _model_info(env: Environment, model: ModelDeployment, group: str) -> dict[st
             # The demo models are not in LiteLLM's cost map: price them at their tier so spend is still computed.
             info.setdefault("input_cost_per_token", tier.input_cost_per_million / 1_000_000)
             info.setdefault("output_cost_per_token", tier.output_cost_per_million / 1_000_000)
+            info.setdefault("cache_read_input_token_cost", 0.0)
+            info.setdefault("cache_creation_input_token_cost", 0.0)
     return info
 
 
@@ -49,7 +55,11 @@ def model_list(env: Environment) -> list[dict[str, Any]]:
         groups = [model.model_name] + ([model.tier] if model.tier else [])
         for group in groups:
             out.append(
-                {"model_name": group, "litellm_params": _params(env, model), "model_info": _model_info(env, model, group)}
+                {
+                    "model_name": group,
+                    "litellm_params": _params(env, model),
+                    "model_info": _model_info(env, model, group),
+                }
             )
     return out
 

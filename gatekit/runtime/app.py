@@ -1,0 +1,35 @@
+"""Compose the ASGI application: LiteLLM's proxy app wrapped in gatekit middleware (public extension points only).
+
+Outermost first: GatekitMiddleware (drain, backpressure, headers, spans, /metrics, /gatekit/config, lifespan hooks)
+-> MasterKeyGuard (DB-less only) -> LiteLLM's FastAPI app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gatekit.config import Environment
+from gatekit.runtime.auth_guard import MasterKeyGuard
+from gatekit.runtime.lifecycle import RuntimeLifecycle
+from gatekit.runtime.middleware import GatekitMiddleware
+from gatekit.runtime.sources import ConfigSource
+from gatekit.runtime.state import RuntimeState
+from gatekit.runtime.telemetry import Telemetry
+
+
+def build_app(
+    litellm_app: Any,
+    env: Environment,
+    state: RuntimeState | None = None,
+    telemetry: Telemetry | None = None,
+    source: ConfigSource | None = None,
+) -> GatekitMiddleware:
+    state = state or RuntimeState(env)
+    master_key = os.environ[env.secrets.master_key.env_var]
+    app = litellm_app
+    if not env.database.enabled:
+        app = MasterKeyGuard(app, master_key)
+    lifecycle = RuntimeLifecycle(state, source)
+    return GatekitMiddleware(
+        app, state, telemetry, master_key, on_startup=lifecycle.startup, on_shutdown=lifecycle.shutdown
+    )

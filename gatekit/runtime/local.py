@@ -1,0 +1,82 @@
+"""`gatekit up`: the gateway on a laptop, with the demo provider when the environment enables it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+import httpx
+
+from gatekit.config import Environment
+from gatekit.config.gateway import DemoProvider
+
+
+class DemoProviderError(RuntimeError):
+    pass
+
+
+def ensure_master_key(env: Environment) -> tuple[str, bool]:
+    """Return (key, generated). A key referenced from a secret store must already be in the environment."""
+    ref = env.secrets.master_key
+    existing = os.environ.get(ref.env_var)
+    if existing:
+        return existing, False
+    if ref.env is None:
+        raise RuntimeError(f"master key {ref.describe()} is not in the environment as {ref.env_var}")
+    key = "sk-gatekit-" + secrets.token_urlsafe(24)
+    os.environ[ref.env_var] = key
+    return key, True
+
+
+def start_demo_provider(demo: DemoProvider, timeout: float = 15.0) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable, "-m", "gatekit.cli", "mock-llm",
+        "--host", demo.host, "--port", str(demo.port),
+        "--latency-ms", str(demo.latency_ms), "--chunk-delay-ms", str(demo.chunk_delay_ms),
+        "--chunks", str(demo.chunks),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd)
+    deadline = time.monotonic() + timeout
+    url = f"http://{demo.host}:{demo.port}/health"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DemoProviderError(f"demo provider exited with {proc.returncode} (is port {demo.port} in use?)")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise DemoProviderError(f"demo provider did not answer on {url} within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def banner(env: Environment, key: str, generated: bool, config_path: str) -> str:
+    url = f"http://{env.gateway.host}:{env.gateway.port}"
+    groups = sorted({m.tier for m in env.gateway.models if m.tier} | {m.model_name for m in env.gateway.models})
+    lines = [
+        f"gatekit gateway `{env.name}` starting on {url}",
+        f"  LiteLLM config : {config_path}",
+        f"  models         : {', '.join(groups)}",
+        f"  master key     : {key}" + ("  (generated; set GATEKIT_MASTER_KEY to choose one)" if generated else ""),
+        f"  try            : curl -s {url}/v1/chat/completions -H 'Authorization: Bearer {key}' "
+        '-H \'Content-Type: application/json\' -d \'{"model": "economy", "messages": '
+        '[{"role": "user", "content": "hello"}]}\'',
+    ]
+    if env.gateway.demo_provider.enabled:
+        demo = env.gateway.demo_provider
+        lines.append(f"  demo provider  : http://{demo.host}:{demo.port}/v1 (canned answers, not a model)")
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Run the LiteLLM proxy ASGI app under uvicorn with gatekit's configuration applied.
+
+Drain: the first SIGTERM (or Ctrl-C) does not stop the server. Readiness turns 503 and new requests are refused
+with 503, while the listener stays open so load balancers see the replica leave; in-flight requests and streams
+finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn shuts down and the process exits 0."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+from gatekit.config import Environment
+from gatekit.runtime.prepare import apply_environment, runtime_dir_for, write_litellm_config
+from gatekit.runtime.state import RuntimeState
+
+# After the drain, what is still open is idle keep-alive connections and cancelled work: a short grace suffices.
+SHUTDOWN_GRACE_SECONDS = 1
+log = logging.getLogger("gatekit.runtime")
+
+
+class DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, state: RuntimeState) -> None:
+        super().__init__(config)
+        self.state = state
+        self.drain_requested = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # Runs as a signal handler: only flip flags here; on_tick does the work on the event loop.
+        if self.drain_requested and sig == signal.SIGINT:
+            self.should_exit = self.force_exit = True  # second Ctrl-C: stop now
+            return
+        self.drain_requested = True
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.drain_requested and not self.state.draining:
+            self.state.begin_drain()
+            budget = self.state.env.gateway.drain.budget_seconds
+            log.info("draining", extra={"in_flight": self.state.in_flight, "budget_seconds": budget})
+        if await super().on_tick(counter):
+            return True
+        if self.state.drained():
+            log.info("drained", extra={"in_flight": self.state.in_flight})
+            return True
+        return False
+
+
+def load_proxy_app() -> Any:
+    """Import LiteLLM's proxy app. Must run after the environment is applied (LiteLLM reads it at import)."""
+    from litellm.proxy.proxy_server import app
+
+    return app
+
+
+def run_app(app: Any, env: Environment, host: str | None = None, port: int | None = None) -> None:
+    from gatekit.runtime.app import build_app
+    from gatekit.runtime.logs import configure_logging
+    from gatekit.runtime.sources import SourceUnavailableError, open_source
+    from gatekit.runtime.telemetry import configure_telemetry
+
+    if env.gateway.workers != 1:
+        raise SystemExit(
+            "gatekit: gateway.workers must be 1 (one worker per replica; scale with compute.replicas), "
+            f"got {env.gateway.workers}"
+        )
+    # Before LiteLLM's lifespan loads its callbacks: its otel callback then adopts this provider.
+    telemetry = configure_telemetry(env)
+    configure_logging(env.observability.log_level)
+    try:
+        source = open_source(env.gateway.config_sync)
+    except SourceUnavailableError as exc:
+        raise SystemExit(f"gatekit: {exc}") from None
+    state = RuntimeState(env)
+    config = uvicorn.Config(
+        build_app(app, env, state, telemetry, source),
+        host=host or env.gateway.host,
+        port=port or env.gateway.port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
+    DrainingServer(config, state).run()
+
+
+def serve(env: Environment, host: str | None = None, port: int | None = None, runtime_dir: Path | None = None) -> None:
+    config_path = write_litellm_config(env, runtime_dir or runtime_dir_for(env))
+    apply_environment(env, config_path)
+    run_app(load_proxy_app(), env, host, port)

@@ -1,0 +1,118 @@
+"""Shared fixtures: a real gateway (`gatekit up`: LiteLLM proxy + demo provider) on free ports."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT = float(os.environ.get("GATEKIT_TEST_START_TIMEOUT", "180"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class GatewayHandle:
+    url: str
+    key: str
+    port: int
+    demo_port: int
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    runtime_dir: Path
+    overrides: list[str] = field(default_factory=list)
+    started_in: float = 0.0
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = START_TIMEOUT) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"gateway exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-4000:]}"
+            )
+        try:
+            if httpx.get(f"{url}/health/readiness", timeout=2).status_code == 200:
+                return time.monotonic() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError(f"gateway not ready in {timeout} s:\n{log_path.read_text(errors='replace')[-4000:]}")
+
+
+GatewayFactory = Callable[..., GatewayHandle]
+
+
+@pytest.fixture(scope="session")
+def gateway_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
+    """Start `gatekit up` (demo provider + real LiteLLM proxy) on free ports; stopped at session end."""
+    started: list[GatewayHandle] = []
+
+    def start(
+        env: str = "local",
+        overrides: Sequence[str] = (),
+        extra_env: dict[str, str] | None = None,
+        config_dir: Path | None = None,
+    ) -> GatewayHandle:
+        port, demo_port = free_port(), free_port()
+        key = "sk-test-" + secrets.token_hex(12)
+        workdir = tmp_path_factory.mktemp(f"gateway-{env}")
+        all_overrides = [f"gateway.demo_provider.port={demo_port}", *overrides]
+        cmd = [sys.executable, "-m", "gatekit.cli", "up", "--env", env, "--port", str(port)]
+        cmd += [a for o in all_overrides for a in ("--set", o)]
+        if config_dir is not None:
+            cmd += ["--config-dir", str(config_dir)]
+        proc_env = {
+            **os.environ,
+            "GATEKIT_MASTER_KEY": key,
+            "GATEKIT_RUNTIME_DIR": str(workdir / "runtime"),
+            **(extra_env or {}),
+        }
+        log_path = workdir / "gateway.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                cmd, cwd=REPO, env=proc_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        url = f"http://127.0.0.1:{port}"
+        handle = GatewayHandle(url, key, port, demo_port, proc, log_path, workdir / "runtime", all_overrides)
+        started.append(handle)
+        handle.started_in = wait_ready(url, proc, log_path)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def local_gateway(gateway_factory: GatewayFactory) -> GatewayHandle:
+    return gateway_factory()
