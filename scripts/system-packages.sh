@@ -4,6 +4,7 @@ set -euo pipefail
 # command -> Debian package
 declare -A NEEDED=(
   [node]=nodejs
+  [curl]=curl
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
