@@ -1,0 +1,238 @@
+"""Azure: AKS with workload identity and the Key Vault secrets provider, the data services of azure_data, and the
+gateway component with traces to Azure Monitor (Application Insights) through the collector."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_kubernetes as k8s
+
+from gatekit.clouds.azure_data import (
+    KEY_VAULT_SECRETS_USER,
+    NETWORK_CONTRIBUTOR,
+    STORAGE_BLOB_DATA_READER,
+    Net,
+    config_storage,
+    key_vault,
+    postgres,
+    redis,
+)
+from gatekit.clouds.common import REDIS_URL_ENV, Ctx, managed_secret_env, store_secret_names, tags
+from gatekit.clouds.component import GatewayComponent
+from gatekit.config import Environment
+from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
+from gatekit.render.litellm import DATABASE_URL_ENV
+
+APPINSIGHTS_ENV = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+POD_CIDR = "100.64.0.0/14"  # overlay pod range: never collides with the VNet or peered networks
+SERVICE_CIDR = "100.68.0.0/20"
+DNS_SERVICE_IP = "100.68.0.10"
+DEFAULT_VM = "Standard_D4s_v5"
+
+
+def network(ctx: Ctx, group: azure.resources.ResourceGroup) -> Net:
+    """One VNet: AKS nodes, a subnet delegated to PostgreSQL, and a subnet for private endpoints."""
+    cidr = ipaddress.ip_network(ctx.env.network.cidr)
+    aks, rest = list(cidr.subnets(prefixlen_diff=2))[:2]
+    db, endpoints = list(rest.subnets(prefixlen_diff=1))[:2]
+    vnet = azure.network.VirtualNetwork(
+        f"{ctx.name}-vnet",
+        resource_group_name=group.name,
+        address_space={"address_prefixes": [str(cidr)]},
+        subnets=[
+            {"name": "aks", "address_prefix": str(aks)},
+            {
+                "name": "postgres",
+                "address_prefix": str(db),
+                "delegations": [{"name": "postgres", "service_name": "Microsoft.DBforPostgreSQL/flexibleServers"}],
+            },
+            {"name": "endpoints", "address_prefix": str(endpoints)},
+        ],
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+
+    def subnet(name: str) -> pulumi.Output[str]:
+        return pulumi.Output.concat(vnet.id, f"/subnets/{name}")
+
+    return Net(group, vnet, subnet("aks"), subnet("postgres"), subnet("endpoints"))
+
+
+def monitoring(ctx: Ctx, net: Net) -> tuple[azure.operationalinsights.Workspace, pulumi.Output[str]]:
+    retention = min(730, max(30, ctx.env.observability.log_retention_days))
+    workspace = azure.operationalinsights.Workspace(
+        f"{ctx.name}-logs",
+        resource_group_name=net.group.name,
+        sku={"name": "PerGB2018"},
+        retention_in_days=retention,
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    insights = azure.applicationinsights.Component(
+        f"{ctx.name}-insights",
+        resource_group_name=net.group.name,
+        kind="web",
+        application_type="web",
+        workspace_resource_id=workspace.id,
+        ingestion_mode="LogAnalytics",
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    return workspace, insights.connection_string
+
+
+def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> azure.containerservice.ManagedCluster:
+    env = ctx.env
+    kube = env.kubernetes
+    zones = ["1", "2", "3"][: env.network.az_count]
+    return azure.containerservice.ManagedCluster(
+        f"{ctx.name}-aks",
+        resource_group_name=net.group.name,
+        dns_prefix=env.deployment.prefix,
+        kubernetes_version=kube.version,
+        identity={"type": "SystemAssigned"},
+        agent_pool_profiles=[
+            {
+                "name": "system",
+                "mode": "System",
+                "type": "VirtualMachineScaleSets",
+                "os_type": "Linux",
+                "vm_size": kube.node_machine_type or DEFAULT_VM,
+                "enable_auto_scaling": True,
+                "count": kube.node_count_min,
+                "min_count": kube.node_count_min,
+                "max_count": kube.node_count_max,
+                "availability_zones": zones,
+                "vnet_subnet_id": net.aks_subnet,
+                "enable_node_public_ip": env.network.mode == "public",
+            }
+        ],
+        network_profile={
+            "network_plugin": "azure",
+            "network_plugin_mode": "overlay",
+            "network_dataplane": "cilium",
+            "network_policy": "cilium",  # enforces the gateway NetworkPolicy
+            "pod_cidr": POD_CIDR,
+            "service_cidr": SERVICE_CIDR,
+            "dns_service_ip": DNS_SERVICE_IP,
+        },
+        oidc_issuer_profile={"enabled": True},
+        security_profile={"workload_identity": {"enabled": True}},
+        aad_profile={"managed": True, "enable_azure_rbac": True},
+        disable_local_accounts=True,
+        auto_upgrade_profile={"upgrade_channel": "stable"},
+        addon_profiles={
+            "azureKeyvaultSecretsProvider": {
+                "enabled": True,
+                "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+            },
+            "omsagent": {"enabled": True, "config": {"logAnalyticsWorkspaceResourceID": workspace.id}},
+        },
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+
+
+def gateway_identity(
+    ctx: Ctx, net: Net, cluster: azure.containerservice.ManagedCluster
+) -> azure.managedidentity.UserAssignedIdentity:
+    """A user-assigned identity federated with the gateway's Kubernetes service account (workload identity)."""
+    identity = azure.managedidentity.UserAssignedIdentity(
+        f"{ctx.name}-gateway-id", resource_group_name=net.group.name, tags=ctx.labels, opts=ctx.opts
+    )
+    azure.managedidentity.FederatedIdentityCredential(
+        f"{ctx.name}-gateway-federation",
+        resource_group_name=net.group.name,
+        resource_name_=identity.name,
+        issuer=cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None),
+        subject=f"system:serviceaccount:{ctx.env.kubernetes.namespace}:{ctx.env.deployment.prefix}-gateway",
+        audiences=["api://AzureADTokenExchange"],
+        opts=ctx.opts,
+    )
+    return identity
+
+
+def grant(ctx: Ctx, key: str, subscription: pulumi.Input[str], role: str, scope: Any, principal: Any) -> None:
+    azure.authorization.RoleAssignment(
+        f"{ctx.name}-{key}",
+        principal_id=principal,
+        principal_type="ServicePrincipal",
+        role_definition_id=pulumi.Output.concat(
+            "/subscriptions/", subscription, f"/providers/Microsoft.Authorization/roleDefinitions/{role}"
+        ),
+        scope=scope,
+        opts=ctx.opts,
+    )
+
+
+def kubeconfig(net: Net, cluster: azure.containerservice.ManagedCluster) -> pulumi.Output[str]:
+    """The cluster's user kubeconfig (Entra ID through kubelogin; local accounts are disabled)."""
+    creds = azure.containerservice.list_managed_cluster_user_credentials_output(
+        resource_group_name=net.group.name, resource_name=cluster.name
+    )
+    return pulumi.Output.secret(creds.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
+
+
+def deploy(env: Environment) -> dict[str, Any]:
+    assert env.azure is not None
+    name = env.deployment.prefix
+    provider = azure.Provider(f"{name}-azure", location=env.azure.location, subscription_id=env.azure.subscription_id)
+    ctx = Ctx(env=env, name=name, labels=tags(env), opts=pulumi.ResourceOptions(provider=provider))
+    client = azure.authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(provider=provider))
+    group = azure.resources.ResourceGroup(f"{name}-rg", tags=ctx.labels, opts=ctx.opts)
+    net = network(ctx, group)
+    workspace, insights = monitoring(ctx, net)
+    cluster = aks(ctx, net, workspace)
+    identity = gateway_identity(ctx, net, cluster)
+
+    generated: dict[str, pulumi.Output[str]] = {APPINSIGHTS_ENV: insights}
+    if env.database.enabled and env.database.url is None:
+        generated[DATABASE_URL_ENV] = postgres(ctx, net)
+    if env.cache.enabled and env.cache.url is None:
+        generated[REDIS_URL_ENV] = redis(ctx, net)
+    account, config_uri = config_storage(ctx, net)
+    managed = managed_secret_env(env)
+    names = store_secret_names(env, [*managed, APPINSIGHTS_ENV])
+    vault = key_vault(ctx, net, client.tenant_id, names, generated)
+    grant(ctx, "kv-reader", client.subscription_id, KEY_VAULT_SECRETS_USER, vault.id, identity.principal_id)
+    grant(ctx, "config-reader", client.subscription_id, STORAGE_BLOB_DATA_READER, account.id, identity.principal_id)
+    # The cluster places its (internal) load balancers in the custom VNet.
+    cluster_principal = cluster.identity.apply(lambda i: i.principal_id if i else None)
+    grant(ctx, "aks-network", client.subscription_id, NETWORK_CONTRIBUTOR, net.vnet.id, cluster_principal)
+
+    k8s_provider = k8s.Provider(f"{name}-aks", kubeconfig=kubeconfig(net, cluster), enable_server_side_apply=True)
+    gateway = GatewayComponent(
+        f"{name}-gateway",
+        env,
+        provider=k8s_provider,
+        render={
+            "config_source": config_uri,
+            "secret_store": SecretStore(
+                provider="azure",
+                objects={var: names[var] for var in names},
+                parameters={"keyvaultName": vault.name, "tenantId": client.tenant_id, "clientID": identity.client_id},
+            ),
+            "extra_secret_env": managed,
+            "service_account_annotations": {"azure.workload.identity/client-id": identity.client_id},
+            "pod_labels": {"azure.workload.identity/use": "true"},
+            "exporter": CollectorExporter.azuremonitor(APPINSIGHTS_ENV),
+            "service": ServiceExposure(
+                type="LoadBalancer",
+                annotations={"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+                if env.network.mode != "public"
+                else {},
+            ),
+        },
+    )
+    return {
+        "resource_group": group.name,
+        "cluster": cluster.name,
+        "key_vault": vault.name,
+        "config_uri": config_uri,
+        "namespace": gateway.namespace,
+        "service": gateway.service_name,
+    }

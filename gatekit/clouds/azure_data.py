@@ -1,0 +1,242 @@
+"""Azure data services: PostgreSQL Flexible Server (VNet-integrated), Azure Cache for Redis (TLS only, private
+endpoint), the config Blob container, Key Vault with the secrets the deployment generates."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure
+import pulumi_random as random
+
+from gatekit.clouds.common import CONFIG_OBJECT, Ctx, config_yaml
+
+DB_NAME = "litellm"
+DB_ADMIN = "gatekit"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+
+
+@dataclass
+class Net:
+    group: azure.resources.ResourceGroup
+    vnet: azure.network.VirtualNetwork
+    aks_subnet: pulumi.Output[str]
+    db_subnet: pulumi.Output[str]
+    endpoint_subnet: pulumi.Output[str]
+
+
+def postgres_sku(max_acu: float, production: bool) -> dict[str, str]:
+    """Burstable for small non-production databases; otherwise General Purpose with ~2 GiB per ACU."""
+    if not production and max_acu <= 2:
+        return {"name": "Standard_B2s", "tier": "Burstable"}
+    want = max(2, math.ceil(max_acu / 2))
+    vcores = next(v for v in (2, 4, 8, 16, 32, 48, 64) if v >= min(want, 64))
+    return {"name": f"Standard_D{vcores}ds_v5", "tier": "GeneralPurpose"}
+
+
+def private_zone(ctx: Ctx, net: Net, zone: str, key: str) -> azure.privatedns.PrivateZone:
+    dns = azure.privatedns.PrivateZone(
+        f"{ctx.name}-{key}-dns",
+        resource_group_name=net.group.name,
+        private_zone_name=zone,
+        location="global",
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    azure.privatedns.VirtualNetworkLink(
+        f"{ctx.name}-{key}-dns-link",
+        resource_group_name=net.group.name,
+        private_zone_name=dns.name,
+        location="global",
+        virtual_network={"id": net.vnet.id},
+        registration_enabled=False,
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    return dns
+
+
+def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
+    """VNet-integrated Flexible Server, no public access, TLS enforced, backups; protected and locked in prod.
+    Returns DATABASE_URL as a Pulumi secret."""
+    env, name = ctx.env, ctx.name
+    db = env.database
+    dns = private_zone(ctx, net, f"{env.deployment.prefix}.private.postgres.database.azure.com", "postgres")
+    password = random.RandomPassword(f"{name}-db-password", length=40, special=False, opts=ctx.opts)
+    server = azure.dbforpostgresql.Server(
+        f"{name}-postgres",
+        resource_group_name=net.group.name,
+        version=db.engine_version.split(".")[0],
+        sku=postgres_sku(db.max_capacity_acu, db.deletion_protection),
+        storage={"storage_size_gb": 64, "auto_grow": "Enabled"},
+        backup={
+            "backup_retention_days": db.backup_retention_days,
+            "geo_redundant_backup": "Enabled" if db.deletion_protection else "Disabled",
+        },
+        high_availability={"mode": "ZoneRedundant" if db.deletion_protection else "Disabled"},
+        network={
+            "delegated_subnet_resource_id": net.db_subnet,
+            "private_dns_zone_arm_resource_id": dns.id,
+            "public_network_access": "Disabled",
+        },
+        data_encryption={"type": "SystemManaged"},
+        auth_config={"password_auth": "Enabled", "active_directory_auth": "Disabled"},
+        administrator_login=DB_ADMIN,
+        administrator_login_password=pulumi.Output.secret(password.result),
+        tags=ctx.labels,
+        opts=pulumi.ResourceOptions.merge(ctx.after(dns), pulumi.ResourceOptions(protect=db.deletion_protection)),
+    )
+    azure.dbforpostgresql.Configuration(
+        f"{name}-postgres-tls",
+        resource_group_name=net.group.name,
+        server_name=server.name,
+        configuration_name="require_secure_transport",
+        value="on",
+        source="user-override",
+        opts=ctx.opts,
+    )
+    azure.dbforpostgresql.Database(
+        f"{name}-db", resource_group_name=net.group.name, server_name=server.name, database_name=DB_NAME, opts=ctx.opts
+    )
+    if db.deletion_protection:
+        azure.authorization.ManagementLockByScope(
+            f"{name}-postgres-lock",
+            scope=server.id,
+            level="CanNotDelete",
+            notes="gatekit: deletion protection",
+            opts=ctx.opts,
+        )
+    return pulumi.Output.secret(
+        pulumi.Output.concat(
+            f"postgresql://{DB_ADMIN}:",
+            password.result,
+            "@",
+            server.fully_qualified_domain_name,
+            f":5432/{DB_NAME}?sslmode=require",
+        )
+    )
+
+
+def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
+    """Azure Cache for Redis on TLS 1.2 only, reachable through a private endpoint. Returns REDIS_URL (secret)."""
+    cache = ctx.env.cache
+    name = ctx.name
+    instance = azure.redis.Redis(
+        f"{name}-redis",
+        resource_group_name=net.group.name,
+        sku={"name": "Standard" if cache.multi_az else "Basic", "family": "C", "capacity": 1},
+        enable_non_ssl_port=False,
+        minimum_tls_version="1.2",
+        public_network_access="Disabled",
+        redis_version="6",
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    dns = private_zone(ctx, net, "privatelink.redis.cache.windows.net", "redis")
+    endpoint = azure.network.PrivateEndpoint(
+        f"{name}-redis-endpoint",
+        resource_group_name=net.group.name,
+        subnet={"id": net.endpoint_subnet},
+        private_link_service_connections=[
+            {"name": "redis", "private_link_service_id": instance.id, "group_ids": ["redisCache"]}
+        ],
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    azure.network.PrivateDnsZoneGroup(
+        f"{name}-redis-dns-group",
+        resource_group_name=net.group.name,
+        private_endpoint_name=endpoint.name,
+        private_dns_zone_configs=[{"name": "redis", "private_dns_zone_id": dns.id}],
+        opts=ctx.opts,
+    )
+    keys = azure.redis.list_redis_keys_output(name=instance.name, resource_group_name=net.group.name)
+    return pulumi.Output.secret(
+        pulumi.Output.concat("rediss://:", keys.primary_key, "@", instance.host_name, ":6380/0?ssl_cert_reqs=required")
+    )
+
+
+def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pulumi.Output[str]]:
+    """Storage account (HTTPS/TLS 1.2 only, no anonymous access, infrastructure encryption) with a versioned
+    container holding the LiteLLM config. Returns (account, https:// uri of the config blob)."""
+    name = ctx.name
+    account = azure.storage.StorageAccount(
+        f"{name.replace('-', '')}cfg",
+        resource_group_name=net.group.name,
+        kind="StorageV2",
+        sku={"name": "Standard_ZRS" if ctx.env.database.deletion_protection else "Standard_LRS"},
+        enable_https_traffic_only=True,
+        minimum_tls_version="TLS1_2",
+        allow_blob_public_access=False,
+        encryption={
+            "key_source": "Microsoft.Storage",
+            "require_infrastructure_encryption": True,
+            "services": {"blob": {"enabled": True, "key_type": "Account"}},
+        },
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    azure.storage.BlobServiceProperties(
+        f"{name}-blob-versioning",
+        resource_group_name=net.group.name,
+        account_name=account.name,
+        blob_services_name="default",
+        is_versioning_enabled=True,
+        delete_retention_policy={"enabled": True, "days": 30},
+        opts=ctx.opts,
+    )
+    container = azure.storage.BlobContainer(
+        f"{name}-config",
+        resource_group_name=net.group.name,
+        account_name=account.name,
+        public_access="None",
+        opts=ctx.opts,
+    )
+    azure.storage.Blob(
+        f"{name}-config-object",
+        resource_group_name=net.group.name,
+        account_name=account.name,
+        container_name=container.name,
+        blob_name=CONFIG_OBJECT,
+        content_type="application/yaml",
+        source=pulumi.StringAsset(config_yaml(ctx.env)),
+        opts=ctx.opts,
+    )
+    uri = pulumi.Output.concat(account.primary_endpoints.blob, container.name, f"/{CONFIG_OBJECT}")
+    return account, uri
+
+
+def key_vault(
+    ctx: Ctx, net: Net, tenant_id: pulumi.Input[str], names: dict[str, str], values: dict[str, pulumi.Output[str]]
+) -> azure.keyvault.Vault:
+    """RBAC-authorized vault with soft delete (and purge protection in prod). Values the deployment generates are
+    stored as Pulumi secrets; the others are set by the operator (`az keyvault secret set`)."""
+    protect = ctx.env.database.deletion_protection
+    vault = azure.keyvault.Vault(
+        f"{ctx.name}-kv",
+        resource_group_name=net.group.name,
+        properties={
+            "tenant_id": tenant_id,
+            "sku": {"family": "A", "name": "standard"},
+            "enable_rbac_authorization": True,
+            "enable_soft_delete": True,
+            "soft_delete_retention_in_days": 90 if protect else 7,
+            "enable_purge_protection": True if protect else None,
+        },
+        tags=ctx.labels,
+        opts=ctx.opts,
+    )
+    for var, value in sorted(values.items()):
+        azure.keyvault.Secret(
+            f"{ctx.name}-kv-{names[var]}",
+            resource_group_name=net.group.name,
+            vault_name=vault.name,
+            secret_name=names[var],
+            properties={"value": pulumi.Output.secret(value)},
+            tags=ctx.labels,
+            opts=ctx.opts,
+        )
+    return vault

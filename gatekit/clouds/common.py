@@ -1,0 +1,76 @@
+"""What every cloud program shares: labels and tags, secret-store names, the uploaded config object."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pulumi
+import yaml
+
+from gatekit.config import Environment
+from gatekit.render.env import render_environment
+from gatekit.render.litellm import DATABASE_URL_ENV, render_litellm_config
+
+REDIS_URL_ENV = "REDIS_URL"
+CONFIG_OBJECT = "litellm.yaml"
+MANAGED_BY = "gatekit"
+
+
+@dataclass
+class Ctx:
+    """What every cloud helper needs: the environment, the logical name prefix, labels and resource options."""
+
+    env: Environment
+    name: str
+    labels: dict[str, str]  # GCP labels or Azure tags
+    opts: pulumi.ResourceOptions
+
+    def after(self, *deps: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(self.opts, pulumi.ResourceOptions(depends_on=list(deps)))
+
+
+def tags(env: Environment) -> dict[str, str]:
+    """Azure tags: the environment's tags plus who manages the resource."""
+    return {**env.tags, "managed-by": MANAGED_BY, "gatekit-environment": env.name}
+
+
+def gcp_labels(env: Environment) -> dict[str, str]:
+    """GCP labels: lowercase keys and values of [a-z0-9_-], at most 63 characters, keys starting with a letter."""
+
+    def clean(text: str) -> str:
+        return re.sub(r"[^a-z0-9_-]+", "-", text.lower())[:63].strip("-")
+
+    return {clean(k): clean(v) for k, v in tags(env).items() if clean(k) and clean(k)[0].isalpha()}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def managed_secret_env(env: Environment) -> list[str]:
+    """Secret variables the deployment itself creates (managed database and cache URLs)."""
+    out = []
+    if env.database.enabled and env.database.url is None:
+        out.append(DATABASE_URL_ENV)
+    if env.cache.enabled and env.cache.url is None:
+        out.append(REDIS_URL_ENV)
+    return out
+
+
+def store_secret_names(env: Environment, extra: Iterable[str] = ()) -> dict[str, str]:
+    """env var -> the secret's name in the cloud store: `<prefix>-<reference name>` (no fixed physical names)."""
+    prefix = env.deployment.prefix
+    out: dict[str, str] = {}
+    for var, ref in render_environment(env).secrets.items():
+        base = f"{ref.secret}-{ref.key}" if ref.secret and ref.key else ref.secret or var
+        out[var] = f"{prefix}-{slug(base.rsplit(':', 1)[-1] if base.startswith('arn:') else base)}"
+    for var in extra:
+        out[var] = f"{prefix}-{slug(var)}"
+    return out
+
+
+def config_yaml(env: Environment) -> str:
+    """The LiteLLM config the gateway loads from the config bucket (hot reload picks up new versions)."""
+    return yaml.safe_dump(render_litellm_config(env), sort_keys=False)

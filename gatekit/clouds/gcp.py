@@ -1,0 +1,271 @@
+"""GCP: a private GKE cluster with Workload Identity and GKE secret sync, the data services of gcp_data, and the
+gateway component with traces to Cloud Trace through the collector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import yaml
+
+from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, store_secret_names
+from gatekit.clouds.component import GatewayComponent
+from gatekit.clouds.gcp_data import data_services, secret_manager
+from gatekit.config import Environment
+from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
+
+APIS = (
+    "compute.googleapis.com",
+    "container.googleapis.com",
+    "sqladmin.googleapis.com",
+    "redis.googleapis.com",
+    "secretmanager.googleapis.com",
+    "servicenetworking.googleapis.com",
+    "cloudkms.googleapis.com",
+    "cloudtrace.googleapis.com",
+    "iam.googleapis.com",
+)
+NODE_ROLES = (
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/artifactregistry.reader",
+)
+PODS_RANGE = "100.64.0.0/14"  # shared address space: pod IPs never collide with the VPC or on-premises ranges
+SERVICES_RANGE = "100.68.0.0/20"
+MASTER_RANGE = "172.16.0.32/28"
+DEFAULT_MACHINE = "e2-standard-4"
+
+
+def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulumi.Resource]:
+    """VPC, GKE subnet with pod/service ranges, NAT for private mode, private service access for SQL and Redis."""
+    env, name, opts = ctx.env, ctx.name, ctx.opts
+    vpc = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, opts=opts)
+    subnet = gcp.compute.Subnetwork(
+        f"{name}-nodes",
+        network=vpc.id,
+        ip_cidr_range=env.network.cidr,
+        private_ip_google_access=True,
+        secondary_ip_ranges=[
+            {"range_name": "pods", "ip_cidr_range": PODS_RANGE},
+            {"range_name": "services", "ip_cidr_range": SERVICES_RANGE},
+        ],
+        log_config={"aggregation_interval": "INTERVAL_5_SEC", "flow_sampling": 0.5} if env.network.flow_logs else None,
+        opts=opts,
+    )
+    if env.network.mode == "private":
+        router = gcp.compute.Router(f"{name}-router", network=vpc.id, opts=opts)
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            log_config={"enable": True, "filter": "ERRORS_ONLY"},
+            opts=opts,
+        )
+    reserved = gcp.compute.GlobalAddress(
+        f"{name}-private-services",
+        network=vpc.id,
+        purpose="VPC_PEERING",
+        address_type="INTERNAL",
+        prefix_length=20,
+        opts=opts,
+    )
+    peering = gcp.servicenetworking.Connection(
+        f"{name}-private-services",
+        network=vpc.id,
+        service="servicenetworking.googleapis.com",
+        reserved_peering_ranges=[reserved.name],
+        opts=opts,
+    )
+    return vpc, subnet, peering
+
+
+def secrets_key(ctx: Ctx, project_number: pulumi.Output[str]) -> gcp.kms.CryptoKey:
+    """KMS key for GKE application-layer secret encryption (etcd), rotated every 90 days."""
+    suffix = random.RandomId(f"{ctx.name}-keyring-suffix", byte_length=3, opts=ctx.opts)
+    ring = gcp.kms.KeyRing(
+        f"{ctx.name}-keyring",
+        name=pulumi.Output.concat(ctx.env.deployment.prefix, "-", suffix.hex),
+        location=ctx.env.gcp.region if ctx.env.gcp else "global",
+        opts=ctx.opts,
+    )
+    key = gcp.kms.CryptoKey(
+        f"{ctx.name}-etcd-key", key_ring=ring.id, rotation_period="7776000s", labels=ctx.labels, opts=ctx.opts
+    )
+    gcp.kms.CryptoKeyIAMMember(
+        f"{ctx.name}-etcd-key-gke",
+        crypto_key_id=key.id,
+        role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+        member=project_number.apply(
+            lambda n: f"serviceAccount:service-{n}@container-engine-robot.iam.gserviceaccount.com"
+        ),
+        opts=ctx.opts,
+    )
+    return key
+
+
+def cluster(
+    ctx: Ctx, vpc: gcp.compute.Network, subnet: gcp.compute.Subnetwork, key: gcp.kms.CryptoKey
+) -> gcp.container.Cluster:
+    env, name, opts = ctx.env, ctx.name, ctx.opts
+    assert env.gcp is not None
+    kube = env.kubernetes
+    gke = gcp.container.Cluster(
+        f"{name}-gke",
+        location=env.gcp.region,
+        network=vpc.id,
+        subnetwork=subnet.id,
+        remove_default_node_pool=True,
+        initial_node_count=1,
+        min_master_version=kube.version,
+        release_channel={"channel": "REGULAR"},
+        datapath_provider="ADVANCED_DATAPATH",  # Dataplane V2: enforces NetworkPolicy
+        ip_allocation_policy={"cluster_secondary_range_name": "pods", "services_secondary_range_name": "services"},
+        private_cluster_config={
+            "enable_private_nodes": env.network.mode != "public",
+            "enable_private_endpoint": False,
+            "master_ipv4_cidr_block": MASTER_RANGE,
+        },
+        workload_identity_config={"workload_pool": f"{env.gcp.project}.svc.id.goog"},
+        database_encryption={"state": "ENCRYPTED", "key_name": key.id},
+        secret_sync_config={"enabled": True, "rotation_config": {"enabled": True, "rotation_interval": "120s"}},
+        enable_shielded_nodes=True,
+        deletion_protection=env.database.deletion_protection,
+        resource_labels=ctx.labels,
+        opts=ctx.after(key),
+    )
+    nodes = gcp.serviceaccount.Account(
+        f"{name}-nodes", account_id=f"{env.deployment.prefix}-nodes", display_name="gatekit GKE nodes", opts=opts
+    )
+    for role in NODE_ROLES:
+        gcp.projects.IAMMember(
+            f"{name}-nodes-{role.split('/')[-1]}",
+            project=env.gcp.project,
+            role=role,
+            member=nodes.email.apply(lambda e: f"serviceAccount:{e}"),
+            opts=opts,
+        )
+    gcp.container.NodePool(
+        f"{name}-pool",
+        cluster=gke.id,
+        location=env.gcp.region,
+        autoscaling={"total_min_node_count": kube.node_count_min, "total_max_node_count": kube.node_count_max},
+        management={"auto_repair": True, "auto_upgrade": True},
+        node_config={
+            "machine_type": kube.node_machine_type or DEFAULT_MACHINE,
+            "service_account": nodes.email,
+            "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+            "workload_metadata_config": {"mode": "GKE_METADATA"},
+            "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
+            "resource_labels": ctx.labels,
+        },
+        opts=opts,
+    )
+    return gke
+
+
+def kubeconfig(gke: gcp.container.Cluster) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates through gke-gcloud-auth-plugin (no credential is stored)."""
+
+    def build(args: list[Any]) -> str:
+        endpoint, ca = args
+        return yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "gke", "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca}}
+                ],
+                "contexts": [{"name": "gke", "context": {"cluster": "gke", "user": "gke"}}],
+                "current-context": "gke",
+                "users": [
+                    {
+                        "name": "gke",
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "gke-gcloud-auth-plugin",
+                                "provideClusterInfo": True,
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.all(gke.endpoint, gke.master_auth.cluster_ca_certificate).apply(build)
+
+
+def deploy(env: Environment) -> dict[str, Any]:
+    assert env.gcp is not None
+    name = env.deployment.prefix
+    provider = gcp.Provider(f"{name}-gcp", project=env.gcp.project, region=env.gcp.region)
+    base = pulumi.ResourceOptions(provider=provider)
+    apis = [
+        gcp.projects.Service(f"{name}-api-{api.split('.')[0]}", service=api, disable_on_destroy=False, opts=base)
+        for api in APIS
+    ]
+    ctx = Ctx(
+        env=env,
+        name=name,
+        labels=gcp_labels(env),
+        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=apis)),
+    )
+    project_number = gcp.organizations.get_project_output(
+        project_id=env.gcp.project, opts=pulumi.InvokeOptions(provider=provider)
+    ).number
+    vpc, subnet, peering = network(ctx)
+    gke = cluster(ctx, vpc, subnet, secrets_key(ctx, project_number))
+    data = data_services(ctx, vpc, peering)
+
+    ns, ksa = env.kubernetes.namespace, f"{name}-gateway"
+    principal = project_number.apply(
+        lambda n: (
+            f"principal://iam.googleapis.com/projects/{n}/locations/global/workloadIdentityPools/"
+            f"{env.gcp.project}.svc.id.goog/subject/ns/{ns}/sa/{ksa}"
+        )  # type: ignore[union-attr]
+    )
+    gcp.storage.BucketIAMMember(
+        f"{name}-config-reader",
+        bucket=data.bucket.name,
+        role="roles/storage.objectViewer",
+        member=principal,
+        opts=ctx.opts,
+    )
+    gcp.projects.IAMMember(
+        f"{name}-trace-agent", project=env.gcp.project, role="roles/cloudtrace.agent", member=principal, opts=ctx.opts
+    )
+    managed = managed_secret_env(env)
+    versions = secret_manager(ctx, store_secret_names(env, managed), data.managed_secrets, [principal])
+
+    k8s_provider = k8s.Provider(f"{name}-gke", kubeconfig=kubeconfig(gke), enable_server_side_apply=True)
+    internal = env.network.mode != "public"
+    gateway = GatewayComponent(
+        f"{name}-gateway",
+        env,
+        provider=k8s_provider,
+        render={
+            "config_source": data.config_uri,
+            "secret_store": SecretStore(provider="gcp", objects=versions),
+            "extra_secret_env": managed,
+            "extra_env": {"GOOGLE_CLOUD_PROJECT": env.gcp.project},
+            "exporter": CollectorExporter.googlecloud(env.gcp.project),
+            "service": ServiceExposure(
+                type="LoadBalancer",
+                annotations={"networking.gke.io/load-balancer-type": "Internal"} if internal else {},
+            ),
+            "config_files": data.config_files,
+        },
+        opts=pulumi.ResourceOptions(depends_on=[gke]),
+    )
+    return {
+        "cluster": gke.name,
+        "config_uri": data.config_uri,
+        "namespace": gateway.namespace,
+        "service": gateway.service_name,
+        "secrets": sorted(versions.values()),
+    }

@@ -1,0 +1,181 @@
+"""GCP data services: Cloud SQL for PostgreSQL, Memorystore for Redis, the config bucket, Secret Manager."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+from gatekit.clouds.common import CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_yaml
+from gatekit.render.k8s import CONFIG_MOUNT
+from gatekit.render.litellm import DATABASE_URL_ENV
+
+REDIS_CA_FILE = "redis-ca.pem"
+DB_NAME = "litellm"
+DB_USER = "litellm"
+
+
+@dataclass
+class GcpData:
+    config_uri: pulumi.Output[str]
+    bucket: gcp.storage.Bucket
+    managed_secrets: dict[str, pulumi.Output[str]]
+    config_files: dict[str, pulumi.Output[str]]
+
+
+def sql_tier(max_acu: float) -> str:
+    """A custom machine close to the Aurora ceiling (1 ACU ~ 2 GiB): vCPUs = ceil(max_acu / 2), 3840 MiB each."""
+    vcpus = max(1, min(32, math.ceil(max_acu / 2)))
+    vcpus += vcpus % 2 if vcpus > 1 else 0  # custom machines need an even vCPU count above one
+    return f"db-custom-{vcpus}-{vcpus * 3840}"
+
+
+def cloud_sql(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) -> pulumi.Output[str]:
+    """Private-IP Cloud SQL with backups and PITR; TLS only; deletion protection from the config (on in prod).
+    Returns DATABASE_URL as a Pulumi secret."""
+    env, name, opts = ctx.env, ctx.name, ctx.opts
+    db = env.database
+    instance = gcp.sql.DatabaseInstance(
+        f"{name}-postgres",
+        database_version=f"POSTGRES_{db.engine_version.split('.')[0]}",
+        deletion_protection=db.deletion_protection,
+        settings={
+            "tier": sql_tier(db.max_capacity_acu),
+            "availability_type": "REGIONAL" if db.deletion_protection else "ZONAL",
+            "disk_autoresize": True,
+            "deletion_protection_enabled": db.deletion_protection,
+            "user_labels": ctx.labels,
+            "ip_configuration": {
+                "ipv4_enabled": False,
+                "private_network": network.id,
+                "ssl_mode": "ENCRYPTED_ONLY",
+            },
+            "backup_configuration": {
+                "enabled": True,
+                "point_in_time_recovery_enabled": True,
+                "transaction_log_retention_days": min(7, db.backup_retention_days),
+                "backup_retention_settings": {"retained_backups": db.backup_retention_days},
+            },
+            "insights_config": {"query_insights_enabled": True},
+        },
+        opts=ctx.after(peering),
+    )
+    gcp.sql.Database(f"{name}-db", instance=instance.name, name=DB_NAME, opts=opts)
+    password = random.RandomPassword(f"{name}-db-password", length=40, special=False, opts=opts)
+    gcp.sql.User(f"{name}-db-user", instance=instance.name, name=DB_USER, password=password.result, opts=opts)
+    return pulumi.Output.secret(
+        pulumi.Output.concat(
+            f"postgresql://{DB_USER}:",
+            password.result,
+            "@",
+            instance.private_ip_address,
+            f":5432/{DB_NAME}?sslmode=require",
+        )
+    )
+
+
+def memorystore(
+    ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    """Memorystore with AUTH and in-transit encryption on the private service network. Returns (REDIS_URL as a
+    secret, the server CA certificate the client verifies against)."""
+    cache = ctx.env.cache
+    instance = gcp.redis.Instance(
+        f"{ctx.name}-redis",
+        tier="STANDARD_HA" if cache.multi_az else "BASIC",
+        memory_size_gb=1 if cache.replicas_per_shard == 0 else 5,
+        replica_count=max(1, cache.replicas_per_shard) if cache.multi_az else None,
+        read_replicas_mode="READ_REPLICAS_ENABLED" if cache.multi_az and cache.replicas_per_shard else None,
+        redis_version="REDIS_7_2",
+        auth_enabled=True,
+        transit_encryption_mode="SERVER_AUTHENTICATION",
+        connect_mode="PRIVATE_SERVICE_ACCESS",
+        authorized_network=network.id,
+        labels=ctx.labels,
+        opts=ctx.after(peering),
+    )
+    url = pulumi.Output.secret(
+        pulumi.Output.concat(
+            "rediss://:",
+            instance.auth_string,
+            "@",
+            instance.host,
+            ":",
+            instance.port.apply(str),
+            f"/0?ssl_cert_reqs=required&ssl_ca_certs={CONFIG_MOUNT}/{REDIS_CA_FILE}",
+        )
+    )
+    ca = instance.server_ca_certs.apply(lambda certs: "\n".join(c["cert"] for c in certs or []))
+    return url, ca
+
+
+def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
+    """Versioned, uniform-access, never-public bucket holding the LiteLLM config; returns (bucket, gs:// uri)."""
+    env, name, opts = ctx.env, ctx.name, ctx.opts
+    bucket = gcp.storage.Bucket(
+        f"{name}-config",
+        location=env.gcp.region.upper() if env.gcp else None,
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        versioning={"enabled": True},
+        force_destroy=not env.database.deletion_protection,
+        lifecycle_rules=[{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30}}],
+        labels=ctx.labels,
+        opts=opts,
+    )
+    gcp.storage.BucketObject(
+        f"{name}-config-object",
+        bucket=bucket.name,
+        name=CONFIG_OBJECT,
+        content=config_yaml(env),
+        content_type="application/yaml",
+        opts=opts,
+    )
+    return bucket, pulumi.Output.concat("gs://", bucket.name, f"/{CONFIG_OBJECT}")
+
+
+def secret_manager(
+    ctx: Ctx, secret_ids: dict[str, str], values: dict[str, pulumi.Output[str]], readers: list[pulumi.Input[str]]
+) -> dict[str, str]:
+    """One Secret Manager secret per variable. Values the deployment generates get a version (a Pulumi secret);
+    the others are filled by the operator (`gcloud secrets versions add`). Returns env var -> version path."""
+    env, name, opts = ctx.env, ctx.name, ctx.opts
+    assert env.gcp is not None
+    out: dict[str, str] = {}
+    for var, secret_id in sorted(secret_ids.items()):
+        secret = gcp.secretmanager.Secret(
+            f"{name}-secret-{secret_id}",
+            secret_id=secret_id,
+            replication={"auto": {}},
+            labels=ctx.labels,
+            opts=opts,
+        )
+        if var in values:
+            gcp.secretmanager.SecretVersion(
+                f"{name}-secret-{secret_id}-v", secret=secret.id, secret_data=values[var], opts=opts
+            )
+        for i, member in enumerate(readers):
+            gcp.secretmanager.SecretIamMember(
+                f"{name}-secret-{secret_id}-reader-{i}",
+                secret_id=secret.secret_id,
+                role="roles/secretmanager.secretAccessor",
+                member=member,
+                opts=opts,
+            )
+        out[var] = f"projects/{env.gcp.project}/secrets/{secret_id}/versions/latest"
+    return out
+
+
+def data_services(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) -> GcpData:
+    env = ctx.env
+    bucket, uri = config_bucket(ctx)
+    secrets: dict[str, pulumi.Output[str]] = {}
+    files: dict[str, pulumi.Output[str]] = {}
+    if env.database.enabled and env.database.url is None:
+        secrets[DATABASE_URL_ENV] = cloud_sql(ctx, network, peering)
+    if env.cache.enabled and env.cache.url is None:
+        secrets[REDIS_URL_ENV], files[REDIS_CA_FILE] = memorystore(ctx, network, peering)
+    return GcpData(config_uri=uri, bucket=bucket, managed_secrets=secrets, config_files=files)

@@ -1,0 +1,336 @@
+"""The gateway on any Kubernetes cluster, as plain manifest dicts.
+
+`render_gateway_manifests` is the one renderer every Kubernetes target uses: the Pulumi component (GKE, AKS, any
+cluster) creates one resource per manifest, and the CDK EKS target applies the same list with
+`cluster.add_manifest`. It imports no deployment tool. Values the caller passes in (image, config URI, annotations,
+secret-store parameters) may be deploy-time values (Pulumi Outputs, CDK tokens); they are placed verbatim and never
+formatted into strings here.
+
+The image: `image=` (a value the deploy tool built or resolved) or `compute.image` from config. A string image
+must be pinned by digest (`…@sha256:<64 hex>`) outside the `local` target; there is no default image.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+
+from gatekit.config import Environment
+from gatekit.render.env import render_environment
+from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
+from gatekit.render.k8s_secrets import (
+    SECRETS_MOUNT,
+    SecretStore,
+    csi_volume,
+    needs_mount,
+    secret_key_refs,
+    secret_store_manifests,
+)
+from gatekit.render.k8s_workload import (
+    CONFIG_KEY,
+    CONFIG_MOUNT,
+    PodInputs,
+    container_security_context,
+    deployment,
+)
+from gatekit.render.litellm import render_litellm_config
+
+Manifest = dict[str, Any]
+
+__all__ = [
+    "CONFIG_MOUNT",
+    "CollectorExporter",
+    "SecretStore",
+    "ServiceExposure",
+    "render_gateway_manifests",
+    "resolve_image",
+]
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+CONFIG_SYNC_KEYS = ("GATEKIT_CONFIG_SOURCE", "GATEKIT_CONFIG_URI", "GATEKIT_CONFIG_INTERVAL_SECONDS")
+_LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
+# Egress the gateway always needs besides its model providers: cloud APIs, Postgres, Redis (TLS ports included).
+BASE_EGRESS_PORTS = (443, 5432, 6378, 6379, 6380)
+# Workload-identity token endpoints on the node (GKE metadata server 80/988, EKS Pod Identity 80).
+LINK_LOCAL = "169.254.0.0/16"
+
+
+@dataclass(frozen=True)
+class ServiceExposure:
+    """How the gateway Service is reached. Cloud callers pass their internal load-balancer annotations."""
+
+    type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
+    port: int = 80
+    annotations: Mapping[str, Any] = field(default_factory=dict)
+
+
+def resolve_image(env: Environment, image: Any = None) -> Any:
+    """The gateway image: the caller's value, else `compute.image`. Strings must be digest-pinned outside local."""
+    chosen = image if image is not None else env.compute.image
+    if chosen is None:
+        raise ValueError(
+            f"environment `{env.name}` has no gateway image: set `compute.image` (digest-pinned) or pass image="
+        )
+    if isinstance(chosen, str) and env.target != "local" and "${Token[" not in chosen and not DIGEST.search(chosen):
+        raise ValueError(f"gateway image `{chosen}` must be pinned by digest (…@sha256:<64 hex>) on `{env.target}`")
+    return chosen
+
+
+def label_value(value: str) -> str:
+    """A tag value as a valid Kubernetes label value (63 chars, alphanumeric at both ends)."""
+    return _LABEL_VALUE_BAD.sub("-", value)[:63].strip("-_.")
+
+
+def _egress_ports(env: Environment, extra: Iterable[int]) -> list[int]:
+    ports = {*BASE_EGRESS_PORTS, *extra}
+    for model in env.gateway.models:
+        base = model.litellm_params.api_base if model.litellm_params else None
+        if base:
+            parts = urlsplit(base)
+            ports.add(parts.port or (80 if parts.scheme == "http" else 443))
+    return sorted(ports)
+
+
+def _network_policy(
+    env: Environment, meta: Manifest, name: str, selector: Mapping[str, str], extra_ports: Iterable[int]
+) -> Manifest:
+    tcp = [{"protocol": "TCP", "port": p} for p in _egress_ports(env, extra_ports)]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {**meta, "name": name},
+        "spec": {
+            "podSelector": {"matchLabels": dict(selector)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [{"ipBlock": {"cidr": c}} for c in env.network.allowed_ingress_cidrs]
+                    + [{"podSelector": {}}],
+                    "ports": [{"protocol": "TCP", "port": env.gateway.port}],
+                }
+            ],
+            "egress": [
+                {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                {
+                    "to": [{"ipBlock": {"cidr": LINK_LOCAL}}],
+                    "ports": [{"protocol": "TCP", "port": p} for p in (80, 988)],
+                },
+                {"ports": tcp},
+            ],
+        },
+    }
+
+
+def _autoscaling(env: Environment, meta: Manifest, name: str, selector: Mapping[str, str]) -> list[Manifest]:
+    r = env.compute.replicas
+    out: list[Manifest] = [
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {**meta, "name": name},
+            # One pod at a time: never blocks node drains (even at one replica), never takes two down at once.
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(selector)}},
+        }
+    ]
+    if r.max > r.min:
+        out.append(
+            {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {**meta, "name": name},
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                    "minReplicas": r.min,
+                    "maxReplicas": r.max,
+                    "metrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {
+                                "name": "cpu",
+                                "target": {
+                                    "type": "Utilization",
+                                    "averageUtilization": env.compute.autoscaling.cpu_target_percent,
+                                },
+                            },
+                        }
+                    ],
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+                },
+            }
+        )
+    return out
+
+
+def _config_map(env: Environment, meta: Manifest, name: str, config_uri: Any, files: Mapping[str, Any]) -> Manifest:
+    sync = env.gateway.config_sync
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {**meta, "name": name},
+        "data": {
+            CONFIG_KEY: yaml.safe_dump(render_litellm_config(env), sort_keys=False),
+            "GATEKIT_CONFIG_SOURCE": sync.source,
+            "GATEKIT_CONFIG_URI": config_uri,
+            "GATEKIT_CONFIG_INTERVAL_SECONDS": str(sync.interval_seconds),
+            **files,
+        },
+    }
+
+
+def _config_uri(env: Environment, config_source: Any) -> Any:
+    sync = env.gateway.config_sync
+    if config_source is not None:
+        return config_source
+    if sync.uri:
+        return sync.uri
+    if sync.source == "file":
+        return f"{CONFIG_MOUNT}/{CONFIG_KEY}"
+    raise ValueError(
+        f"config_sync source `{sync.source}` needs a uri: set gateway.config_sync.uri or pass config_source="
+    )
+
+
+def render_gateway_manifests(
+    env: Environment,
+    *,
+    image: Any = None,
+    config_source: Any = None,
+    service_account_annotations: Mapping[str, Any] | None = None,
+    pod_labels: Mapping[str, str] | None = None,
+    secret_store: SecretStore | None = None,
+    extra_env: Mapping[str, Any] | None = None,
+    extra_secret_env: Iterable[str] = (),
+    exporter: CollectorExporter | None = None,
+    service: ServiceExposure | None = None,
+    config_files: Mapping[str, Any] | None = None,
+    create_namespace: bool = True,
+) -> list[Manifest]:
+    """Every manifest of one gateway, in apply order.
+
+    image: the gateway image (default `compute.image`); see the module docstring for the digest rule.
+    config_source: URI of the config object the deployment provides (gs://…, https://…blob…, s3://…); default
+        `gateway.config_sync.uri`, or the mounted ConfigMap for source `file`.
+    service_account_annotations / pod_labels: workload identity (GKE `iam.gke.io/gcp-service-account`, AKS
+        `azure.workload.identity/client-id` + pod label `azure.workload.identity/use`, EKS role ARN).
+    secret_store: the cloud store that fills the gateway Secret `<prefix>-gateway-secrets` (GKE secret sync for
+        `gcp`; the Secrets Store CSI driver's secretObjects for `azure` and `aws`). Without one, `k8s` targets read
+        their own Secrets (bring your own) and other targets read keys of the gateway Secret, filled by the caller.
+    extra_env / extra_secret_env: variables the deployment adds (e.g. DATABASE_URL of a managed database).
+    exporter: the OpenTelemetry collector's exporter; no collector when None or `observability.otlp_endpoint` is
+        empty (traces off).
+    config_files: extra non-secret files in the config ConfigMap, mounted under `CONFIG_MOUNT` (e.g. a CA bundle).
+    """
+    prefix = env.deployment.prefix
+    namespace = env.kubernetes.namespace
+    name = f"{prefix}-gateway"
+    selector = {"app.kubernetes.io/name": "gatekit-gateway", "app.kubernetes.io/instance": prefix}
+    labels = {
+        **{k: label_value(v) for k, v in sorted(env.tags.items())},
+        **selector,
+        "app.kubernetes.io/part-of": "gatekit",
+        "app.kubernetes.io/managed-by": "gatekit",
+        "gatekit.dev/environment": label_value(env.name),
+    }
+    meta: Manifest = {"namespace": namespace, "labels": labels}  # every use copies it (see _fresh)
+    gateway_secret = f"{prefix}-gateway-secrets"
+    config_map = f"{prefix}-gateway-config"
+
+    rendered = render_environment(env)
+    plain = {k: v for k, v in rendered.plain.items() if k not in CONFIG_SYNC_KEYS}
+    plain.update(extra_env or {})
+    collector = exporter if exporter is not None and env.observability.otlp_endpoint else None
+    if collector is not None:
+        plain["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"  # the sidecar
+    secret_extra = [*extra_secret_env, *(collector.secret_env if collector else ())]
+    secret_env = secret_key_refs(
+        rendered.secrets, secret_extra, gateway_secret=gateway_secret, store=secret_store, byo=env.target == "k8s"
+    )
+
+    out: list[Manifest] = []
+    if create_namespace:
+        ns_labels = {**labels, "pod-security.kubernetes.io/enforce": "restricted"}
+        out.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": ns_labels}})
+    out.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {**meta, "name": name, "annotations": dict(service_account_annotations or {})},
+            "automountServiceAccountToken": False,
+        }
+    )
+    files = dict(config_files or {})
+    clash = set(files) & {CONFIG_KEY, *CONFIG_SYNC_KEYS}
+    if clash:
+        raise ValueError(f"config_files may not replace {', '.join(sorted(clash))}")
+    out.append(_config_map(env, meta, config_map, _config_uri(env, config_source), files))
+    volumes: list[Manifest] = []
+    mounts: list[Manifest] = []
+    sidecars: list[Manifest] = []
+    if secret_store is not None:
+        out.extend(secret_store_manifests(name, meta, secret_store, gateway_secret, name))
+        if needs_mount(secret_store):
+            volumes.append(csi_volume(name))
+            mounts.append({"name": "secrets-store", "mountPath": SECRETS_MOUNT, "readOnly": True})
+    if collector is not None:
+        collector_cm = f"{prefix}-otel-collector"
+        out.append(collector_config_map(collector_cm, meta, collector, f"{prefix}-gateway"))
+        volumes.append({"name": "otel-config", "configMap": {"name": collector_cm}})
+        sidecars.append(
+            collector_sidecar(
+                image=env.observability.collector_image,
+                exporter=collector,
+                secret_env=secret_env,
+                security_context=container_security_context(),
+            )
+        )
+    pod = PodInputs(
+        name=name,
+        selector=selector,
+        labels=labels,
+        pod_labels=dict(pod_labels or {}),
+        image=resolve_image(env, image),
+        service_account=name,
+        config_map=config_map,
+        plain_env=plain,
+        secret_env={k: v for k, v in secret_env.items() if collector is None or k not in collector.secret_env},
+        config_env=CONFIG_SYNC_KEYS,
+        extra_volumes=tuple(volumes),
+        extra_mounts=tuple(mounts),
+        sidecars=tuple(sidecars),
+    )
+    autoscaled = env.compute.replicas.max > env.compute.replicas.min
+    out.append(deployment(env, pod, meta, autoscaled=autoscaled))
+    exposure = service or ServiceExposure()
+    svc_spec: Manifest = {
+        "type": exposure.type,
+        "selector": dict(selector),
+        "ports": [{"name": "http", "port": exposure.port, "targetPort": "http", "protocol": "TCP"}],
+    }
+    if exposure.type == "LoadBalancer":
+        svc_spec["loadBalancerSourceRanges"] = list(env.network.allowed_ingress_cidrs)
+        svc_spec["externalTrafficPolicy"] = "Local"  # keeps client IPs, so the NetworkPolicy CIDRs apply
+    out.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {**meta, "name": name, "annotations": dict(exposure.annotations)},
+            "spec": svc_spec,
+        }
+    )
+    out.extend(_autoscaling(env, meta, name, selector))
+    out.append(_network_policy(env, meta, name, selector, collector.egress_ports if collector else ()))
+    return [_fresh(m) for m in out]
+
+
+def _fresh(node: Any) -> Any:
+    """Copy dicts and lists so no two manifests share a mutable node; leaves (deploy-time values too) are kept."""
+    if isinstance(node, dict):
+        return {k: _fresh(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fresh(v) for v in node]
+    return node
