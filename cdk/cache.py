@@ -1,0 +1,107 @@
+"""ElastiCache (Valkey or Redis OSS) for LiteLLM's cache, rate limits and router state: TLS required in transit, AUTH
+token from Secrets Manager, KMS encryption at rest, automatic multi-AZ failover when replicas are configured."""
+
+from __future__ import annotations
+
+from aws_cdk import Fn
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as sm
+from constructs import Construct
+
+from cdk.network_stack import CACHE_PORT
+from cdk.policy import suppress_nag
+from cdk.shared import removal_policy
+from gatekit.config import Environment
+
+ENGINE_VERSION = {"valkey": "8.0", "redis": "7.1"}
+PARAMETER_GROUP = {"valkey": "default.valkey8", "redis": "default.redis7"}
+
+
+class Cache(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_config: Environment,
+        subnet_ids: list[str],
+        security_group: ec2.ISecurityGroup,
+        key: kms.IKey,
+        slow_log: logs.ILogGroup,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        cache = env_config.cache
+        self.auth_secret = sm.Secret(
+            self,
+            "AuthToken",
+            description=f"{env_config.deployment.prefix}: ElastiCache AUTH token",
+            encryption_key=key,
+            generate_secret_string=sm.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            removal_policy=removal_policy(env_config),
+        )
+        suppress_nag(
+            self.auth_secret,
+            "AwsSolutions-SMG4",
+            "ElastiCache AUTH tokens rotate through ModifyReplicationGroup (AuthTokenUpdateStrategy ROTATE), which "
+            "has no Secrets Manager rotation Lambda; rotation is a runbook step.",
+        )
+        subnet_group = elasticache.CfnSubnetGroup(
+            self, "Subnets", description=f"{env_config.deployment.prefix} cache subnets", subnet_ids=subnet_ids
+        )
+        failover = cache.replicas_per_shard > 0
+        self.replication_group = elasticache.CfnReplicationGroup(
+            self,
+            "ReplicationGroup",
+            replication_group_description=f"{env_config.deployment.prefix} gateway cache",
+            engine=cache.engine,
+            engine_version=ENGINE_VERSION[cache.engine],
+            cache_parameter_group_name=PARAMETER_GROUP[cache.engine],
+            cache_node_type=cache.node_type,
+            num_node_groups=1,
+            replicas_per_node_group=cache.replicas_per_shard,
+            automatic_failover_enabled=failover,
+            multi_az_enabled=failover and cache.multi_az,
+            cache_subnet_group_name=subnet_group.ref,
+            security_group_ids=[security_group.security_group_id],
+            port=CACHE_PORT,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            at_rest_encryption_enabled=True,
+            kms_key_id=key.key_arn,
+            auth_token=self.auth_secret.secret_value.unsafe_unwrap(),
+            auto_minor_version_upgrade=True,
+            snapshot_retention_limit=env_config.database.backup_retention_days if failover else 1,
+            preferred_maintenance_window="sun:05:30-sun:06:30",
+            log_delivery_configurations=[
+                elasticache.CfnReplicationGroup.LogDeliveryConfigurationRequestProperty(
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type="slow-log",
+                    destination_details=elasticache.CfnReplicationGroup.DestinationDetailsProperty(
+                        cloud_watch_logs_details=elasticache.CfnReplicationGroup.CloudWatchLogsDestinationDetailsProperty(
+                            log_group=slow_log.log_group_name
+                        )
+                    ),
+                )
+            ],
+        )
+
+        if not (failover and cache.multi_az):
+            suppress_nag(
+                self.replication_group,
+                "AwsSolutions-AEC4",
+                f"`{env_config.name}` configures a single-AZ cache (cache.multi_az / replicas_per_shard): it holds "
+                "only recomputable cache and rate-limit state.",
+            )
+
+    @property
+    def host(self) -> str:
+        return self.replication_group.attr_primary_end_point_address
+
+    @property
+    def primary_node_id(self) -> str:
+        """The CacheClusterId of the first node (CloudWatch's per-node dimension)."""
+        return Fn.join("-", [self.replication_group.ref, "001"])

@@ -1,0 +1,129 @@
+"""Config: the S3 bucket the gateway hot-reloads its LiteLLM config from (versioned, KMS, TLS-only, public access
+blocked, access-logged), and the rendered config (plus router artifacts) deployed into it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from cdk.images import gateway_image_tag, gateway_repository
+from cdk.policy import skip_checkov, suppress_nag
+from cdk.shared import encryption_key
+from gatekit.config import Environment
+from gatekit.render.litellm import render_litellm_config
+
+CONFIG_PREFIX = "gateway/"
+CONFIG_KEY = CONFIG_PREFIX + "litellm.yaml"
+ROUTER_PREFIX = "router/"
+
+
+def rendered_config_yaml(env: Environment) -> str:
+    """Exactly what the gateway loads: the LiteLLM config rendered from the typed model (secret refs only)."""
+    return yaml.safe_dump(render_litellm_config(env), sort_keys=False)
+
+
+def local_router_artifact(env: Environment) -> Path | None:
+    """A trained router artifact given as a local path is shipped into the bucket next to the config."""
+    ml = env.gateway.routing.ml
+    if not ml.enabled or not ml.artifact_uri or "://" in ml.artifact_uri:
+        return None
+    return Path(ml.artifact_uri)
+
+
+class ConfigStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.key = encryption_key(self, "ConfigKey", env_config, "gateway config bucket")
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(max(env_config.observability.log_retention_days, 1)),
+                    noncurrent_version_expiration=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        suppress_nag(access_logs, "AwsSolutions-S1", "This is the access-log bucket; logging it to itself would loop.")
+        skip_checkov(access_logs, "CKV_AWS_18", "This is the access-log bucket; logging it to itself would loop.")
+        skip_checkov(
+            access_logs,
+            "CKV_AWS_145",
+            "S3 server access logging delivers only to SSE-S3 buckets (SSE-KMS targets are not supported).",
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "ConfigBucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="config-bucket/",
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(90))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        skip_checkov(
+            self.bucket,
+            "CKV_AWS_144",
+            "The config is rendered from config/ in git and redeployed by every `cdk deploy`; a cross-region "
+            "replica adds nothing a redeploy does not.",
+        )
+        skip_checkov(
+            access_logs,
+            "CKV_AWS_144",
+            "Access logs are an audit trail of one regional bucket; replication is left to the account's log "
+            "archive (organization-level).",
+        )
+        self.deployment = s3deploy.BucketDeployment(
+            self,
+            "GatewayConfig",
+            sources=[s3deploy.Source.data(CONFIG_KEY, rendered_config_yaml(env_config))],
+            destination_bucket=self.bucket,
+            prune=False,
+            retain_on_delete=True,
+            memory_limit=256,
+        )
+        artifact = local_router_artifact(env_config)
+        if artifact is not None:
+            s3deploy.BucketDeployment(
+                self,
+                "RouterArtifacts",
+                sources=[s3deploy.Source.asset(str(artifact.parent), exclude=["*", f"!{artifact.name}"])],
+                destination_bucket=self.bucket,
+                destination_key_prefix=ROUTER_PREFIX,
+                prune=False,
+                retain_on_delete=True,
+                memory_limit=512,
+            )
+        self.config_uri = f"s3://{self.bucket.bucket_name}/{CONFIG_KEY}"
+        self.repository = gateway_repository(self, env_config)
+        CfnOutput(
+            self,
+            "GatewayImageRepository",
+            value=self.repository.repository_uri,
+            description=f"Push the gateway image here as tag {gateway_image_tag()} before deploying the gateway stack",
+        )
+        CfnOutput(self, "ConfigBucketName", value=self.bucket.bucket_name)
+        CfnOutput(self, "ConfigUri", value=self.config_uri, description="GATEKIT_CONFIG_URI of the gateway")
+
+    def grant_read_config(self, grantee: iam.IGrantable) -> None:
+        """Read of the config and router prefixes only (and decrypt with the bucket key)."""
+        self.bucket.grant_read(grantee, CONFIG_PREFIX + "*")
+        self.bucket.grant_read(grantee, ROUTER_PREFIX + "*")

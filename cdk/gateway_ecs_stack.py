@@ -1,0 +1,210 @@
+"""Gateway on ECS Fargate: cluster, task (gateway + ADOT sidecar), service behind the load balancer with circuit
+breaker rollback, autoscaling on CPU and requests per target, drain-derived timings, and migrations that run before
+the service rolls out."""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as sm
+from constructs import Construct
+
+from cdk.config_stack import ConfigStack
+from cdk.data_stack import DataStack
+from cdk.database import DATABASE_NAME, RUNTIME_USER
+from cdk.gateway_task import READINESS_PATH, GatewayTask, TaskInputs
+from cdk.images import gateway_image
+from cdk.load_balancer import GatewayLoadBalancer
+from cdk.migrations import Migrations
+from cdk.network_stack import CACHE_PORT, DB_PORT, NetworkStack
+from cdk.observability_stack import ObservabilityStack
+from cdk.secrets_stack import SecretsStack, import_for_task
+from gatekit.config import DrainTimings, Environment
+
+
+def database_environment(data: DataStack) -> dict[str, str]:
+    """Where the database is; credentials are never part of it."""
+    assert data.database is not None
+    return {
+        "DATABASE_HOST": data.database.cluster.cluster_endpoint.hostname,
+        "DATABASE_PORT": str(DB_PORT),
+        "DATABASE_NAME": DATABASE_NAME,
+        "DATABASE_SSLMODE": "require",
+    }
+
+
+def grant_decrypt_via_secrets_manager(role: iam.IRole, keys: list[kms.IKey]) -> None:
+    """kms:Decrypt on the stacks' keys, only through Secrets Manager (ECS resolving `secrets` at task start)."""
+    stack = Stack.of(role)
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[key.key_arn for key in keys],
+            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}},
+        )
+    )
+
+
+class GatewayEcsStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_config: Environment,
+        network: NetworkStack,
+        secrets: SecretsStack,
+        data: DataStack,
+        config: ConfigStack,
+        observability: ObservabilityStack,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        env = env_config
+        timings = DrainTimings.from_drain(env.gateway.drain)
+        self.cluster = ecs.Cluster(
+            self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+        )
+        ecs_secrets = self._task_secrets(secrets, data)
+        extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
+        if data.database is not None:
+            extra_env.update(database_environment(data))
+            extra_env.update(
+                {"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER, "DISABLE_SCHEMA_UPDATE": "True"}
+            )
+        if data.cache is not None:
+            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(CACHE_PORT)})
+        ssm_reachable = env.network.mode != "isolated" or "ssm" in env.network.endpoints
+        self.task = GatewayTask(
+            self,
+            "Task",
+            env=env,
+            inputs=TaskInputs(
+                repository=config.repository,
+                config_uri=config.config_uri,
+                secrets=ecs_secrets,
+                extra_environment=extra_env,
+                gateway_logs=observability.gateway_logs,
+                collector_logs=observability.collector_logs,
+                ssm_reachable=ssm_reachable,
+            ),
+        )
+        task_role = self.task.definition.task_role
+        grant_decrypt_via_secrets_manager(self.task.definition.obtain_execution_role(), [secrets.key, data.key])
+        config.grant_read_config(task_role)
+        if data.database is not None:
+            data.database.grant_connect_runtime(task_role)
+        self.task.grant_bedrock()
+        self.task.suppress_task_role_wildcards()
+        self.task.suppress_execution_role_wildcards()
+
+        self.load_balancer = GatewayLoadBalancer(
+            self,
+            "LoadBalancer",
+            env=env,
+            vpc=network.vpc,
+            subnets=network.alb_subnets,
+            security_group=network.security_groups.alb,
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task.definition,
+            desired_count=env.compute.replicas.desired,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            security_groups=[network.security_groups.service],
+            vpc_subnets=network.app_subnets,
+            assign_public_ip=env.network.mode == "public",
+            health_check_grace_period=Duration.seconds(90),
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            enable_ecs_managed_tags=True,
+        )
+        self.target_group = self.load_balancer.listener.add_targets(
+            "Gateway",
+            port=env.gateway.port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[self.service.load_balancer_target(container_name="gateway", container_port=env.gateway.port)],
+            deregistration_delay=Duration.seconds(timings.alb_deregistration_delay),
+            health_check=elbv2.HealthCheck(
+                path=READINESS_PATH,
+                healthy_http_codes="200",
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(5),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+            ),
+        )
+        self._autoscaling(env)
+        if data.database is not None:
+            self._migrations(env, network, data, config, observability)
+        CfnOutput(self, "GatewayUrl", value=self.load_balancer.url)
+        CfnOutput(self, "LoadBalancerDnsName", value=self.load_balancer.alb.load_balancer_dns_name)
+        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+        CfnOutput(self, "ServiceName", value=self.service.service_name)
+
+    def _task_secrets(self, secrets: SecretsStack, data: DataStack) -> dict[str, ecs.Secret]:
+        """ECS `secrets` of the gateway container: config secret refs, plus the cache AUTH token."""
+        imported: dict[str, sm.ISecret] = {}
+        out: dict[str, ecs.Secret] = {}
+        for item in secrets.injected:
+            assert item.ref.secret is not None
+            if item.ref.secret not in imported:
+                cid = "Imported" + re.sub(r"[^A-Za-z0-9]", "", item.ref.secret.title())
+                imported[item.ref.secret] = import_for_task(self, cid, item.secret, partial_arn=item.partial_arn)
+            out[item.env_var] = ecs.Secret.from_secrets_manager(imported[item.ref.secret], item.ref.key)
+        if data.cache is not None:
+            auth = import_for_task(self, "ImportedCacheAuthToken", data.cache.auth_secret)
+            out["REDIS_PASSWORD"] = ecs.Secret.from_secrets_manager(auth)
+        return out
+
+    def _autoscaling(self, env: Environment) -> None:
+        scaling = self.service.auto_scale_task_count(
+            min_capacity=env.compute.replicas.min, max_capacity=env.compute.replicas.max
+        )
+        scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=env.compute.autoscaling.cpu_target_percent,
+            scale_in_cooldown=Duration.seconds(300),
+            scale_out_cooldown=Duration.seconds(60),
+        )
+        scaling.scale_on_request_count(
+            "Requests",
+            requests_per_target=env.compute.autoscaling.requests_per_target,
+            target_group=self.target_group,
+            scale_in_cooldown=Duration.seconds(300),
+            scale_out_cooldown=Duration.seconds(60),
+        )
+
+    def _migrations(
+        self,
+        env: Environment,
+        network: NetworkStack,
+        data: DataStack,
+        config: ConfigStack,
+        observability: ObservabilityStack,
+    ) -> None:
+        assert data.database is not None and data.database.cluster.secret is not None
+        migrations = Migrations(
+            self,
+            "Migrations",
+            env=env,
+            cluster=self.cluster,
+            image=gateway_image(env, config.repository),
+            database_environment=database_environment(data),
+            admin_secret=import_for_task(self, "ImportedDatabaseAdmin", data.database.cluster.secret),
+            subnets=network.vpc.select_subnets(subnet_group_name=network.app_subnets.subnet_group_name).subnet_ids,
+            security_group=network.security_groups.service,
+            task_logs=observability.migrations_logs,
+            logs_key=observability.key,
+        )
+        grant_decrypt_via_secrets_manager(migrations.definition.obtain_execution_role(), [data.key])
+        migrations.run.node.add_dependency(data.database.runtime_user)
+        self.service.node.add_dependency(migrations.run)

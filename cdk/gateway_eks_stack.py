@@ -1,0 +1,196 @@
+"""Gateway on EKS (target aws-eks): a private cluster with a managed node group, EKS Pod Identity for the gateway's
+service account, the Secrets Store CSI driver (AWS provider) filling the gateway Secret from Secrets Manager, and the
+gateway manifests (Deployment, Service, HPA, PDB, NetworkPolicy, collector sidecar exporting to X-Ray) rendered by
+the shared Kubernetes renderer `gatekit.render.k8s` and applied with `cluster.add_manifest`."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_eks as eks
+from aws_cdk import aws_iam as iam
+from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
+from constructs import Construct
+
+from cdk.config_stack import ConfigStack
+from cdk.data_stack import DataStack
+from cdk.database import RUNTIME_USER
+from cdk.gateway_ecs_stack import database_environment, grant_decrypt_via_secrets_manager
+from cdk.gateway_task import bedrock_statement, xray_statement
+from cdk.images import gateway_image_tag
+from cdk.network_stack import CACHE_PORT, NetworkStack
+from cdk.policy import suppress_nag
+from cdk.secrets_stack import SecretsStack, SynthError
+from cdk.shared import encryption_key
+from gatekit.config import Environment
+from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure, render_gateway_manifests
+
+KUBECTL_VERSION = "1.33"
+DEFAULT_NODE_TYPE = "m7i.large"
+# EKS add-ons: Pod Identity credentials, the CSI driver's AWS provider, HPA metrics, NetworkPolicy enforcement.
+ADDONS: dict[str, str | None] = {
+    "eks-pod-identity-agent": None,
+    "aws-secrets-store-csi-driver-provider": None,
+    "metrics-server": None,
+    "vpc-cni": '{"enableNetworkPolicy": "true"}',
+    # Container logs and Container Insights (CloudWatch agent + Fluent Bit).
+    "amazon-cloudwatch-observability": None,
+}
+INTERNAL_NLB = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+}
+
+
+class GatewayEksStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_config: Environment,
+        network: NetworkStack,
+        secrets: SecretsStack,
+        data: DataStack,
+        config: ConfigStack,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        env = env_config
+        if env.kubernetes.version != KUBECTL_VERSION:
+            raise SynthError(
+                f"kubernetes.version {env.kubernetes.version}: the CDK EKS stack ships kubectl {KUBECTL_VERSION}"
+            )
+        self.cluster = eks.Cluster(
+            self,
+            "Cluster",
+            version=eks.KubernetesVersion.of(env.kubernetes.version),
+            kubectl_layer=KubectlV33Layer(self, "KubectlLayer"),
+            vpc=network.vpc,
+            vpc_subnets=[network.app_subnets],
+            default_capacity=0,
+            endpoint_access=eks.EndpointAccess.PRIVATE,
+            secrets_encryption_key=encryption_key(self, "ClusterKey", env, "EKS secrets envelope encryption"),
+            cluster_logging=[
+                eks.ClusterLoggingTypes.API,
+                eks.ClusterLoggingTypes.AUDIT,
+                eks.ClusterLoggingTypes.AUTHENTICATOR,
+                eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+                eks.ClusterLoggingTypes.SCHEDULER,
+            ],
+            authentication_mode=eks.AuthenticationMode.API_AND_CONFIG_MAP,
+        )
+        self.cluster.cluster_security_group.add_ingress_rule(
+            network.security_groups.service, ec2.Port.tcp(443), "Gateway nodes to the API server"
+        )
+        self.nodes = self.cluster.add_nodegroup_capacity(
+            "Nodes",
+            instance_types=[ec2.InstanceType(env.kubernetes.node_machine_type or DEFAULT_NODE_TYPE)],
+            min_size=env.kubernetes.node_count_min,
+            desired_size=env.kubernetes.node_count_min,
+            max_size=env.kubernetes.node_count_max,
+            subnets=network.app_subnets,
+        )
+        self.nodes.role.add_managed_policy(
+            iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy")
+        )
+        addons = [
+            eks.CfnAddon(
+                self,
+                f"Addon-{name}",
+                cluster_name=self.cluster.cluster_name,
+                addon_name=name,
+                configuration_values=values,
+                resolve_conflicts="OVERWRITE",
+            )
+            for name, values in ADDONS.items()
+        ]
+        role = self._workload_role(env, secrets, data, config)
+        service_account = f"{env.deployment.prefix}-gateway"
+        association = eks.CfnPodIdentityAssociation(
+            self,
+            "GatewayPodIdentity",
+            cluster_name=self.cluster.cluster_name,
+            namespace=env.kubernetes.namespace,
+            service_account=service_account,
+            role_arn=role.role_arn,
+        )
+        manifest = self.cluster.add_manifest("Gateway", *self._manifests(env, secrets, data, config))
+        for dependency in (*addons, association, self.nodes):
+            manifest.node.add_dependency(dependency)
+        self._exemptions(role)
+        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+        CfnOutput(self, "GatewayServiceAccount", value=f"{env.kubernetes.namespace}/{service_account}")
+
+    def _secret_objects(self, secrets: SecretsStack, data: DataStack) -> dict[str, str]:
+        objects: dict[str, str] = {}
+        for item in secrets.injected:
+            if item.ref.key is not None:
+                raise SynthError(f"secret `{item.ref.describe()}`: JSON keys are not supported on aws-eks")
+            objects[item.env_var] = item.secret.secret_arn
+        if data.cache is not None:
+            objects["REDIS_PASSWORD"] = data.cache.auth_secret.secret_arn
+        return objects
+
+    def _manifests(
+        self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack
+    ) -> list[dict[str, object]]:
+        extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
+        if data.database is not None:
+            extra_env.update(database_environment(data))
+            # No migrations task on EKS: the runtime user may create the schema, so LiteLLM migrates at start-up.
+            extra_env.update({"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER})
+        if data.cache is not None:
+            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(CACHE_PORT)})
+        image = env.compute.image or config.repository.repository_uri_for_tag(gateway_image_tag())
+        return render_gateway_manifests(
+            env,
+            image=image,
+            config_source=config.config_uri,
+            secret_store=SecretStore(
+                provider="aws",
+                objects=self._secret_objects(secrets, data),
+                parameters={"region": self.region, "usePodIdentity": "true"},
+            ),
+            extra_env=extra_env,
+            extra_secret_env=["REDIS_PASSWORD"] if data.cache is not None else [],
+            exporter=CollectorExporter.awsxray(self.region),
+            service=ServiceExposure(type="LoadBalancer", port=80, annotations=INTERNAL_NLB),
+        )
+
+    def _workload_role(self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack) -> iam.Role:
+        role = iam.Role(
+            self,
+            "GatewayRole",
+            assumed_by=iam.ServicePrincipal("pods.eks.amazonaws.com"),
+            description=f"{env.deployment.prefix}: gateway pods (EKS Pod Identity)",
+        )
+        assert role.assume_role_policy is not None
+        role.assume_role_policy.add_statements(
+            iam.PolicyStatement(actions=["sts:TagSession"], principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")])
+        )
+        config.grant_read_config(role)
+        role.add_to_principal_policy(xray_statement())
+        bedrock = bedrock_statement(env, self)
+        if bedrock is not None:
+            role.add_to_principal_policy(bedrock)
+        if data.database is not None:
+            data.database.grant_connect_runtime(role)
+        arns = sorted(set(self._secret_objects(secrets, data).values()))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=arns
+            )
+        )
+        grant_decrypt_via_secrets_manager(role, [secrets.key, data.key])
+        return role
+
+    def _exemptions(self, role: iam.Role) -> None:
+        policy = role.node.try_find_child("DefaultPolicy")
+        assert policy is not None
+        suppress_nag(
+            policy,
+            "AwsSolutions-IAM5",
+            "X-Ray has no resource-level permissions (Resource *); the S3 read is limited to the config and router "
+            "prefixes; cross-region Bedrock inference profiles route to the foundation model in any region.",
+        )

@@ -1,0 +1,1 @@
+"""Lambda handlers shipped as CDK assets (each directory is one function's code)."""

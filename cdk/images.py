@@ -1,0 +1,54 @@
+"""Which images the gateway tasks run: the gateway (config `compute.image`, else the private ECR repository, imported
+or created, at the tag of this gatekit release) and the ADOT collector (mirrored into that repository when the
+network is isolated)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from constructs import Construct
+
+from gatekit.config import Environment
+
+PUBLIC_REGISTRY = "public.ecr.aws/"
+COLLECTOR_TAG_PREFIX = "aws-otel-collector-"
+
+
+def gateway_image_tag() -> str:
+    """The gateway image is released with gatekit: `<repository>:<gatekit version>` (immutable tags)."""
+    return version("gatekit")
+
+
+def gateway_repository(scope: Construct, env: Environment) -> ecr.IRepository:
+    """The private repository: `aws.ecr_repository` if configured, else one created here (no fixed name)."""
+    assert env.aws is not None
+    if env.aws.ecr_repository:
+        return ecr.Repository.from_repository_name(scope, "GatewayRepository", env.aws.ecr_repository)
+    return ecr.Repository(
+        scope,
+        "GatewayRepository",
+        image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+        image_scan_on_push=True,
+        encryption=ecr.RepositoryEncryption.KMS,
+        removal_policy=RemovalPolicy.RETAIN,
+        lifecycle_rules=[ecr.LifecycleRule(max_image_count=50, description="keep the last 50 images")],
+    )
+
+
+def gateway_image(env: Environment, repository: ecr.IRepository) -> ecs.ContainerImage:
+    if env.compute.image:
+        return ecs.ContainerImage.from_registry(env.compute.image)
+    return ecs.ContainerImage.from_ecr_repository(repository, gateway_image_tag())
+
+
+def collector_image(env: Environment, repository: ecr.IRepository) -> ecs.ContainerImage:
+    assert env.aws is not None
+    image = env.aws.collector_image
+    if env.network.mode == "isolated" and image.startswith(PUBLIC_REGISTRY):
+        # No route to public ECR: the moat bundle mirrors the collector into the gateway repository.
+        version = image.rsplit(":", 1)[-1]
+        return ecs.ContainerImage.from_ecr_repository(repository, COLLECTOR_TAG_PREFIX + version)
+    return ecs.ContainerImage.from_registry(image)

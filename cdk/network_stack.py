@@ -1,0 +1,188 @@
+"""Network: the VPC (2 to 3 AZs, public / private / isolated modes), flow logs, VPC endpoints and the security groups
+that wire the tiers together (load balancer -> gateway -> database / cache). Security groups live here so the data and
+gateway stacks can reference them without cross-stack cycles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from cdk.policy import skip_checkov, suppress_nag
+from cdk.shared import encryption_key, log_group
+from gatekit.config import Environment
+
+DB_PORT = 5432
+CACHE_PORT = 6379
+HTTPS = 443
+
+APP_SUBNETS = "app"
+DATA_SUBNETS = "data"
+INGRESS_SUBNETS = "ingress"
+
+
+def availability_zones(env: Environment) -> list[str]:
+    """Explicit AZ names, so a 3-AZ VPC synthesizes without account lookups (`<region>a`, `b`, `c`)."""
+    assert env.aws is not None
+    return [f"{env.aws.region}{letter}" for letter in "abc"[: env.network.az_count]]
+
+
+def upstream_ports(env: Environment) -> list[int]:
+    """Non-HTTPS ports of model upstreams (e.g. an in-network vLLM on :8000) the gateway must reach."""
+    ports: set[int] = set()
+    for model in env.gateway.models:
+        params = model.litellm_params
+        if params is None or not params.api_base:
+            continue
+        url = urlparse(params.api_base)
+        port = url.port or (HTTPS if url.scheme == "https" else 80)
+        if port != HTTPS:
+            ports.add(port)
+    return sorted(ports)
+
+
+def public_load_balancer(env: Environment) -> bool:
+    """Internet-facing HTTPS needs a domain (for the certificate) and a network with an internet route."""
+    return env.domain is not None and env.network.mode != "isolated"
+
+
+@dataclass(frozen=True)
+class SecurityGroups:
+    alb: ec2.SecurityGroup
+    service: ec2.SecurityGroup
+    database: ec2.SecurityGroup
+    cache: ec2.SecurityGroup
+
+
+class NetworkStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.env_config = env_config
+        net = env_config.network
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(net.cidr),
+            availability_zones=availability_zones(env_config),
+            nat_gateways=net.az_count if net.mode == "private" else 0,
+            subnet_configuration=self._subnets(),
+            restrict_default_security_group=True,
+            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)}
+            if "s3" in net.endpoints and net.mode != "public"
+            else None,
+        )
+        if net.flow_logs:
+            self._flow_logs()
+        if net.mode != "public":
+            self._interface_endpoints()
+        self.security_groups = self._security_groups()
+
+    @property
+    def app_subnets(self) -> ec2.SubnetSelection:
+        if self.env_config.network.mode == "public":
+            return ec2.SubnetSelection(subnet_group_name=INGRESS_SUBNETS)
+        return ec2.SubnetSelection(subnet_group_name=APP_SUBNETS)
+
+    @property
+    def data_subnets(self) -> ec2.SubnetSelection:
+        return ec2.SubnetSelection(subnet_group_name=DATA_SUBNETS)
+
+    @property
+    def alb_subnets(self) -> ec2.SubnetSelection:
+        if public_load_balancer(self.env_config):
+            return ec2.SubnetSelection(subnet_group_name=INGRESS_SUBNETS)
+        return self.app_subnets
+
+    def _subnets(self) -> list[ec2.SubnetConfiguration]:
+        mode = self.env_config.network.mode
+        subnets = []
+        if mode != "isolated":
+            subnets.append(
+                ec2.SubnetConfiguration(name=INGRESS_SUBNETS, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
+            )
+        if mode != "public":
+            app_type = ec2.SubnetType.PRIVATE_WITH_EGRESS if mode == "private" else ec2.SubnetType.PRIVATE_ISOLATED
+            subnets.append(ec2.SubnetConfiguration(name=APP_SUBNETS, subnet_type=app_type, cidr_mask=20))
+        subnets.append(
+            ec2.SubnetConfiguration(name=DATA_SUBNETS, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24)
+        )
+        return subnets
+
+    def _flow_logs(self) -> None:
+        key = encryption_key(self, "FlowLogsKey", self.env_config, "VPC flow logs", for_logs=True)
+        group = log_group(self, "FlowLogs", self.env_config, key)
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+    def _interface_endpoints(self) -> None:
+        sg = ec2.SecurityGroup(
+            self,
+            "EndpointsSg",
+            vpc=self.vpc,
+            description="VPC interface endpoints: HTTPS from the VPC",
+            allow_all_outbound=False,
+        )
+        sg.add_ingress_rule(ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.tcp(HTTPS), "HTTPS from inside the VPC")
+        for name in self.env_config.network.endpoints:
+            if name == "s3":
+                continue
+            self.vpc.add_interface_endpoint(
+                f"Endpoint-{name.replace('.', '-')}",
+                service=ec2.InterfaceVpcEndpointAwsService(name),
+                private_dns_enabled=True,
+                security_groups=[sg],
+                subnets=self.app_subnets,
+            )
+
+    def _security_groups(self) -> SecurityGroups:
+        env = self.env_config
+        port = env.gateway.port
+        vpc_cidr = ec2.Peer.ipv4(self.vpc.vpc_cidr_block)
+        alb = ec2.SecurityGroup(
+            self, "AlbSg", vpc=self.vpc, description="Gateway load balancer", allow_all_outbound=False
+        )
+        service = ec2.SecurityGroup(
+            self, "ServiceSg", vpc=self.vpc, description="Gateway tasks", allow_all_outbound=False
+        )
+        database = ec2.SecurityGroup(
+            self, "DatabaseSg", vpc=self.vpc, description="Aurora PostgreSQL", allow_all_outbound=False
+        )
+        cache = ec2.SecurityGroup(self, "CacheSg", vpc=self.vpc, description="ElastiCache", allow_all_outbound=False)
+
+        listener_ports = [HTTPS, 80] if env.domain is not None else [80]
+        if public_load_balancer(env):
+            sources = [ec2.Peer.ipv4(cidr) for cidr in env.network.allowed_ingress_cidrs]
+            if "0.0.0.0/0" in env.network.allowed_ingress_cidrs:
+                suppress_nag(
+                    alb,
+                    "AwsSolutions-EC23",
+                    "Public LLM gateway endpoint; clients are restricted by "
+                    "network.allowed_ingress_cidrs, which defaults to the internet.",
+                )
+                skip_checkov(alb, "CKV_AWS_260", "Port 80 only answers with a redirect to HTTPS (listener rule).")
+        else:
+            sources = [vpc_cidr]
+        for source in sources:
+            for listener_port in listener_ports:
+                purpose = "HTTPS" if listener_port == HTTPS else ("HTTP, redirected to HTTPS" if env.domain else "HTTP")
+                alb.add_ingress_rule(source, ec2.Port.tcp(listener_port), f"{purpose} from allowed clients")
+        alb.add_egress_rule(service, ec2.Port.tcp(port), "Gateway tasks")
+
+        service.add_ingress_rule(alb, ec2.Port.tcp(port), "From the load balancer")
+        service.add_egress_rule(database, ec2.Port.tcp(DB_PORT), "Aurora PostgreSQL")
+        service.add_egress_rule(cache, ec2.Port.tcp(CACHE_PORT), "ElastiCache")
+        # In isolated mode the route tables have no internet route: HTTPS then reaches only the VPC endpoints and the
+        # S3 gateway endpoint (whose prefix list id is not known at synth time).
+        service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "Model providers and AWS APIs")
+        for upstream in upstream_ports(env):
+            service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(upstream), "Model upstream (api_base port)")
+
+        database.add_ingress_rule(service, ec2.Port.tcp(DB_PORT), "Gateway and migrations tasks")
+        cache.add_ingress_rule(service, ec2.Port.tcp(CACHE_PORT), "Gateway tasks")
+        return SecurityGroups(alb=alb, service=service, database=database, cache=cache)

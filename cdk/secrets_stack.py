@@ -1,0 +1,103 @@
+"""Secrets: one Secrets Manager secret (customer-managed KMS key) per secret reference the gateway process reads.
+
+Every `SecretRef` in `render_environment(env).secrets` becomes a secret created by this stack, or is imported when the
+reference is an ARN. Created secrets start with a random value; provider keys are then set by the operator
+(`aws secretsmanager put-secret-value`, see docs/aws.md). Values never appear in a template."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_secretsmanager as sm
+from constructs import Construct
+
+from cdk.policy import suppress_nag
+from cdk.shared import encryption_key, removal_policy
+from gatekit.config import Environment, SecretRef
+from gatekit.render.env import render_environment
+
+_COMPLETE_ARN = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+class SynthError(ValueError):
+    """The environment cannot be rendered for AWS (a clear message, never a traceback for the user)."""
+
+
+@dataclass(frozen=True)
+class InjectedSecret:
+    """One environment variable of the gateway process and the secret (and JSON field) it comes from."""
+
+    env_var: str
+    ref: SecretRef
+    secret: sm.ISecret
+    partial_arn: bool = False
+
+
+def import_for_task(
+    scope: Construct, construct_id: str, secret: sm.ISecret, *, partial_arn: bool = False
+) -> sm.ISecret:
+    """Re-import a secret of another stack by ARN, without its key.
+
+    Granting a role of the consuming stack through the original construct would write that role into the owning
+    stack's KMS key policy (a cross-stack cycle). The keys trust their account's IAM policies, so consumers get
+    `kms:Decrypt` through their own role policy instead (see `grant_decrypt_via_secrets_manager`).
+    """
+    if partial_arn:
+        return sm.Secret.from_secret_partial_arn(scope, construct_id, secret.secret_arn)
+    return sm.Secret.from_secret_complete_arn(scope, construct_id, secret.secret_arn)
+
+
+def _construct_id(name: str) -> str:
+    return "Secret" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+class SecretsStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.key = encryption_key(self, "SecretsKey", env_config, "gateway secrets")
+        self.secrets_by_name: dict[str, sm.ISecret] = {}
+        self.injected: list[InjectedSecret] = []
+        for env_var, ref in sorted(render_environment(env_config).secrets.items()):
+            if ref.secret is None:
+                raise SynthError(
+                    f"secret `{env_var}` is `{ref.describe()}`: AWS targets read secrets from Secrets Manager; "
+                    "use `{secret: NAME}` (created by the stack) or `{secret: arn:aws:secretsmanager:…}`"
+                )
+            partial = ref.secret.startswith("arn:") and not _COMPLETE_ARN.search(ref.secret)
+            self.injected.append(
+                InjectedSecret(
+                    env_var=env_var, ref=ref, secret=self._secret(ref.secret, env_config), partial_arn=partial
+                )
+            )
+
+    def _secret(self, name: str, env: Environment) -> sm.ISecret:
+        if name in self.secrets_by_name:
+            return self.secrets_by_name[name]
+        cid = _construct_id(name)
+        if name.startswith("arn:"):
+            secret = (
+                sm.Secret.from_secret_complete_arn(self, cid, name)
+                if _COMPLETE_ARN.search(name)
+                else sm.Secret.from_secret_partial_arn(self, cid, name)
+            )
+        else:
+            created = sm.Secret(
+                self,
+                cid,
+                description=f"{env.deployment.prefix} gateway secret `{name}` (set the value after the first deploy)",
+                encryption_key=self.key,
+                generate_secret_string=sm.SecretStringGenerator(password_length=48, exclude_punctuation=True),
+                removal_policy=removal_policy(env),
+            )
+            suppress_nag(
+                created,
+                "AwsSolutions-SMG4",
+                "Gateway API and provider keys are issued outside AWS; they are rotated by the operator "
+                "(put-secret-value + ECS redeploy, docs/aws.md), not by a rotation Lambda.",
+            )
+            CfnOutput(self, f"{cid}Arn", value=created.secret_arn, description=f"Secrets Manager ARN of `{name}`")
+            secret = created
+        self.secrets_by_name[name] = secret
+        return secret
