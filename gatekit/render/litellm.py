@@ -7,6 +7,7 @@ from typing import Any
 from gatekit.config import Environment
 from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
+from gatekit.routing.render import add_ml_routing
 
 DATABASE_URL_ENV = "DATABASE_URL"
 
@@ -117,9 +118,11 @@ def render_litellm_config(env: Environment) -> dict[str, Any]:
     if routing.fallbacks:
         router_settings["fallbacks"] = [{src: list(dst)} for src, dst in routing.fallbacks.items()]
 
-    return {
+    config = {
         "model_list": model_list(env),
         "litellm_settings": litellm_settings,
         "general_settings": general_settings,
         "router_settings": router_settings,
     }
+    add_ml_routing(env, config)  # ML routing: alias callback + spec (gatekit/routing/render.py)
+    return config

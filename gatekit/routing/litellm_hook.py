@@ -1,0 +1,133 @@
+"""LiteLLM CustomLogger (public extension point) that serves the ML-routed alias.
+
+LiteLLM imports `gatekit.routing.hook.ml_router` from `litellm_settings.callbacks` while it loads its config. That
+instance reads the routing spec from that config file (`CONFIG_FILE_PATH`, key `gatekit_routing`), loads the encoder
+and the artifact at once (so `fail-startup` stops the proxy before it serves) and starts the artifact watcher.
+
+Per request to the alias: choose a tier, rewrite `model` to the tier's model group, record the decision (metadata,
+`gatekit.route` span); the response carries x-gatekit-route-strategy / -model / -score headers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import HTTPException
+from litellm.integrations.custom_logger import CustomLogger
+
+from gatekit.routing.engine import RoutingEngine, RoutingUnavailable
+from gatekit.routing.spec import SPEC_KEY, RoutingSpec
+from gatekit.routing.status import set_active
+
+PROFILE_HEADER = "x-gatekit-route-profile"
+METADATA_KEY = "gatekit_route"
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):  # OpenAI content parts
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return "" if content is None else str(content)
+
+
+def prompt_of(data: dict[str, Any]) -> str:
+    """The text the router judges: the last user message (chat), else the prompt / input."""
+    for message in reversed(data.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return _text(message.get("content"))
+    return _text(data.get("prompt") or data.get("input"))
+
+
+def _requested_profile(data: dict[str, Any]) -> str | None:
+    headers = (data.get("proxy_server_request") or {}).get("headers") or {}
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    metadata = data.get("metadata") or {}
+    return lowered.get(PROFILE_HEADER) or metadata.get("gatekit_route_profile")
+
+
+def spec_from_config_file(path: str | None) -> RoutingSpec:
+    if not path:
+        raise RuntimeError("ML routing callback: CONFIG_FILE_PATH is not set (start the gateway with `gatekit serve`)")
+    document = yaml.safe_load(Path(path).read_text()) or {}
+    if SPEC_KEY not in document:
+        raise RuntimeError(f"ML routing callback: {path} has no `{SPEC_KEY}` section (render it with gatekit)")
+    return RoutingSpec.from_dict(document[SPEC_KEY])
+
+
+def _record_span(decision: Any) -> None:
+    from gatekit.runtime.telemetry import record_route_decision
+
+    record_route_decision(
+        decision.strategy,
+        decision.candidates,
+        decision.tier,
+        score=decision.score,
+        latency_ms=decision.latency_ms,
+        attributes={
+            "gatekit.route.profile": decision.profile,
+            "gatekit.route.artifact": decision.artifact_version or "",
+        },
+    )
+
+
+class MLRoutingHook(CustomLogger):
+    def __init__(self, engine: RoutingEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    @classmethod
+    def from_spec(cls, spec: RoutingSpec) -> MLRoutingHook:
+        engine = RoutingEngine(spec)
+        engine.load()  # raises for on_load_failure=fail-startup
+        engine.start_watcher()
+        set_active(engine)
+        return cls(engine)
+
+    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+        if data.get("model") != self.engine.spec.alias:
+            return data
+        try:
+            profile = self.engine.profile_for(
+                _requested_profile(data),
+                key_alias=getattr(user_api_key_dict, "key_alias", None),
+                team=getattr(user_api_key_dict, "team_alias", None) or getattr(user_api_key_dict, "team_id", None),
+            )
+        except ValueError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        try:
+            decision = self.engine.decide(prompt_of(data), profile)
+        except RoutingUnavailable as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+        data["model"] = decision.tier
+        data.setdefault("metadata", {})[METADATA_KEY] = {
+            "strategy": decision.strategy,
+            "tier": decision.tier,
+            "score": round(decision.score, 4),
+            "profile": decision.profile,
+            "latency_ms": round(decision.latency_ms, 3),
+            "artifact_version": decision.artifact_version,
+        }
+        _record_span(decision)
+        return data
+
+    async def async_post_call_response_headers_hook(
+        self,
+        data: dict,
+        user_api_key_dict: Any,
+        response: object,
+        request_headers: dict[str, str] | None = None,
+        litellm_call_info: dict[str, object] | None = None,
+    ) -> dict[str, str] | None:
+        route = (data.get("metadata") or {}).get(METADATA_KEY)
+        if not route:
+            return None
+        info = (litellm_call_info or {}).get("model_info") or {}
+        model = info.get("gatekit_deployment") if isinstance(info, dict) else None
+        return {
+            "x-gatekit-route-strategy": str(route["strategy"]),
+            "x-gatekit-route-model": str(model or route["tier"]),
+            "x-gatekit-route-tier": str(route["tier"]),
+            "x-gatekit-route-score": f"{route['score']:.4f}",
+            "x-gatekit-route-artifact": str(route["artifact_version"] or "none"),
+        }

@@ -1,0 +1,89 @@
+"""Turn gateway request logs into LLMRouter routing rows ({"query", "model_name", "performance", ...}).
+
+Input: JSON lines of LiteLLM's StandardLoggingPayload (what LiteLLM's logging callbacks — s3, gcs_bucket, generic
+API, a CustomLogger — write per request): `messages`, `model_group`, `status`, `metadata`. The tier is the model group
+when it is a tier, or the tier of the deployment / model group named. Performance is the quality feedback when the
+request carries one (`metadata.gatekit_feedback` or `metadata.requester_metadata.gatekit_feedback`, 0..1), else 1.0
+for a success and 0.0 for a failure. Requests to the routed alias are attributed to the tier that served them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from gatekit.config import Environment
+
+
+def tier_lookup(env: Environment) -> dict[str, str]:
+    """Model-group or deployment name -> tier."""
+    out = {name: name for name in env.gateway.tiers}
+    for model in env.gateway.models:
+        if model.tier:
+            out[model.model_name] = model.tier
+    return out
+
+
+def _prompt(payload: Mapping[str, Any]) -> str | None:
+    messages = payload.get("messages")
+    if isinstance(messages, list):
+        for message in reversed(messages):
+            if isinstance(message, dict) and message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, list):  # OpenAI content parts
+                    content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+                return str(content) if content else None
+    prompt = payload.get("prompt")
+    return str(prompt) if prompt else None
+
+
+def _feedback(metadata: Mapping[str, Any]) -> float | None:
+    for source in (metadata, metadata.get("requester_metadata") or {}):
+        value = source.get("gatekit_feedback") if isinstance(source, Mapping) else None
+        if value is not None:
+            return max(0.0, min(1.0, float(value)))
+    return None
+
+
+def _tier(payload: Mapping[str, Any], lookup: Mapping[str, str]) -> str | None:
+    metadata = payload.get("metadata") or {}
+    hidden = payload.get("hidden_params") or {}
+    info = hidden.get("model_info") or metadata.get("model_info") or {}
+    candidates = [
+        info.get("gatekit_tier"),
+        payload.get("model_group"),
+        metadata.get("model_group"),
+        payload.get("model"),
+    ]
+    for name in candidates:
+        if name and str(name) in lookup:
+            return lookup[str(name)]
+    return None
+
+
+def export_rows(payloads: Iterable[Mapping[str, Any]], lookup: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    for payload in payloads:
+        prompt, tier = _prompt(payload), _tier(payload, lookup)
+        if not prompt or not tier:
+            continue
+        metadata = payload.get("metadata") or {}
+        feedback = _feedback(metadata)
+        performance = (
+            feedback if feedback is not None else (1.0 if payload.get("status", "success") == "success" else 0.0)
+        )
+        yield {
+            "query": prompt,
+            "model_name": tier,
+            "performance": performance,
+            "task_name": "gateway",
+            "source_id": payload.get("id") or payload.get("trace_id"),
+            "cost": payload.get("response_cost"),
+        }
+
+
+def read_payloads(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        line = line.strip()
+        if line:
+            yield json.loads(line)
