@@ -21,7 +21,7 @@ from gatekit.config import DrainTimings, Environment
 from gatekit.render.env import render_environment
 
 # Non-root user of the gateway image (uid:gid); the collector image runs as its own non-root user (aoc, 10001).
-GATEWAY_USER = "10001:10001"
+GATEWAY_USER = "65532:65532"  # the image's distroless `nonroot` user (image/Dockerfile)
 COLLECTOR_USER = "10001"
 RUNTIME_DIR = "/var/lib/gatekit"
 WRITABLE_VOLUMES = {"tmp": "/tmp", "runtime": RUNTIME_DIR}

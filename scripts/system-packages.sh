@@ -6,6 +6,10 @@ declare -A NEEDED=(
   [node]=nodejs
   [curl]=curl
   [redis-server]=redis-server
+  [strace]=strace
+  [ip]=iproute2
+  [unshare]=util-linux
+  [sha256sum]=coreutils
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from gatekit.config import Environment
 from gatekit.config.secrets import SecretRef
+from gatekit.moat.offline import OFFLINE_ENV
 from gatekit.render.litellm import DATABASE_URL_ENV
 
 CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
@@ -26,20 +27,23 @@ class GatewayEnvironment:
         return "\n".join(lines) + "\n"
 
 
-def _litellm_switches() -> dict[str, str]:
-    # No outbound fetches at start-up: the model cost map ships with LiteLLM; telemetry and update checks stay off.
-    return {
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_MODE": "PRODUCTION",
-        "LITELLM_TELEMETRY": "False",
-        "JSON_LOGS": "True",
-    }
+def _litellm_switches(env: Environment) -> dict[str, str]:
+    """No outbound fetches from LiteLLM at start-up anywhere (cost map, beta headers, presets, templates ship with
+    it; telemetry and update checks stay off). Isolated networks also never reach the Hugging Face hub."""
+    switches = {k: v for k, v in OFFLINE_ENV.items() if k.startswith(("LITELLM_", "PRISMA_", "CHECKPOINT_"))}
+    if is_offline(env):
+        switches.update(OFFLINE_ENV)
+    return {**switches, "JSON_LOGS": "True"}
+
+
+def is_offline(env: Environment) -> bool:
+    return env.target == "moat" or env.network.mode == "isolated"
 
 
 def render_environment(env: Environment) -> GatewayEnvironment:
     gw = env.gateway
     out = GatewayEnvironment()
-    out.plain.update(_litellm_switches())
+    out.plain.update(_litellm_switches(env))
     out.plain.update(
         {
             "GATEKIT_ENV": env.name,

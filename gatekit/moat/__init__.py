@@ -1,0 +1,1 @@
+"""Moat mode: the offline bundle for air-gapped networks (build, manifest, signature, verification)."""

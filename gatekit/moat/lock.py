@@ -1,0 +1,108 @@
+"""One lock, three consumers: the hashed runtime requirement set exported from uv.lock, the wheelhouse downloaded
+from it, and gatekit's own wheel. `make` setup, the image and the moat bundle all install from this same set."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# Extras of pyproject.toml that belong to the gateway at run time. cdk, pulumi and dev are build/test tools.
+RUNTIME_EXTRAS: tuple[str, ...] = ()
+
+
+class LockError(RuntimeError):
+    """A step of the lock -> wheelhouse chain failed; the message says which and why."""
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The directory holding pyproject.toml and uv.lock (the current directory or a parent)."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "uv.lock").is_file() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    raise LockError(f"no uv.lock + pyproject.toml in {here} or its parents (run from the gatekit checkout)")
+
+
+def find_uv() -> str:
+    """$UV, else `uv` on PATH, else the uv next to this interpreter."""
+    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(Path(sys.executable).with_name("uv"))):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise LockError("uv not found: set $UV or put uv on PATH (the same uv `make setup` uses)")
+
+
+def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip()[-3000:]
+        raise LockError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+    return proc.stdout
+
+
+def export_runtime_requirements(root: Path, dest: Path) -> int:
+    """Write the runtime requirement set with every hash from uv.lock; returns the number of requirements."""
+    cmd = [find_uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate"]
+    cmd += [a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)]
+    cmd += ["--project", str(root)]
+    text = _run(cmd, "exporting the runtime requirements from uv.lock")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text)
+    return sum(1 for line in text.splitlines() if line and not line[0].isspace() and not line.startswith("#"))
+
+
+def sbom_export(root: Path) -> str:
+    """CycloneDX 1.5 JSON of the runtime set, from uv.lock (uv's `sbom-export` preview feature)."""
+    cmd = [find_uv(), "export", "--frozen", "--no-dev", "--format", "cyclonedx1.5", "--preview-features", "sbom-export"]
+    cmd += [a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)]
+    return _run([*cmd, "--project", str(root)], "exporting the CycloneDX SBOM from uv.lock")
+
+
+def download_wheelhouse(requirements: Path, wheelhouse: Path) -> list[Path]:
+    """Download exactly the locked wheels (hash-checked, binary only: an sdist-only package is an error)."""
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--progress-bar", "off",
+        "--require-hashes", "--only-binary=:all:", "--no-deps", "-r", str(requirements), "-d", str(wheelhouse),
+    ]  # fmt: skip
+    try:
+        _run(cmd, "downloading the wheelhouse (pip download --require-hashes --only-binary=:all:)")
+    except LockError as exc:
+        if "No matching distribution" in str(exc):
+            raise LockError(f"{exc}\nA locked package has no wheel for this platform (sdist only?).") from None
+        raise
+    wheels = sorted(wheelhouse.glob("*.whl"))
+    strays = sorted(p.name for p in wheelhouse.iterdir() if p.suffix != ".whl")
+    if strays:
+        raise LockError(f"non-wheel files in the wheelhouse (an sdist slipped in?): {', '.join(strays)}")
+    return wheels
+
+
+def build_gatekit_wheel(root: Path, out_dir: Path) -> Path:
+    """Build gatekit's own wheel (installed --no-deps after the locked set) and move it into out_dir."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gatekit-wheel-") as tmp:
+        # uv build also writes a .gitignore into its out dir: build aside, keep only the wheel.
+        _run([find_uv(), "build", "--wheel", "--out-dir", tmp, str(root)], "building the gatekit wheel")
+        built = sorted(Path(tmp).glob("gatekit-*.whl"))
+        if len(built) != 1:
+            raise LockError(f"uv build produced {len(built)} gatekit wheels, expected one")
+        return Path(shutil.move(built[0], out_dir / built[0].name))
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_gatekit_requirement(wheel: Path, dest: Path) -> None:
+    """A one-line hashed requirement for gatekit itself, so its install is hash-checked too."""
+    name, version = wheel.name.split("-")[:2]
+    dest.write_text(f"{name}=={version} --hash=sha256:{sha256_file(wheel)}\n")
