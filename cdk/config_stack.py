@@ -1,5 +1,9 @@
-"""Config: the S3 bucket the gateway hot-reloads its LiteLLM config from (versioned, KMS, TLS-only, public access
-blocked, access-logged), and the rendered config (plus router artifacts) deployed into it."""
+"""Config: the S3 bucket every gateway replica hot-reloads its config from (versioned, KMS, TLS-only, public access
+blocked, access-logged), and the config (plus router artifacts) deployed into it.
+
+The synced document is the resolved environment (`gatekit config render --target json`): each replica validates it
+with the typed model before applying it, exactly as `gatekit ops push-config` uploads it. The rendered LiteLLM config
+is deployed next to it for reviewers (`litellm.yaml`); replicas never read that one."""
 
 from __future__ import annotations
 
@@ -19,8 +23,14 @@ from gatekit.config import Environment
 from gatekit.render.litellm import render_litellm_config
 
 CONFIG_PREFIX = "gateway/"
-CONFIG_KEY = CONFIG_PREFIX + "litellm.yaml"
+CONFIG_KEY = CONFIG_PREFIX + "environment.json"
+LITELLM_KEY = CONFIG_PREFIX + "litellm.yaml"
 ROUTER_PREFIX = "router/"
+
+
+def environment_document(env: Environment) -> str:
+    """What every replica syncs and validates: the resolved environment (secret references only)."""
+    return env.model_dump_json(indent=2) + "\n"
 
 
 def rendered_config_yaml(env: Environment) -> str:
@@ -94,7 +104,10 @@ class ConfigStack(Stack):
         self.deployment = s3deploy.BucketDeployment(
             self,
             "GatewayConfig",
-            sources=[s3deploy.Source.data(CONFIG_KEY, rendered_config_yaml(env_config))],
+            sources=[
+                s3deploy.Source.data(CONFIG_KEY, environment_document(env_config)),
+                s3deploy.Source.data(LITELLM_KEY, rendered_config_yaml(env_config)),
+            ],
             destination_bucket=self.bucket,
             prune=False,
             retain_on_delete=True,
