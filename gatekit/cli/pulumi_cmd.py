@@ -100,6 +100,7 @@ def plan(stack: str, as_json: bool, project_dir: Path | None, overrides: tuple[s
     """Run the stack's program under mocks (no credentials, no Pulumi CLI) and print every resource `pulumi up`
     would create, then the policy pack's findings. Exit 1 on a mandatory policy violation."""
     import pulumi
+
     from gatekit.clouds.plan import run_plan
 
     try:

@@ -84,7 +84,8 @@ class Network(Strict):
     allowed_ingress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
     waf: bool = Field(
         default=True,
-        description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) to internet-facing load balancers.",
+        description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) "
+        "to internet-facing load balancers.",
     )
 
 

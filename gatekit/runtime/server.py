@@ -7,6 +7,7 @@ finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn s
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 from types import FrameType
@@ -16,6 +17,7 @@ import uvicorn
 
 from gatekit.config import Environment
 from gatekit.runtime.prepare import apply_environment, runtime_dir_for, write_litellm_config
+from gatekit.runtime.sources import DEPLOYMENT_URI_ENV, ConfigSource, SourceUnavailableError, open_source
 from gatekit.runtime.state import RuntimeState
 
 # After the drain, what is still open is idle keep-alive connections and cancelled work: a short grace suffices.
@@ -56,24 +58,28 @@ def load_proxy_app() -> Any:
     return app
 
 
-def run_app(app: Any, env: Environment, host: str | None = None, port: int | None = None) -> None:
-    from gatekit.runtime.app import build_app
-    from gatekit.runtime.logs import configure_logging
-    from gatekit.runtime.sources import SourceUnavailableError, open_source
-    from gatekit.runtime.telemetry import configure_telemetry
-
+def open_runtime_source(env: Environment) -> ConfigSource | None:
+    """Check what the runtime cannot work without, and open the config source. Exits with a clear message."""
     if env.gateway.workers != 1:
         raise SystemExit(
             "gatekit: gateway.workers must be 1 (one worker per replica; scale with compute.replicas), "
             f"got {env.gateway.workers}"
         )
+    try:
+        return open_source(env.gateway.config_sync, os.environ.get(DEPLOYMENT_URI_ENV))
+    except SourceUnavailableError as exc:
+        raise SystemExit(f"gatekit: {exc}") from None
+
+
+def run_app(app: Any, env: Environment, host: str | None = None, port: int | None = None) -> None:
+    from gatekit.runtime.app import build_app
+    from gatekit.runtime.logs import configure_logging
+    from gatekit.runtime.telemetry import configure_telemetry
+
+    source = open_runtime_source(env)
     # Before LiteLLM's lifespan loads its callbacks: its otel callback then adopts this provider.
     telemetry = configure_telemetry(env)
     configure_logging(env.observability.log_level)
-    try:
-        source = open_source(env.gateway.config_sync)
-    except SourceUnavailableError as exc:
-        raise SystemExit(f"gatekit: {exc}") from None
     state = RuntimeState(env)
     config = uvicorn.Config(
         build_app(app, env, state, telemetry, source),
@@ -87,6 +93,7 @@ def run_app(app: Any, env: Environment, host: str | None = None, port: int | Non
 
 
 def serve(env: Environment, host: str | None = None, port: int | None = None, runtime_dir: Path | None = None) -> None:
+    open_runtime_source(env)  # fail before the slow LiteLLM import
     config_path = write_litellm_config(env, runtime_dir or runtime_dir_for(env))
     apply_environment(env, config_path)
     run_app(load_proxy_app(), env, host, port)
