@@ -22,7 +22,9 @@ DATASET = REPO / "data" / "routing" / "prompts.jsonl"
 
 @pytest.fixture(scope="session")
 def spec() -> RoutingSpec:
-    env = load_environment("local", default_config_dir(), ["gateway.routing.ml.enabled=true"])
+    env = load_environment(
+        "local", default_config_dir(), ["gateway.routing.ml.enabled=true", "gateway.routing.ml.strategy=knn"]
+    )
     return spec_from_env(env)
 
 

@@ -20,7 +20,18 @@ def test_decide_writes_one_json_line_per_prompt():
     complex_prompt = "Design a globally distributed rate limiter with per-tenant quotas and explain failover."
     requests = [{"id": "a", "prompt": "thanks, that worked"}, {"id": "b", "prompt": complex_prompt}]
     stdin = "\n".join(json.dumps(r) for r in requests)
-    result = _run(["route", "decide", "--json", "--set", "gateway.routing.ml.enabled=true"], stdin)
+    result = _run(
+        [
+            "route",
+            "decide",
+            "--json",
+            "--set",
+            "gateway.routing.ml.enabled=true",
+            "--set",
+            "gateway.routing.ml.strategy=knn",
+        ],
+        stdin,
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"]
@@ -54,7 +65,7 @@ def test_shipped_router_meets_the_held_out_targets(strategy):
 def test_eval_prints_a_table_with_the_baselines():
     result = _run(["route", "eval", "--data", str(DATASET)])
     assert result.exit_code == 0, result.output
-    for name in ("knn (balanced)", "always-economy", "always-premium", "random ("):
+    for name in ("svm (balanced)", "always-economy", "always-premium", "random ("):  # svm: the shipped default
         assert name in result.output
 
 

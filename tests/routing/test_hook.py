@@ -31,7 +31,7 @@ def _env(*overrides: str):
 
 
 def test_render_adds_callback_and_spec_only_when_enabled():
-    off = render_litellm_config(_env())
+    off = render_litellm_config(_env("gateway.routing.ml.enabled=false"))
     assert SPEC_KEY not in off and CALLBACK not in off["litellm_settings"].get("callbacks", [])
     on = render_litellm_config(_env("gateway.routing.ml.enabled=true", "gateway.routing.ml.strategy=svm"))
     assert on["litellm_settings"]["callbacks"].count(CALLBACK) == 1
