@@ -16,8 +16,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from cdk.access_logs import access_log_bucket
 from cdk.images import gateway_image_tag, gateway_repository
-from cdk.policy import skip_checkov, suppress_nag
+from cdk.policy import skip_checkov
 from cdk.shared import encryption_key
 from gatekit.config import Environment
 from gatekit.render.litellm import render_litellm_config
@@ -50,28 +51,12 @@ class ConfigStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = encryption_key(self, "ConfigKey", env_config, "gateway config bucket")
-        access_logs = s3.Bucket(
+        access_logs = access_log_bucket(
             self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(max(env_config.observability.log_retention_days, 1)),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        suppress_nag(access_logs, "AwsSolutions-S1", "This is the access-log bucket; logging it to itself would loop.")
-        skip_checkov(access_logs, "CKV_AWS_18", "This is the access-log bucket; logging it to itself would loop.")
-        skip_checkov(
-            access_logs,
-            "CKV_AWS_145",
-            "S3 server access logging delivers only to SSE-S3 buckets (SSE-KMS targets are not supported).",
+            env_config,
+            source="S3 server",
+            archive_reason="Access logs are an audit trail of one regional bucket; replication is left to the "
+            "account's log archive (organization-level).",
         )
         self.bucket = s3.Bucket(
             self,
@@ -94,12 +79,6 @@ class ConfigStack(Stack):
             "CKV_AWS_144",
             "The config is rendered from config/ in git and redeployed by every `cdk deploy`; a cross-region "
             "replica adds nothing a redeploy does not.",
-        )
-        skip_checkov(
-            access_logs,
-            "CKV_AWS_144",
-            "Access logs are an audit trail of one regional bucket; replication is left to the account's log "
-            "archive (organization-level).",
         )
         self.deployment = s3deploy.BucketDeployment(
             self,

@@ -3,7 +3,7 @@ environment has a domain, an internal HTTP listener inside the VPC when it has n
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -13,8 +13,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from cdk.access_logs import access_log_bucket
 from cdk.network_stack import public_load_balancer
-from cdk.policy import skip_checkov, suppress_nag
+from cdk.policy import skip_checkov
 from gatekit.config import Environment
 
 TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS  # ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only
@@ -79,28 +80,12 @@ class GatewayLoadBalancer(Construct):
         return f"http://{self.alb.load_balancer_dns_name}"
 
     def _access_log_bucket(self) -> s3.Bucket:
-        bucket = s3.Bucket(
+        return access_log_bucket(
             self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    expiration=Duration.days(self.env_config.observability.log_retention_days),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
+            self.env_config,
+            source="ALB",
+            archive_reason="Access logs of one regional load balancer; archiving is account-level.",
         )
-        reason = "This bucket receives the load balancer's access logs; logging it to itself would loop."
-        suppress_nag(bucket, "AwsSolutions-S1", reason)
-        skip_checkov(bucket, "CKV_AWS_18", reason)
-        skip_checkov(bucket, "CKV_AWS_145", "ALB access logs can only be delivered to SSE-S3 encrypted buckets.")
-        skip_checkov(bucket, "CKV_AWS_144", "Access logs of one regional load balancer; archiving is account-level.")
-        return bucket
 
     def _https_listener(self, env: Environment) -> elbv2.ApplicationListener:
         assert env.domain is not None
