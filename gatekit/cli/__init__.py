@@ -19,7 +19,7 @@ COMMANDS: dict[str, str] = {
     "pulumi": "gatekit.cli.pulumi_cmd:pulumi_group",
     "route": "gatekit.cli.route_cmd:route",
     "moat": "gatekit.cli.moat_cmd:moat",
-    "ops": "gatekit.cli.ops_cmd:ops",
+    "ops": "gatekit.cli.ops.commands:ops",
 }
 
 

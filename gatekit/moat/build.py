@@ -24,9 +24,10 @@ from gatekit.moat.lock import (
     write_gatekit_requirement,
 )
 from gatekit.moat.manifest import load_private_key, write_manifest
-from gatekit.moat.offline import OFFLINE_ENV, TIKTOKEN_DIR_ENV, collect_tiktoken, offline_litellm_config
+from gatekit.moat.offline import collect_tiktoken
 from gatekit.render.env import render_environment
 from gatekit.render.litellm import render_litellm_config
+from gatekit.render.offline import OFFLINE_ENV, TIKTOKEN_DIR_ENV, offline_litellm_config
 
 BUNDLE_FORMAT = 1
 

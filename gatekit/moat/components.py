@@ -18,7 +18,7 @@ import yaml
 
 from gatekit.config import Environment
 from gatekit.moat.lock import LockError, sbom_export
-from gatekit.moat.offline import OFFLINE_ENV
+from gatekit.render.offline import OFFLINE_ENV
 
 
 @dataclass

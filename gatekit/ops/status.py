@@ -14,7 +14,7 @@ from gatekit.ops.push_config import VERSION_METADATA, split_s3_uri
 STACK_PARTS = ("network", "secrets", "data", "config", "observability", "gateway", "monitoring")
 
 # --get NAME: single values for scripts (`export GATEKIT_URL="$(gatekit ops status --get gateway-url)"`). The names
-# are repeated in gatekit.ops.cli_common.GETTER_NAMES so `--help` needs no boto3 import (a test keeps them equal).
+# are repeated in gatekit.cli.ops.common.GETTER_NAMES so `--help` needs no boto3 import (a test keeps them equal).
 GETTERS: dict[str, Callable[[Deployment], str]] = {
     "gateway-url": lambda d: d.gateway_url(),
     "cluster": lambda d: d.service.cluster,

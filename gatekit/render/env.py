@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from gatekit.config import Environment
 from gatekit.config.secrets import SecretRef
-from gatekit.moat.offline import OFFLINE_ENV
 from gatekit.render.litellm import DATABASE_URL_ENV
+from gatekit.render.offline import OFFLINE_ENV, is_offline
 
 CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
 
@@ -34,10 +34,6 @@ def _litellm_switches(env: Environment) -> dict[str, str]:
     if is_offline(env):
         switches.update(OFFLINE_ENV)
     return {**switches, "JSON_LOGS": "True"}
-
-
-def is_offline(env: Environment) -> bool:
-    return env.target == "moat" or env.network.mode == "isolated"
 
 
 def render_environment(env: Environment) -> GatewayEnvironment:

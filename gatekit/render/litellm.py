@@ -7,7 +7,7 @@ from typing import Any
 from gatekit.config import Environment
 from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
-from gatekit.moat.offline import OFFLINE_LITELLM_SETTINGS
+from gatekit.render.offline import OFFLINE_LITELLM_SETTINGS, is_offline
 from gatekit.routing.render import add_ml_routing
 
 DATABASE_URL_ENV = "DATABASE_URL"
@@ -87,7 +87,7 @@ def render_litellm_config(env: Environment) -> dict[str, Any]:
     }
     if gw.caching.enabled:
         litellm_settings["cache_params"] = _cache_params(env)
-    if env.target == "moat" or env.network.mode == "isolated":
+    if is_offline(env):
         litellm_settings.update(OFFLINE_LITELLM_SETTINGS)  # e.g. no Hugging Face tokenizer downloads
     if gw.limits.max_budget_usd is not None:
         litellm_settings["max_budget"] = gw.limits.max_budget_usd

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekit.moat.offline import OFFLINE_ENV
+from gatekit.render.offline import OFFLINE_ENV
 from tests.image.oci_skeleton import runtime_config, stages, write_skeleton
 
 REPO = Path(__file__).resolve().parents[2]

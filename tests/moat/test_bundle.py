@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import yaml
 
-from gatekit.moat.offline import OFFLINE_ENV, OFFLINE_LITELLM_SETTINGS
+from gatekit.render.offline import OFFLINE_ENV, OFFLINE_LITELLM_SETTINGS
 from tests.moat.conftest import IMAGE_REF
 
 # One worker builds, installs and runs the bundle once (pytest -n N --dist loadgroup).

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from gatekit.ops.cli_common import GETTER_NAMES
+from gatekit.cli.ops.common import GETTER_NAMES
 from gatekit.ops.status import GETTERS
 from tests.conftest import free_port
 from tests.ops.conftest import Drill, Invoke

@@ -39,7 +39,7 @@ def _preload() -> None:
     import boto3  # noqa: F401
     import httpx  # noqa: F401
 
-    import gatekit.cli.ops_cmd
+    import gatekit.cli.ops.commands
     import gatekit.ops.config_rollback
     import gatekit.ops.db
     import gatekit.ops.push_config

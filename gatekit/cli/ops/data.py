@@ -1,5 +1,5 @@
 """`gatekit ops` subcommands for data and diagnosis: failover-db, restore-db, failover-cache, flush-cache, spend,
-triage (registered on the `ops` group by gatekit/cli/ops_cmd.py)."""
+triage (registered on the `ops` group by gatekit/cli/ops/commands.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gatekit.ops.cli_common import echo, env_options, handle_errors, key_option, open_deployment, url_option, yes_option
+from gatekit.cli.ops.common import echo, env_options, handle_errors, key_option, open_deployment, url_option, yes_option
 
 
 @click.command("failover-db")

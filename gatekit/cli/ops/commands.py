@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gatekit.ops.cli_common import (
+from gatekit.cli.ops.common import (
     GETTER_NAMES,
     echo,
     env_options,
@@ -214,7 +214,7 @@ def rollback(
 
 
 def _register_data_commands() -> None:
-    from gatekit.ops.cli_data import DATA_COMMANDS
+    from gatekit.cli.ops.data import DATA_COMMANDS
 
     for command in DATA_COMMANDS:
         ops.add_command(command)
