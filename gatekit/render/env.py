@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from gatekit.config import Environment
 from gatekit.config.secrets import SecretRef
 from gatekit.moat.offline import OFFLINE_ENV
+from gatekit.render.agents import agent_plain_env, agent_secrets
 from gatekit.render.litellm import DATABASE_URL_ENV
 
 CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
@@ -84,4 +85,6 @@ def render_environment(env: Environment) -> GatewayEnvironment:
         if model.litellm_params is not None:
             for ref in model.litellm_params.secret_refs().values():
                 out.secrets[ref.env_var] = ref
+    out.plain.update(agent_plain_env(env))  # agent gateways (gatekit/render/agents.py)
+    out.secrets.update(agent_secrets(env))
     return out
