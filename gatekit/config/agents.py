@@ -118,8 +118,9 @@ class AgentAuth(_Strict):
 
 
 class A2aAgent(_Strict):
-    """One A2A agent behind the gateway: discovered at `/v1/agents`, its card at `/a2a/<name>/.well-known/agent-card.json`,
-    invoked with JSON-RPC `message/send` and `message/stream` at `/a2a/<name>`."""
+    """One A2A agent behind the gateway: discovered at `/v1/agents`, its card served at
+    `/a2a/<name>/.well-known/agent-card.json`, invoked with JSON-RPC `message/send` and `message/stream` at
+    `/a2a/<name>`."""
 
     description: str = ""
     card_url: str | None = Field(

@@ -123,10 +123,10 @@ def agent_plain_env(env: Environment) -> dict[str, str]:
 
 
 def groups_of(env: Environment, key_alias: str | None = None, team: str | None = None) -> list[str]:
-    groups = env.gateway.access_groups
-    return sorted(
-        g for g, members in groups.items() if (key_alias and key_alias in members.keys) or (team and team in members.teams)
-    )
+    def member(keys: list[str], teams: list[str]) -> bool:
+        return bool((key_alias and key_alias in keys) or (team and team in teams))
+
+    return sorted(g for g, m in env.gateway.access_groups.items() if member(m.keys, m.teams))
 
 
 def object_permission(env: Environment, key_alias: str | None = None, team: str | None = None) -> dict[str, Any]:
