@@ -141,12 +141,18 @@ class AgentObserver:
         sniff = bytearray()
         streaming = False
         started = time.perf_counter()
+        # Child of the request span; without one (the observer used on its own), of the caller's traceparent.
+        parent = None
+        if not trace.get_current_span().get_span_context().is_valid:
+            carrier = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            parent = TraceContextTextMapPropagator().extract(carrier)
+        name = f"gatekit.{call.kind}"
         with self.tracer.start_as_current_span(
-            f"gatekit.{call.kind}", kind=SpanKind.CLIENT, attributes=attributes
+            name, context=parent, kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
-            carrier: dict[str, str] = {}
-            TraceContextTextMapPropagator().inject(carrier)
-            scope = _with_headers(scope, carrier)
+            outgoing: dict[str, str] = {}
+            TraceContextTextMapPropagator().inject(outgoing)
+            scope = _with_headers(scope, outgoing)
 
             async def send_hook(message: Message) -> None:
                 nonlocal status, streaming

@@ -3,7 +3,10 @@ as `make up` runs it (`gatekit up --env local`), configured with them, shared by
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -45,25 +48,27 @@ class Peer:
                 self.proc.wait()
 
 
-def start_peer(kind: str, workdir: Path, timeout: float = 60) -> Peer:
+def launch_peer(kind: str, workdir: Path) -> Peer:
     port, token = free_port(), "peer-" + secrets.token_hex(8)
     log_path = workdir / f"{kind}-{port}.log"
     cmd = [sys.executable, "-m", "tests.agents.peers", kind, "--port", str(port)]
     with log_path.open("wb") as log:
         env = {"PATH": "/usr/bin:/bin", "PEER_TOKEN": token}
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    peer = Peer(kind, port, token, proc, log_path)
+    return Peer(kind, port, token, proc, log_path)
+
+
+def wait_peer(peer: Peer, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{kind} peer exited:\n{log_path.read_text(errors='replace')[-3000:]}")
+        if peer.proc.poll() is not None:
+            raise RuntimeError(f"{peer.kind} peer exited:\n{peer.log_path.read_text(errors='replace')[-3000:]}")
         try:
             if httpx.get(peer.url + "/health", timeout=2).status_code == 200:
-                return peer
+                return
         except httpx.HTTPError:
             time.sleep(0.2)
-    peer.stop()
-    raise RuntimeError(f"{kind} peer not ready in {timeout} s")
+    raise RuntimeError(f"{peer.kind} peer not ready in {timeout} s")
 
 
 @dataclass
@@ -101,20 +106,27 @@ def gateway_overrides(mcp: Peer, agent: Peer, spare: Peer) -> list[str]:
 @pytest.fixture(scope="session")
 def agent_gateway(gateway_factory: GatewayFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentGateway]:
     workdir = tmp_path_factory.mktemp("agent-peers")
-    peers: list[Peer] = []
+    # The peers start while the gateway does (both mostly wait on imports); the gateway needs only their ports.
+    peers = [launch_peer(kind, workdir) for kind in ("mcp", "a2a", "mcp")]
+    mcp, agent, spare = peers
     try:
-        for kind in ("mcp", "a2a", "mcp"):
-            peers.append(start_peer(kind, workdir))
-        mcp, agent, spare = peers
         handle = gateway_factory(
-            overrides=gateway_overrides(mcp, agent, spare),
+            overrides=[*gateway_overrides(mcp, agent, spare), "gateway.drain.budget_seconds=3"],
             extra_env={
                 "AGENTS_TEST_MCP_TOKEN": mcp.token,
                 "AGENTS_TEST_SPARE_TOKEN": spare.token,
                 "AGENTS_TEST_AGENT_AUTH": f"Bearer {agent.token}",
             },
         )
+        for peer in peers:
+            wait_peer(peer)
         yield AgentGateway(handle, mcp, agent, spare)
+        # Once MCP sessions were served, LiteLLM's MCP session manager fails its lifespan shutdown ("generator didn't
+        # stop after athrow()") and the process lingers ~60 s after draining; do not wait for that here.
+        handle.stop(timeout=15)
+        if handle.proc.returncode == -signal.SIGKILL:
+            with contextlib.suppress(ProcessLookupError):  # its demo provider child, if it outlived the gateway
+                os.killpg(handle.proc.pid, signal.SIGTERM)
     finally:
         for peer in peers:
             peer.stop()
