@@ -234,3 +234,30 @@ def test_config_error_type_is_the_shared_one(config_dir: Path) -> None:
     write_env(config_dir, "agents", "local", "", "agents:\n  a:\n    public: true\n")
     with pytest.raises(ConfigError):
         load_environment("agents", config_dir)
+
+
+def test_egress_rules_for_network_policies_and_security_groups(config_dir: Path) -> None:
+    from gatekit.render.agent_egress import network_policy_egress, security_group_egress
+
+    gateway = (
+        f"{GROUPS}\n{SERVERS}{AGENTS}"
+        "  k8s-tools:\n    card: {name: k, url: 'http://agent.tools-ns.svc.cluster.local:8080/'}\n    public: true\n"
+    )
+    write_env(config_dir, "agents", "moat", "", gateway)
+    env = load_environment("agents", config_dir)
+    policy = network_policy_egress(env)
+    assert {"ports": [{"protocol": "TCP", "port": 443}], "to": [{"ipBlock": {"cidr": "10.0.3.4/32"}}]} in policy
+    selector = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "tools-ns"}}}
+    assert {"ports": [{"protocol": "TCP", "port": 8080}], "to": [selector]} in policy
+    assert {"ports": [{"protocol": "TCP", "port": 8000}]} in policy  # tools.internal: a name, pinned to its port
+    assert len(policy) == 5
+
+    rules = {r["description"].split(" (")[0]: r for r in security_group_egress(env)}
+    assert rules["gatekit mcp search"]["cidr"] == "10.0.3.4/32"
+    assert rules["gatekit mcp tools"] == {
+        "cidr": env.network.cidr,
+        "protocol": "tcp",
+        "port": 8000,
+        "description": "gatekit mcp tools (tools.internal:8000)",
+    }
+    assert "0.0.0.0/0" not in {r["cidr"] for r in rules.values()}  # isolated: nothing outside the network
