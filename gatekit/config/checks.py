@@ -15,7 +15,8 @@ Finding = tuple[str, str]
 
 
 def check_environment(env: Environment) -> list[Finding]:
-    return [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *check_agent_gateways(env)]
+    found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env)]
+    return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
 
 
 def _models_and_tiers(env: Environment) -> Iterator[Finding]:

@@ -29,7 +29,8 @@ def build_app(
     master_key = os.environ[env.secrets.master_key.env_var]
     app = litellm_app
     # MCP tool calls and A2A invocations: spans, metrics, trace context to the peers (runtime/agent_observer.py).
-    app = AgentObserver(app, lambda: state.env, tracer=telemetry.tracer if telemetry else None)
+    # Names come from the startup config: MCP/agent changes need a restart (runtime/apply.py RESTART_PATHS).
+    app = AgentObserver(app, lambda: env, tracer=telemetry.tracer if telemetry else None)
     if not env.database.enabled:
         app = MasterKeyGuard(app, master_key)
     lifecycle = RuntimeLifecycle(state, source)

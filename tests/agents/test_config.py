@@ -261,3 +261,14 @@ def test_egress_rules_for_network_policies_and_security_groups(config_dir: Path)
         "description": "gatekit mcp tools (tools.internal:8000)",
     }
     assert "0.0.0.0/0" not in {r["cidr"] for r in rules.values()}  # isolated: nothing outside the network
+
+
+def test_agent_gateway_changes_are_reported_as_restart_required(config_dir: Path) -> None:
+    from gatekit.runtime.apply import restart_required
+
+    write_env(config_dir, "agents", "moat", "", f"{GROUPS}\n{SERVERS}{AGENTS}")
+    old = load_environment("agents", config_dir)
+    new = load_environment("agents", config_dir, ["gateway.mcp_servers.tools.allowed_tools=[add]"])
+    assert restart_required(old, new) == ["gateway.mcp_servers"]
+    new = load_environment("agents", config_dir, ["gateway.access_groups.ops.keys=[bob, carol]"])
+    assert restart_required(old, new) == ["gateway.access_groups"]
