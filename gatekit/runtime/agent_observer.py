@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Tracer
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -145,13 +144,13 @@ class AgentObserver:
         parent = None
         if not trace.get_current_span().get_span_context().is_valid:
             carrier = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-            parent = TraceContextTextMapPropagator().extract(carrier)
+            parent = propagate.extract(carrier)
         name = f"gatekit.{call.kind}"
         with self.tracer.start_as_current_span(
             name, context=parent, kind=SpanKind.CLIENT, attributes=attributes
         ) as span:
             outgoing: dict[str, str] = {}
-            TraceContextTextMapPropagator().inject(outgoing)
+            propagate.inject(outgoing)  # W3C, plus X-Ray when observability.xray (telemetry.py)
             scope = _with_headers(scope, outgoing)
 
             async def send_hook(message: Message) -> None:

@@ -124,3 +124,28 @@ def test_agent_card_and_unknown_agent(observed: Any) -> None:
     client.post("/a2a/somebody", json={"method": "message/send"})
     assert count(registry, kind="agent", target="echo", operation="card", outcome="ok") == 1
     assert count(registry, kind="agent", target="unknown", operation="message/send", outcome="ok") == 1
+
+
+def test_xray_header_is_handed_on_when_xray_is_on(observed: Any) -> None:
+    from opentelemetry import propagate
+    from opentelemetry.propagators.aws import AwsXRayPropagator
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    client, exporter, _ = observed
+    before = propagate.get_global_textmap()
+    propagate.set_global_textmap(CompositePropagator([AwsXRayPropagator(), TraceContextTextMapPropagator()]))
+    try:
+        app = client.app
+
+        async def headers_of(request: Request) -> Response:
+            return JSONResponse(dict(request.headers))
+
+        app.app = Starlette(routes=[Route("/a2a/echo", headers_of, methods=["POST"])])
+        got = client.post("/a2a/echo", json={"method": "message/send"}).json()
+    finally:
+        propagate.set_global_textmap(before)
+    (span,) = exporter.get_finished_spans()
+    trace_id = format(span.context.trace_id, "032x")
+    assert got["x-amzn-trace-id"].startswith(f"Root=1-{trace_id[:8]}-{trace_id[8:]};Parent={span.context.span_id:016x}")
+    assert got["traceparent"].split("-")[2] == f"{span.context.span_id:016x}"
