@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from gatekit.config.agents import check_agent_gateways
 from gatekit.config.environment import AWS_TARGETS, Environment
 from gatekit.config.timings import TARGET_STOP_LIMIT, DrainTimings
 
@@ -14,7 +15,8 @@ Finding = tuple[str, str]
 
 
 def check_environment(env: Environment) -> list[Finding]:
-    return [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env)]
+    found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env)]
+    return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
 
 
 def _models_and_tiers(env: Environment) -> Iterator[Finding]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gatekit.config.agents import AgentGatewayFields
 from gatekit.config.secrets import SecretRef, is_secret_field
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
@@ -265,7 +266,7 @@ class DemoProvider(Strict):
     chunks: int = Field(default=8, ge=1, le=1000)
 
 
-class Gateway(Strict):
+class Gateway(AgentGatewayFields, Strict):  # AgentGatewayFields: mcp_servers, agents, access_groups (config/agents.py)
     host: str = Field(default="0.0.0.0", description="Bind address inside the container / on the laptop.")
     port: int = Field(default=4000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -70,6 +70,12 @@ def create_app(settings: DemoSettings) -> Starlette:
 
     async def chat(request: Request) -> Response:
         body = await request.json()
+        # Canned tool use when the request offers tools (gatekit/demo/tool_calls.py).
+        from gatekit.demo.tool_calls import tool_reply, tool_response
+
+        reply = tool_reply(body)
+        if reply is not None:
+            return tool_response(body, reply)
         model = str(body.get("model", "demo"))
         prompt = _prompt_text(body.get("messages") or [])
         pieces = _answer(model, prompt, settings.chunks)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from gatekit.config import Environment
 from gatekit.config.secrets import SecretRef
+from gatekit.render.agents import agent_plain_env, agent_secrets
 from gatekit.render.litellm import DATABASE_URL_ENV
 from gatekit.render.offline import OFFLINE_ENV, is_offline
 
@@ -80,4 +81,6 @@ def render_environment(env: Environment) -> GatewayEnvironment:
         if model.litellm_params is not None:
             for ref in model.litellm_params.secret_refs().values():
                 out.secrets[ref.env_var] = ref
+    out.plain.update(agent_plain_env(env))  # agent gateways (gatekit/render/agents.py)
+    out.secrets.update(agent_secrets(env))
     return out

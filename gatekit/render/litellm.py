@@ -7,6 +7,7 @@ from typing import Any
 from gatekit.config import Environment
 from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
+from gatekit.render.agents import add_agent_gateways
 from gatekit.render.offline import OFFLINE_LITELLM_SETTINGS, is_offline
 from gatekit.routing.render import add_ml_routing
 
@@ -128,4 +129,5 @@ def render_litellm_config(env: Environment) -> dict[str, Any]:
         "router_settings": router_settings,
     }
     add_ml_routing(env, config)  # ML routing: alias callback + spec (gatekit/routing/render.py)
+    add_agent_gateways(env, config)  # MCP servers and A2A agents (gatekit/render/agents.py)
     return config

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from gatekit.config import Environment
+from gatekit.runtime.agent_observer import AgentObserver
 from gatekit.runtime.auth_guard import MasterKeyGuard
 from gatekit.runtime.lifecycle import RuntimeLifecycle
 from gatekit.runtime.middleware import GatekitMiddleware
@@ -27,6 +28,9 @@ def build_app(
     state = state or RuntimeState(env)
     master_key = os.environ[env.secrets.master_key.env_var]
     app = litellm_app
+    # MCP tool calls and A2A invocations: spans, metrics, trace context to the peers (runtime/agent_observer.py).
+    # Names come from the startup config: MCP/agent changes need a restart (runtime/apply.py RESTART_PATHS).
+    app = AgentObserver(app, lambda: env, tracer=telemetry.tracer if telemetry else None)
     if not env.database.enabled:
         app = MasterKeyGuard(app, master_key)
     lifecycle = RuntimeLifecycle(state, source)

@@ -34,6 +34,10 @@ RESTART_PATHS: tuple[tuple[str, ...], ...] = (
     ("gateway", "routing", "ml"),
     ("gateway", "config_sync", "source"),
     ("gateway", "config_sync", "uri"),
+    # Agent gateways: LiteLLM loads mcp_servers and agents from its config file at startup only.
+    ("gateway", "mcp_servers"),
+    ("gateway", "agents"),
+    ("gateway", "access_groups"),
 )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from gatekit.runtime import agent_gates
+
 VERSION_HEADER = "x-gatekit-config-version"
 TRACE_HEADER = "x-gatekit-trace-id"
 GATEKIT_METRICS = ("gatekit_config_info", "gatekit_in_flight_requests", "gatekit_shed_requests_total")
@@ -186,6 +188,8 @@ GATES: tuple[tuple[str, Callable[[GateRunner], str]], ...] = (
     ("config-version", GateRunner.config_version),
     ("trace", GateRunner.trace),
     ("metrics", GateRunner.metrics),
+    ("mcp-servers", agent_gates.mcp_servers),  # agent gateways (runtime/agent_gates.py)
+    ("agents", agent_gates.agents),
 )
 
 

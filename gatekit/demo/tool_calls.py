@@ -1,0 +1,96 @@
+"""Demo provider: canned tool use, so tool calling (MCP tools in chat completions) can be exercised without a model.
+
+Only when the request carries `tools` and the last user message says `call tool NAME with {json}` does the demo
+provider answer with that tool call (finish_reason `tool_calls`). When the last message is a tool result, it answers
+`[gatekit demo provider] tool NAME returned: <result>`. The tool name may be the bare name or any tool whose name
+ends with `-NAME` (the gateway prefixes MCP tools with their server name). It is canned text, not a model."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from gatekit.demo.provider import DEMO_NOTICE
+
+CALL_PATTERN = re.compile(r"call tool\s+(?P<name>[A-Za-z0-9_.:-]+)(?:\s+with\s+(?P<args>\{.*\}))?", re.DOTALL)
+
+
+def _tool_names(tools: list[dict[str, Any]]) -> list[str]:
+    names = []
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            names.append(function["name"])
+    return names
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def tool_reply(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The assistant message for a tool-use request, or None when this is not one."""
+    tools = body.get("tools") or []
+    messages = body.get("messages") or []
+    if not tools or not messages:
+        return None
+    last = messages[-1]
+    if last.get("role") == "tool":
+        called = next(
+            (
+                c["function"]["name"]
+                for m in reversed(messages)
+                for c in (m.get("tool_calls") or [])
+                if c.get("id") == last.get("tool_call_id")
+            ),
+            "?",
+        )
+        return {"role": "assistant", "content": f"{DEMO_NOTICE} tool {called} returned: {_text(last)}"}
+    if last.get("role") != "user":
+        return None
+    match = CALL_PATTERN.search(_text(last))
+    if match is None:
+        return None
+    wanted = match.group("name")
+    name = next((n for n in _tool_names(tools) if n == wanted or n.endswith(f"-{wanted}")), None)
+    if name is None:
+        return {"role": "assistant", "content": f"{DEMO_NOTICE} no tool named {wanted!r} was offered"}
+    arguments = json.loads(match.group("args") or "{}")
+    call = {"id": f"call_demo_{uuid.uuid4().hex[:12]}", "type": "function"}
+    call["function"] = {"name": name, "arguments": json.dumps(arguments)}
+    return {"role": "assistant", "content": None, "tool_calls": [call]}
+
+
+def tool_response(body: dict[str, Any], reply: dict[str, Any]) -> Response:
+    """The chat completion (JSON or SSE) carrying `reply`."""
+    model = str(body.get("model", "demo"))
+    finish = "tool_calls" if reply.get("tool_calls") else "stop"
+    base = {"id": f"chatcmpl-demo-{uuid.uuid4().hex[:16]}", "created": int(time.time()), "model": model}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    if not body.get("stream"):
+        choice = {"index": 0, "message": reply, "finish_reason": finish}
+        return JSONResponse({**base, "object": "chat.completion", "choices": [choice], "usage": usage})
+
+    async def events() -> AsyncIterator[bytes]:
+        delta: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
+        if reply.get("tool_calls"):
+            delta["tool_calls"] = [{"index": i, **c} for i, c in enumerate(reply["tool_calls"])]
+        chunk = {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
+        yield f"data: {json.dumps(chunk)}\n\n".encode()
+        final = {"index": 0, "delta": {}, "finish_reason": finish}
+        last = {**base, "object": "chat.completion.chunk", "choices": [final], "usage": usage}
+        yield f"data: {json.dumps(last)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
