@@ -191,3 +191,43 @@ def push(artifact_dir: Path, uri: str) -> None:
         raise click.ClickException(f"refusing to push: {exc}") from None
     upload_dir(artifact_dir, uri)
     click.echo(f"pushed {artifact.strategy} artifact {artifact.version} to {uri}")
+
+
+@route.command(name="bench")
+@click.option("--sample", type=int, default=None, help="At most this many prompts per benchmark (quick runs).")
+@click.option("--strategy", "strategies", multiple=True, help="Only these strategies (repeatable).")
+@click.option("--svg", "svg_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the quality-vs-premium-share plot here.")  # fmt: skip
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Cache features here (keyed by encoder and data).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+def bench_cmd(sample: int | None, strategies: tuple[str, ...], svg_out: Path | None, cache_dir: Path | None,
+              as_json: bool) -> None:  # fmt: skip
+    """APGR / CPT(50%) / CPT(80%) of every in-process strategy on MMLU, GSM8K and MT-Bench (RouteLLM's outcome data),
+    leave-one-benchmark-out, beside random, oracle and a prompt-length baseline."""
+    from gatekit.routing import bench
+    from gatekit.routing.bench_plot import svg
+    from gatekit.routing.encoder import load_encoder
+    from gatekit.routing.features import WindowFeaturizer
+    from gatekit.routing.outcomes import OutcomeDataError, load_all
+    from gatekit.routing.spec import EncoderSettings
+
+    unknown = [s for s in strategies if s not in bench.STRATEGIES]
+    if unknown:
+        raise click.ClickException(f"unknown strategies {unknown}; one of {', '.join(bench.STRATEGIES)}")
+    try:
+        data = load_all()
+    except OutcomeDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    featurizer = WindowFeaturizer(load_encoder(EncoderSettings()))
+    benches = {name: bench.featurize(bench.sample(rows, sample), featurizer, cache_dir) for name, rows in data.items()}
+    results = bench.run(benches, list(strategies) or None)
+    if svg_out is not None:
+        svg_out.write_text(svg(results))
+    if as_json:
+        rows = [{"benchmark": r.benchmark, "strategy": r.strategy, "apgr": round(r.apgr, 4), "cpt50": round(r.cpt50, 4),
+                 "cpt80": round(r.cpt80, 4), "prompts": len(r.curve.shares) and len(benches[r.benchmark].strong)}
+                for r in results]  # fmt: skip
+        click.echo(json.dumps({"results": rows, "published": bench.PUBLISHED}, indent=2))
+        return
+    click.echo(bench.markdown(results))
