@@ -119,7 +119,8 @@ def run(benches: dict[str, Bench], strategies: list[str] | None = None) -> list[
         c0 = rand[0]
         out.append(Result(name, "random", mean, float(np.mean([c.cpt(0.5) for c in rand])),
                           float(np.mean([c.cpt(0.8) for c in rand])), c0, f"mean of {RANDOM_SEEDS} random orders"))  # fmt: skip
-        for strategy in strategies or list(STRATEGIES):
+        chosen = list(dict.fromkeys(["oracle", "length", *(strategies or STRATEGIES)]))  # baselines always shown
+        for strategy in chosen:
             fn, note = STRATEGIES[strategy]
             c = curve(fn(benches, train, test), test.strong, test.weak)
             out.append(Result(name, strategy, c.apgr, c.cpt(0.5), c.cpt(0.8), c, note))
