@@ -236,8 +236,8 @@ def bench_cmd(sample: int | None, strategies: tuple[str, ...], svg_out: Path | N
 def _outcome_inputs(sample: int | None, feedback: Path | None, tiers: tuple[str, str]) -> tuple[Any, ...]:
     from gatekit.routing import bench
     from gatekit.routing.encoder import load_encoder
-    from gatekit.routing.feedback import read_pairs
     from gatekit.routing.features import WindowFeaturizer
+    from gatekit.routing.feedback import read_pairs
     from gatekit.routing.outcomes import OutcomeDataError, load_all
     from gatekit.routing.spec import EncoderSettings
 

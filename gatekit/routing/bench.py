@@ -116,9 +116,8 @@ def run(benches: dict[str, Bench], strategies: list[str] | None = None) -> list[
         test = benches[name]
         rand = [curve(random_scores(len(test.strong), seed), test.strong, test.weak) for seed in range(RANDOM_SEEDS)]
         mean = float(np.mean([c.apgr for c in rand]))
-        c0 = rand[0]
-        out.append(Result(name, "random", mean, float(np.mean([c.cpt(0.5) for c in rand])),
-                          float(np.mean([c.cpt(0.8) for c in rand])), c0, f"mean of {RANDOM_SEEDS} random orders"))  # fmt: skip
+        cpt50, cpt80 = float(np.mean([c.cpt(0.5) for c in rand])), float(np.mean([c.cpt(0.8) for c in rand]))
+        out.append(Result(name, "random", mean, cpt50, cpt80, rand[0], f"mean of {RANDOM_SEEDS} random orders"))
         chosen = list(dict.fromkeys(["oracle", "length", *(strategies or STRATEGIES)]))  # baselines always shown
         for strategy in chosen:
             fn, note = STRATEGIES[strategy]

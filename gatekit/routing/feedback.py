@@ -93,7 +93,7 @@ def read_pairs(lines: Iterable[str], cheap: str, premium: str) -> Pairs:
     seen: dict[str, dict[str, list[float]]] = {}
     texts: dict[str, str] = {}
     out = Pairs()
-    for n, line in enumerate(lines, 1):
+    for line in lines:
         if not line.strip():
             continue
         try:

@@ -15,8 +15,8 @@ from gatekit.routing.artifact import parse
 from gatekit.routing.bench import Bench
 from gatekit.routing.bench_metrics import curve
 from gatekit.routing.context import window_of_prompt
-from gatekit.routing.feedback import Pairs, held_out, promote
 from gatekit.routing.features import WindowFeaturizer
+from gatekit.routing.feedback import Pairs, held_out, promote
 from gatekit.routing.outcome_train import train_mlp_artifact
 from gatekit.routing.source import DirectorySource
 
