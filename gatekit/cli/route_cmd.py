@@ -168,13 +168,15 @@ def export_traces(config_dir: Path | None, overrides: tuple[str, ...], env_name:
     env = load_or_exit(env_name, config_dir, overrides)
     lookup = tier_lookup(env)
     count = 0
+    skipped: dict[str, int] = {}
     with out.open("w") as fh:
         for path in inputs:
             with path.open() as src:
-                for row in export_rows(read_payloads(src), lookup):
+                for row in export_rows(read_payloads(src, skipped), lookup, skipped):
                     fh.write(json.dumps(row) + "\n")
                     count += 1
-    click.echo(f"wrote {count} routing rows to {out}")
+    reasons = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "none"
+    click.echo(f"wrote {count} routing rows to {out}; skipped {sum(skipped.values())} ({reasons})")
 
 
 @route.command()
