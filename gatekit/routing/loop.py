@@ -65,7 +65,10 @@ class ShadowReport:
     def lines(self) -> list[str]:
         out = [f"{name:>18}: serving {self.serving[name]:.3f}  candidate {self.candidate[name]:.3f}"
                for name in self.candidate]  # fmt: skip
-        verdict = "promoted" if self.promoted else f"NOT promoted (regressed on {', '.join(self.regressions)})"
+        if self.regressions:
+            verdict = f"NOT promoted (regressed on {', '.join(self.regressions)})"
+        else:
+            verdict = "promoted" if self.promoted else "no regression (dry run: not promoted)"
         return [*out, verdict]
 
 

@@ -104,3 +104,27 @@ def test_feedback_train_shadow_promote(tmp_path, benches, featurizer):
     refused = shadow_then_promote(worse, serving, checks)
     assert not refused.promoted and refused.regressions
     assert parse(DirectorySource(serving).fetch()).version == manifest["version"]
+
+
+def test_train_outcomes_and_promote_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from gatekit.cli import cli
+
+    feedback = tmp_path / "route-outcomes.jsonl"
+    _post_feedback(FeedbackStore(feedback))
+    runner = CliRunner()
+    trained = runner.invoke(cli, ["route", "train-outcomes", "--out", str(tmp_path / "cand"), "--sample", "150",
+                                  "--feedback", str(feedback)])  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    assert "80 outcome pairs; skipped: 1 one tier only" in trained.output
+    assert "profiles: balanced 40%, eco 20%, precision 70%" in trained.output
+    serving = tmp_path / "serving"
+    import shutil
+
+    shutil.copytree(tmp_path / "cand", serving)
+    shadow = runner.invoke(cli, ["route", "promote", "--candidate", str(tmp_path / "cand"), "--serving", str(serving),
+                                 "--sample", "150", "--feedback", str(feedback), "--dry-run"])  # fmt: skip
+    assert shadow.exit_code == 0, shadow.output  # identical artifacts: nothing regresses
+    assert "held-out feedback" in shadow.output and "mt_bench" in shadow.output
+    assert "no regression (dry run: not promoted)" in shadow.output

@@ -108,3 +108,18 @@ def test_chat_to_auto_is_routed_from_the_whole_conversation(engine):
     assert out["model"] == "premium"
     out = asyncio.run(hook.async_pre_call_hook(KEY, None, _hook_data(messages=EASY), "acompletion"))
     assert out["model"] == "economy"
+
+
+def test_the_decision_runs_off_the_event_loop(engine, monkeypatch):
+    import threading
+
+    seen = []
+    real = engine.decide
+
+    def spy(*args, **kwargs):
+        seen.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "decide", spy)
+    asyncio.run(MLRoutingHook(engine).async_pre_call_hook(KEY, None, _hook_data(messages=EASY), "acompletion"))
+    assert seen == [False]  # decided in a worker thread, not on the loop's thread
