@@ -26,7 +26,8 @@ PROFILE_HEADER = "x-gatekit-route-profile"
 METADATA_KEY = "gatekit_route"
 
 
-CHAT_CALL_TYPES = {"completion", "acompletion", "text_completion", "atext_completion", "responses", "aresponses"}
+CHAT_CALL_TYPES = {"completion", "acompletion", "text_completion", "atext_completion", "responses", "aresponses",
+                   "anthropic_messages", "aanthropic_messages"}  # fmt: skip
 
 
 def _call_type_name(call_type: Any) -> str:
@@ -37,8 +38,12 @@ def conversation_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the router judges: the whole chat conversation (system prompt, earlier turns, last user turn), or the
     prompt of a text completion as one user turn. Cut to a window by the engine before any tokenizing."""
     messages = data.get("messages")
-    if isinstance(messages, list) and messages:
-        return [m for m in messages if isinstance(m, dict)]
+    if not (isinstance(messages, list) and messages) and isinstance(data.get("input"), list):
+        messages = data["input"]  # Responses API: `input` may be a list of role/content items
+    if isinstance(messages, list) and any(isinstance(m, dict) and "role" in m for m in messages):
+        system = data.get("system") or data.get("instructions")  # Anthropic Messages / Responses API
+        head = [{"role": "system", "content": system}] if system else []
+        return head + [m for m in messages if isinstance(m, dict)]
     prompt = data.get("prompt") if data.get("prompt") is not None else data.get("input")
     if isinstance(prompt, list):
         prompt = " ".join(str(p) for p in prompt)

@@ -123,3 +123,13 @@ def test_the_decision_runs_off_the_event_loop(engine, monkeypatch):
     monkeypatch.setattr(engine, "decide", spy)
     asyncio.run(MLRoutingHook(engine).async_pre_call_hook(KEY, None, _hook_data(messages=EASY), "acompletion"))
     assert seen == [False]  # decided in a worker thread, not on the loop's thread
+
+
+def test_responses_and_anthropic_shapes_are_read_as_conversations():
+    from gatekit.routing.litellm_hook import conversation_of
+
+    responses = {"instructions": "be terse", "input": [{"role": "user", "content": "hi"}]}
+    assert conversation_of(responses) == [{"role": "system", "content": "be terse"}, {"role": "user", "content": "hi"}]
+    anthropic = {"system": "you are a prover", "messages": [{"role": "user", "content": "go"}]}
+    assert conversation_of(anthropic)[0] == {"role": "system", "content": "you are a prover"}
+    assert conversation_of({"prompt": "plain"}) == [{"role": "user", "content": "plain"}]
