@@ -244,14 +244,25 @@ def main() -> None:
     parser.add_argument("--gateway-runs", type=int, default=1, help="Cold starts per mode (0 to skip).")
     parser.add_argument("--out", type=Path, default=None, help="Write the results as JSON here.")
     parser.add_argument("--cpu", type=int, default=0, help="The one core to pin to.")
+    parser.add_argument("--only-long", action="store_true", help="Only the long-input (up to 1 MB) decisions + stall.")
     args = parser.parse_args()
     os.sched_setaffinity(0, {args.cpu})
+    from bench.routing_long_inputs import run as long_inputs
+
+    if args.only_long:
+        machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}"
+        text = json.dumps({"machine": machine, "long_inputs": long_inputs(min(args.iterations, 500))}, indent=2)
+        print(text)
+        if args.out:
+            args.out.write_text(text)
+        return
     import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix="gatekit-bench-"))
     results: dict[str, object] = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}",
         "decisions": decision_latency(args.iterations),
+        "long_inputs": long_inputs(min(args.iterations, 500)),
         "engine_cold_load_s": engine_cold_load_s(),
         "numpy_minilm_transformer_256_tokens_ms": transformer_latency(),
         "llmrouter_knn_route_single": llmrouter_route_single(tmp),

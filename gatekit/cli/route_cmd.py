@@ -168,13 +168,15 @@ def export_traces(config_dir: Path | None, overrides: tuple[str, ...], env_name:
     env = load_or_exit(env_name, config_dir, overrides)
     lookup = tier_lookup(env)
     count = 0
+    skipped: dict[str, int] = {}
     with out.open("w") as fh:
         for path in inputs:
             with path.open() as src:
-                for row in export_rows(read_payloads(src), lookup):
+                for row in export_rows(read_payloads(src, skipped), lookup, skipped):
                     fh.write(json.dumps(row) + "\n")
                     count += 1
-    click.echo(f"wrote {count} routing rows to {out}")
+    reasons = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "none"
+    click.echo(f"wrote {count} routing rows to {out}; skipped {sum(skipped.values())} ({reasons})")
 
 
 @route.command()
@@ -191,3 +193,125 @@ def push(artifact_dir: Path, uri: str) -> None:
         raise click.ClickException(f"refusing to push: {exc}") from None
     upload_dir(artifact_dir, uri)
     click.echo(f"pushed {artifact.strategy} artifact {artifact.version} to {uri}")
+
+
+@route.command(name="bench")
+@click.option("--sample", type=int, default=None, help="At most this many prompts per benchmark (quick runs).")
+@click.option("--strategy", "strategies", multiple=True, help="Only these strategies (repeatable).")
+@click.option("--svg", "svg_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the quality-vs-premium-share plot here.")  # fmt: skip
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Cache features here (keyed by encoder and data).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+def bench_cmd(sample: int | None, strategies: tuple[str, ...], svg_out: Path | None, cache_dir: Path | None,
+              as_json: bool) -> None:  # fmt: skip
+    """APGR / CPT(50%) / CPT(80%) of every in-process strategy on MMLU, GSM8K and MT-Bench (RouteLLM's outcome data),
+    leave-one-benchmark-out, beside random, oracle and a prompt-length baseline."""
+    from gatekit.routing import bench
+    from gatekit.routing.bench_plot import svg
+    from gatekit.routing.encoder import load_encoder
+    from gatekit.routing.features import WindowFeaturizer
+    from gatekit.routing.outcomes import OutcomeDataError, load_all
+    from gatekit.routing.spec import EncoderSettings
+
+    unknown = [s for s in strategies if s not in bench.STRATEGIES]
+    if unknown:
+        raise click.ClickException(f"unknown strategies {unknown}; one of {', '.join(bench.STRATEGIES)}")
+    try:
+        data = load_all()
+    except OutcomeDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    featurizer = WindowFeaturizer(load_encoder(EncoderSettings()))
+    benches = {name: bench.featurize(bench.sample(rows, sample), featurizer, cache_dir) for name, rows in data.items()}
+    results = bench.run(benches, list(strategies) or None)
+    if svg_out is not None:
+        svg_out.write_text(svg(results))
+    if as_json:
+        rows = [{"benchmark": r.benchmark, "strategy": r.strategy, "apgr": round(r.apgr, 4), "cpt50": round(r.cpt50, 4),
+                 "cpt80": round(r.cpt80, 4), "prompts": len(r.curve.shares) and len(benches[r.benchmark].strong)}
+                for r in results]  # fmt: skip
+        click.echo(json.dumps({"results": rows, "published": bench.PUBLISHED}, indent=2))
+        return
+    click.echo(bench.markdown(results))
+
+
+def _outcome_inputs(sample: int | None, feedback: Path | None, tiers: tuple[str, str]) -> tuple[Any, ...]:
+    from gatekit.routing import bench
+    from gatekit.routing.encoder import load_encoder
+    from gatekit.routing.features import WindowFeaturizer
+    from gatekit.routing.feedback import read_pairs
+    from gatekit.routing.outcomes import OutcomeDataError, load_all
+    from gatekit.routing.spec import EncoderSettings
+
+    try:
+        data = load_all()
+    except OutcomeDataError as exc:
+        raise click.ClickException(str(exc)) from None
+    featurizer = WindowFeaturizer(load_encoder(EncoderSettings()))
+    benches = {name: bench.featurize(bench.sample(rows, sample), featurizer) for name, rows in data.items()}
+    pairs = None
+    if feedback is not None:
+        with feedback.open(encoding="utf-8") as fh:
+            pairs = read_pairs(fh, *tiers)
+        skipped = ", ".join(f"{n} {why}" for why, n in pairs.skipped.items()) or "none"
+        click.echo(f"feedback {feedback}: {len(pairs.ids)} outcome pairs; skipped: {skipped}")
+    return featurizer, benches, pairs
+
+
+def _tiers(env_name: str, config_dir: Path | None, overrides: tuple[str, ...]) -> tuple[str, str]:
+    _, spec = _spec(env_name, config_dir, overrides, None)
+    return spec.tier_names[0], spec.tier_names[-1]
+
+
+@route.command(name="train-outcomes")
+@config_dir_option
+@set_option
+@env_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--feedback", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Outcome records written by POST /gatekit/feedback (route-outcomes.jsonl).")  # fmt: skip
+@click.option("--sample", type=int, default=None, help="At most this many prompts per benchmark.")
+def train_outcomes(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, out: Path,
+                   feedback: Path | None, sample: int | None) -> None:  # fmt: skip
+    """Train the default (mlp) router on benchmark outcomes + the training part of the feedback pairs (numpy only)."""
+    from gatekit.routing.loop import feedback_bench, train_candidate
+
+    tiers = _tiers(env_name, config_dir, overrides)
+    featurizer, benches, pairs = _outcome_inputs(sample, feedback, tiers)
+    fb = feedback_bench(pairs, featurizer, heldout=False) if pairs else None
+    manifest = train_candidate(benches, fb, tiers, featurizer, out)
+    shares = ", ".join(f"{p} {c['premium_share']:.0%}" for p, c in manifest_calibration(out).items())
+    click.echo(
+        f"wrote mlp artifact {manifest['version']} to {out} ({manifest['training_rows']} rows; profiles: {shares})"
+    )
+
+
+def manifest_calibration(out: Path) -> dict[str, Any]:
+    return json.loads((out / "router.json").read_text())["params"]["calibration"]
+
+
+@route.command(name="promote")
+@config_dir_option
+@set_option
+@env_option
+@click.option("--candidate", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--serving", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--feedback", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--sample", type=int, default=None)
+@click.option("--dry-run", is_flag=True, help="Shadow-score only; never promote.")
+def promote_cmd(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, candidate: Path, serving: Path,
+                feedback: Path | None, sample: int | None, dry_run: bool) -> None:  # fmt: skip
+    """Shadow-score CANDIDATE beside SERVING on the benchmarks and the held-out feedback; promote iff none regresses."""
+    from gatekit.routing.loop import feedback_bench, shadow_then_promote
+
+    tiers = _tiers(env_name, config_dir, overrides)
+    featurizer, benches, pairs = _outcome_inputs(sample, feedback, tiers)
+    checks = dict(benches)
+    held = feedback_bench(pairs, featurizer, heldout=True) if pairs else None
+    if held is not None:
+        checks["held-out feedback"] = held
+    report = shadow_then_promote(candidate, serving, checks, apply=not dry_run)
+    for line in report.lines():
+        click.echo(line)
+    if report.regressions:
+        raise SystemExit(1)

@@ -18,14 +18,16 @@ import numpy as np
 
 from gatekit.routing.adapters import ARTIFACT_ADAPTERS, Adapter
 from gatekit.routing.artifact import Artifact, ArtifactError, parse
+from gatekit.routing.context import Window, window, window_of_prompt
 from gatekit.routing.encoder import EncoderUnavailable, StaticEncoder, load_encoder
+from gatekit.routing.features import WindowFeaturizer
 from gatekit.routing.metrics import routing_metrics
 from gatekit.routing.registry import DelegateAdapter, StrategyUnavailable, build_adapter
 from gatekit.routing.source import ArtifactSource, source_for
 from gatekit.routing.spec import RoutingSpec
 
 log = logging.getLogger("gatekit.routing")
-PROFILES = ("eco", "balanced", "precision")
+PROFILES = ("eco", "balanced", "precision")  # cheapest first: a later profile sends more to premium
 LOAD_ERRORS = (ArtifactError, EncoderUnavailable, StrategyUnavailable, OSError)
 
 
@@ -68,6 +70,7 @@ class RoutingEngine:
         self.metrics = routing_metrics()
         self._s3 = s3_client
         self._encoder: StaticEncoder | None = None
+        self._featurizer: WindowFeaturizer | None = None
         self._current: Loaded | None = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None
@@ -93,6 +96,7 @@ class RoutingEngine:
             return None
         if self._encoder is None:
             self._encoder = load_encoder(self.spec.encoder)
+            self._featurizer = WindowFeaturizer(self._encoder)
         return self._encoder
 
     def _build(self) -> Loaded:
@@ -111,7 +115,8 @@ class RoutingEngine:
             )
         order = np.array([self.spec.tier_names.index(t) for t in adapter.tiers]) if adapter.tiers else None
         if not isinstance(adapter, DelegateAdapter):  # warm up (first-call page faults) before serving traffic
-            adapter.probabilities(encoder.encode("warm up the routing path") if encoder is not None else None)
+            warm = window_of_prompt("warm up the routing path")
+            adapter.probabilities(self._featurizer.legacy(warm) if encoder is not None and self._featurizer else None)
         return Loaded(adapter, artifact, stamp, order)
 
     def _failed(self, exc: Exception) -> None:
@@ -183,22 +188,46 @@ class RoutingEngine:
         current = self._current
         return current.artifact.version if current and current.artifact else None
 
-    def profile_for(self, requested: str | None, key_alias: str | None = None, team: str | None = None) -> str:
-        if requested:
-            if requested not in PROFILES:
-                raise ValueError(f"unknown routing profile `{requested}`; use one of {', '.join(PROFILES)}")
-            return requested
+    def profile_cap(self, key_alias: str | None = None, team: str | None = None) -> str | None:
+        """The admin's profile for this key (else its team): the most premium a request of this key may ask for."""
         if key_alias and key_alias in self.spec.key_profiles:
             return self.spec.key_profiles[key_alias]
         if team and team in self.spec.team_profiles:
             return self.spec.team_profiles[team]
-        return self.spec.default_profile
+        return None
 
-    def decide(self, prompt: str, profile: str | None = None) -> Decision:
+    def profile_for(self, requested: str | None, key_alias: str | None = None, team: str | None = None) -> str:
+        """The profile a request gets. A client header may ask for a cheaper profile than its key's (or team's), never
+        for a more premium one: that is clamped to the key's profile. Without a key/team profile the header is free."""
+        cap = self.profile_cap(key_alias, team)
+        if requested:
+            if requested not in PROFILES:
+                raise ValueError(f"unknown routing profile `{requested}`; use one of {', '.join(PROFILES)}")
+            if cap is not None and PROFILES.index(requested) > PROFILES.index(cap):
+                self.metrics.clamped.inc()
+                return cap
+            return requested
+        return cap or self.spec.default_profile
+
+    def threshold(self, profile: str) -> float:
+        """A calibrated artifact states per profile the score threshold that gives its premium share; else config."""
+        current = self._current
+        calibration = (current.artifact.params.get("calibration") or {}) if current and current.artifact else {}
+        if profile in calibration:
+            return float(calibration[profile]["threshold"])
+        return self.spec.profile_thresholds[profile]
+
+    def decide(self, request: str | list[dict[str, Any]] | Window, profile: str | None = None) -> Decision:
+        """Decide for a prompt, a chat conversation (OpenAI messages) or a prepared window."""
         current = self._current
         if current is None:
             raise RoutingUnavailable(f"ml routing (`{self.spec.strategy}`) is not loaded: {self.last_error}")
         start = time.perf_counter()
+        if isinstance(request, Window):
+            w = request
+        else:
+            w = window_of_prompt(request) if isinstance(request, str) else window(request)
+        prompt = w.text
         profile = profile or self.spec.default_profile
         names = self.spec.tier_names
         adapter = current.adapter
@@ -206,13 +235,13 @@ class RoutingEngine:
             tier = adapter.choose(prompt)
             score = 0.0 if tier == names[0] else 1.0
         else:
-            encoder = self._encoder
-            x = encoder.encode(prompt) if (adapter.needs_encoder and encoder is not None) else None
+            featurizer = self._featurizer
+            x = featurizer.legacy(w) if (adapter.needs_encoder and featurizer is not None) else None
             p = np.zeros(len(names))
             assert current.order is not None
             p[current.order] = adapter.probabilities(x)
             score = float(1.0 - p[0])
-            threshold = self.spec.profile_thresholds[profile]
+            threshold = self.threshold(profile)
             above = 1.0 - np.cumsum(p)  # P(the request needs a tier stronger than tier i)
             tier = names[int(np.argmax(above < threshold))] if (above < threshold).any() else names[-1]
         latency_ms = (time.perf_counter() - start) * 1000

@@ -10,6 +10,7 @@ Per request to the alias: choose a tier, rewrite `model` to the tier's model gro
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +26,40 @@ PROFILE_HEADER = "x-gatekit-route-profile"
 METADATA_KEY = "gatekit_route"
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, list):  # OpenAI content parts
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return "" if content is None else str(content)
+CHAT_CALL_TYPES = {"completion", "acompletion", "text_completion", "atext_completion", "responses", "aresponses",
+                   "anthropic_messages", "aanthropic_messages"}  # fmt: skip
 
 
-def prompt_of(data: dict[str, Any]) -> str:
-    """The text the router judges: the last user message (chat), else the prompt / input."""
-    for message in reversed(data.get("messages") or []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return _text(message.get("content"))
-    return _text(data.get("prompt") or data.get("input"))
+def _call_type_name(call_type: Any) -> str:
+    return str(getattr(call_type, "value", call_type) or "")
+
+
+def conversation_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the router judges: the whole chat conversation (system prompt, earlier turns, last user turn), or the
+    prompt of a text completion as one user turn. Cut to a window by the engine before any tokenizing."""
+    messages = data.get("messages")
+    if not (isinstance(messages, list) and messages) and isinstance(data.get("input"), list):
+        messages = data["input"]  # Responses API: `input` may be a list of role/content items
+    if isinstance(messages, list) and any(isinstance(m, dict) and "role" in m for m in messages):
+        system = data.get("system") or data.get("instructions")  # Anthropic Messages / Responses API
+        head = [{"role": "system", "content": system}] if system else []
+        return head + [m for m in messages if isinstance(m, dict)]
+    prompt = data.get("prompt") if data.get("prompt") is not None else data.get("input")
+    if isinstance(prompt, list):
+        prompt = " ".join(str(p) for p in prompt)
+    return [{"role": "user", "content": "" if prompt is None else str(prompt)}]
+
+
+def reject_non_chat(alias: str, call_type: Any, data: dict[str, Any]) -> None:
+    """Only chat/text generation is routed; embeddings, images, audio, rerank... to the alias get a clear 400."""
+    name = _call_type_name(call_type)
+    if name in CHAT_CALL_TYPES or (not name and isinstance(data.get("messages"), list)):
+        return
+    raise HTTPException(
+        status_code=400,
+        detail=f"`{alias}` routes chat completions only; this is a `{name or 'non-chat'}` call — send it to a "
+        "model group (e.g. an embedding model), not to the ML-routed alias",
+    )
 
 
 def _requested_profile(data: dict[str, Any]) -> str | None:
@@ -87,16 +110,18 @@ class MLRoutingHook(CustomLogger):
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         if data.get("model") != self.engine.spec.alias:
             return data
+        reject_non_chat(self.engine.spec.alias, call_type, data)
+        requested = _requested_profile(data)
         try:
             profile = self.engine.profile_for(
-                _requested_profile(data),
+                requested,
                 key_alias=getattr(user_api_key_dict, "key_alias", None),
                 team=getattr(user_api_key_dict, "team_alias", None) or getattr(user_api_key_dict, "team_id", None),
             )
         except ValueError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-        try:
-            decision = self.engine.decide(prompt_of(data), profile)
+        try:  # tokenizing + scoring run in a worker thread: the event loop never waits on a decision
+            decision = await asyncio.to_thread(self.engine.decide, conversation_of(data), profile)
         except RoutingUnavailable as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         data["model"] = decision.tier
@@ -107,6 +132,8 @@ class MLRoutingHook(CustomLogger):
             "profile": decision.profile,
             "latency_ms": round(decision.latency_ms, 3),
             "artifact_version": decision.artifact_version,
+            "requested_profile": requested,
+            "profile_clamped": bool(requested and requested != decision.profile),
         }
         _record_span(decision)
         return data
@@ -130,4 +157,5 @@ class MLRoutingHook(CustomLogger):
             "x-gatekit-route-tier": str(route["tier"]),
             "x-gatekit-route-score": f"{route['score']:.4f}",
             "x-gatekit-route-artifact": str(route["artifact_version"] or "none"),
+            "x-gatekit-route-profile": str(route["profile"]),
         }

@@ -19,6 +19,11 @@ class RoutingMetrics:
         self.decisions = Counter(
             "gatekit_route_decisions", "ML routing decisions by selected tier.", ["tier"], registry=registry
         )
+        self.clamped = Counter(
+            "gatekit_route_profile_clamped",
+            "Requests whose profile header asked for more premium than their key/team profile allows (clamped).",
+            registry=registry,
+        )
         self.artifact = Info("gatekit_route_artifact", "Strategy and artifact version being served.", registry=registry)
 
 

@@ -62,10 +62,15 @@ def _tier(payload: Mapping[str, Any], lookup: Mapping[str, str]) -> str | None:
     return None
 
 
-def export_rows(payloads: Iterable[Mapping[str, Any]], lookup: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+def export_rows(payloads: Iterable[Mapping[str, Any]], lookup: Mapping[str, str],
+                skipped: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Routing rows; every payload not exported is counted in `skipped` by reason (no prompt / no tier)."""
+    skipped = skipped if skipped is not None else {}
     for payload in payloads:
         prompt, tier = _prompt(payload), _tier(payload, lookup)
         if not prompt or not tier:
+            reason = "no user prompt" if not prompt else "model is not a tier or a tier's deployment"
+            skipped[reason] = skipped.get(reason, 0) + 1
             continue
         metadata = payload.get("metadata") or {}
         feedback = _feedback(metadata)
@@ -82,8 +87,20 @@ def export_rows(payloads: Iterable[Mapping[str, Any]], lookup: Mapping[str, str]
         }
 
 
-def read_payloads(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+def read_payloads(lines: Iterable[str], skipped: dict[str, int] | None = None) -> Iterator[dict[str, Any]]:
+    """JSON objects of the lines; malformed lines are counted in `skipped` (when given) instead of stopping."""
     for line in lines:
         line = line.strip()
-        if line:
-            yield json.loads(line)
+        if not line:
+            continue
+        try:
+            payload = json.loads(line)
+        except ValueError:
+            if skipped is None:
+                raise
+            skipped["not JSON"] = skipped.get("not JSON", 0) + 1
+            continue
+        if isinstance(payload, dict):
+            yield payload
+        elif skipped is not None:
+            skipped["not a JSON object"] = skipped.get("not a JSON object", 0) + 1

@@ -16,7 +16,9 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatekit.routing.status import routing_ready, routing_status
+from gatekit.routing.feedback import FEEDBACK_PATH, FeedbackStore, feedback_file
+from gatekit.routing.feedback import handle as handle_feedback
+from gatekit.routing.status import active_engine, routing_ready, routing_status
 from gatekit.runtime.auth_guard import presented_keys
 from gatekit.runtime.state import RuntimeState
 from gatekit.runtime.telemetry import Telemetry
@@ -56,6 +58,7 @@ class GatekitMiddleware:
         self.master_key = master_key.encode() if master_key else None
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
+        self._feedback_store: FeedbackStore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -72,6 +75,8 @@ class GatekitMiddleware:
             await _respond(send, 200, body, self._base_headers(), CONTENT_TYPE_LATEST.encode())
         elif path == STATUS_PATH:
             await self._status(scope, send)
+        elif path == FEEDBACK_PATH and scope.get("method") == "POST":
+            await self._feedback(scope, receive, send)
         elif self.state.draining:
             self.state.metrics.refused_draining.inc()
             await self._unavailable(send, "draining: this replica is shutting down", close=True)
@@ -120,12 +125,28 @@ class GatekitMiddleware:
 
         await self.app(scope, receive, send_with_version)
 
-    async def _status(self, scope: Scope, send: Send) -> None:
+    async def _refuse_without_master_key(self, scope: Scope, send: Send) -> bool:
         keys = presented_keys(scope.get("headers", []))
         if self.master_key is None or not keys or not all(hmac.compare_digest(k, self.master_key) for k in keys):
             body = {"error": {"message": "Authentication Error: master key required", "type": "auth_error"}}
             headers = [*self._base_headers(), (b"www-authenticate", b"Bearer")]
             await _respond(send, 401, body, headers, b"application/json")
+            return True
+        return False
+
+    async def _feedback(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /gatekit/feedback (issue 13): outcome records for the routing trainer; master key only."""
+        if await self._refuse_without_master_key(scope, send):
+            return
+        if self._feedback_store is None:
+            self._feedback_store = FeedbackStore(feedback_file())
+        engine = active_engine()
+        tiers = engine.spec.tier_names if engine is not None else None
+        status, body = await handle_feedback(receive, tiers, self._feedback_store)
+        await _respond(send, status, body, self._base_headers(), b"application/json")
+
+    async def _status(self, scope: Scope, send: Send) -> None:
+        if await self._refuse_without_master_key(scope, send):
             return
         body = {**self.state.config.as_dict(), "routing": routing_status()}
         await _respond(send, 200, body, self._base_headers(), b"application/json")

@@ -52,7 +52,9 @@ def test_key_and_team_defaults(spec, tmp_path):
     assert engine.profile_for(None) == "balanced"
     assert engine.profile_for(None, team="research") == "precision"
     assert engine.profile_for(None, key_alias="batch-jobs", team="research") == "eco"  # key wins over team
-    assert engine.profile_for("balanced", key_alias="batch-jobs") == "balanced"  # the request wins over both
+    # the key's profile caps the header: a request may ask cheaper, never more premium (clamped)
+    assert engine.profile_for("balanced", key_alias="batch-jobs") == "eco"
+    assert engine.profile_for("eco", team="research") == "eco"
 
 
 def test_knn_adapter_matches_sklearn():

@@ -59,3 +59,30 @@ def test_plain_tier_calls_carry_no_route_headers(routed_gateway):
     )
     assert resp.status_code == 200
     assert "x-gatekit-route-strategy" not in resp.headers
+
+
+def test_embeddings_to_auto_get_a_clear_400(routed_gateway):
+    resp = httpx.post(
+        f"{routed_gateway.url}/v1/embeddings",
+        headers={"Authorization": f"Bearer {routed_gateway.key}"},
+        json={"model": "auto", "input": "embed me"},
+        timeout=60,
+    )
+    assert resp.status_code == 400, resp.text
+    assert "chat completions only" in resp.text
+
+
+def test_feedback_endpoint_records_outcomes_for_the_trainer(routed_gateway):
+    from pathlib import Path
+
+    url = f"{routed_gateway.url}/gatekit/feedback"
+    body = {"id": "req-1", "tier": "economy", "quality": 0.25, "messages": [{"role": "user", "content": SIMPLE}]}
+    assert httpx.post(url, json=body, timeout=30).status_code == 401  # master key only
+    auth = {"Authorization": f"Bearer {routed_gateway.key}"}
+    bad = httpx.post(url, headers=auth, json={**body, "quality": 3}, timeout=30)
+    assert bad.status_code == 400 and "quality" in bad.text
+    ok = httpx.post(url, headers=auth, json=[body, {**body, "tier": "premium", "quality": 1.0}], timeout=30)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["recorded"] == 2
+    lines = Path(ok.json()["file"]).read_text().splitlines()
+    assert any('"req-1"' in line and '"premium"' in line for line in lines)
