@@ -12,6 +12,7 @@ from gatekit.config import Environment
 from gatekit.config.secrets import SecretRef
 from gatekit.moat.offline import OFFLINE_ENV
 from gatekit.render.litellm import DATABASE_URL_ENV
+from gatekit.render.litellm_surface import callback_environment
 
 CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
 
@@ -84,4 +85,7 @@ def render_environment(env: Environment) -> GatewayEnvironment:
         if model.litellm_params is not None:
             for ref in model.litellm_params.secret_refs().values():
                 out.secrets[ref.env_var] = ref
+    callback_plain, callback_secrets = callback_environment(env)  # gatekit/render/litellm_surface.py
+    out.plain.update(callback_plain)
+    out.secrets.update(callback_secrets)
     return out

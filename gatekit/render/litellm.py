@@ -8,6 +8,7 @@ from gatekit.config import Environment
 from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
 from gatekit.moat.offline import OFFLINE_LITELLM_SETTINGS
+from gatekit.render.litellm_surface import add_litellm_surface
 from gatekit.routing.render import add_ml_routing
 
 DATABASE_URL_ENV = "DATABASE_URL"
@@ -128,4 +129,5 @@ def render_litellm_config(env: Environment) -> dict[str, Any]:
         "router_settings": router_settings,
     }
     add_ml_routing(env, config)  # ML routing: alias callback + spec (gatekit/routing/render.py)
+    add_litellm_surface(env, config)  # client APIs, resilience, callbacks, overrides (render/litellm_surface.py)
     return config
