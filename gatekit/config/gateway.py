@@ -10,7 +10,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gatekit.config.secrets import SecretRef, is_secret_field
-from gatekit.config.surface import Callbacks, ClientApis, Degraded, LiteLLMOverrides, Resilience, SpendLogs
+from gatekit.config.surface import (
+    Callbacks,
+    ClientApis,
+    Degraded,
+    LiteLLMOverrides,
+    Monitoring,
+    Resilience,
+    SpendLogs,
+)
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
 
@@ -286,6 +294,7 @@ class Gateway(Strict):
     spend_logs: SpendLogs = Field(default_factory=SpendLogs)
     degraded: Degraded = Field(default_factory=Degraded)
     litellm: LiteLLMOverrides = Field(default_factory=LiteLLMOverrides)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
     # --- end LiteLLM surface ---
 
     @field_validator("tiers")

@@ -132,6 +132,17 @@ class Degraded(_Strict):
     )
 
 
+class Monitoring(_Strict):
+    prometheus_operator: bool = Field(
+        default=False,
+        description="Kubernetes targets: also render a PodMonitor scraping `/metrics` and a PrometheusRule with the "
+        "alerts equivalent to the CloudWatch alarms (needs the Prometheus Operator CRDs in the cluster).",
+    )
+    rule_labels: dict[str, str] = Field(
+        default_factory=dict, description="Extra labels on both, e.g. the `release` your Prometheus selects."
+    )
+
+
 def _open(section: str) -> type[OpenSection]:
     return section_model(section)
 

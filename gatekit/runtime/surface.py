@@ -15,7 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatekit.config import Environment
-from gatekit.runtime.dependencies import DependencyMonitor
+from gatekit.runtime.dependencies import DependencyMonitor, dependency_gauge
 
 FALLBACK_HEADER = b"x-gatekit-fallback"
 DEGRADED_HEADER = b"x-gatekit-degraded"
@@ -34,6 +34,7 @@ class SurfaceLayer:
         self.alias = ml.alias if ml.enabled and env.gateway.client_apis.list_routing_alias else None
         self.tiers = set(env.gateway.tiers)
         self.dependencies = dependencies
+        dependency_gauge()  # the family is always on /metrics (alert rules and dashboards select on it)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" and self.dependencies is not None:
