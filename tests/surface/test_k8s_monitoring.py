@@ -88,7 +88,7 @@ def test_monitoring_manifests_only_when_asked() -> None:
 def _families(exprs: list[str]) -> set[str]:
     names = set()
     for expr in exprs:
-        for name in re.findall(r"\b((?:litellm|gatekit)_[a-z0-9_]+)", expr):
+        for name in re.findall(r"\b((?:litellm|gatekit)_[a-z0-9_]+)\{", expr):
             names.add(re.sub(r"_(bucket|sum|count)$", "", name))
     return names
 
