@@ -143,6 +143,7 @@ class FaultInjector:
         self.app = app
         self.rules: list[_Armed] = []
         self.hits: dict[str, int] = {}
+        self.last_keys: dict[str, list[str]] = {}  # top-level keys of the last JSON body per path (what upstream got)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -178,9 +179,12 @@ class FaultInjector:
         model = None
         if body:
             try:
-                model = json.loads(body).get("model")
-            except (ValueError, AttributeError):
-                model = None
+                doc = json.loads(body)
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict):
+                model = doc.get("model")
+                self.last_keys[path] = sorted(doc)
         for armed in self.rules:
             rule = armed.rule
             if rule.path == path and (rule.model is None or rule.model == model):
@@ -197,5 +201,6 @@ class FaultInjector:
             self.rules = [_Armed(r, r.times) for r in rules]
         elif request.method == "DELETE":
             self.rules = []
-        body = {"rules": [a.rule.model_dump() for a in self.rules], "hits": self.hits}
+        rules = [a.rule.model_dump() for a in self.rules]
+        body = {"rules": rules, "hits": self.hits, "last_keys": self.last_keys}
         await JSONResponse(body)(scope, receive, send)

@@ -172,3 +172,17 @@ def test_metrics_show_per_model_tokens_and_spend(local_gateway: GatewayHandle, o
     for metric in ("litellm_total_tokens_metric_total", "litellm_spend_metric_total", "litellm_requests_metric_total"):
         assert _sample(after, metric, "demo-premium") > _sample(before, metric, "demo-premium"), metric
     assert "gatekit_in_flight_requests" in after  # gatekit's own, on the same scrape
+
+
+def test_gateway_switches_never_reach_the_upstream(
+    claude: anthropic.Anthropic, oai: openai.OpenAI, faults: httpx.Client
+) -> None:
+    """`use_chat_completions_api` and friends steer LiteLLM; the upstream sees a plain chat completions body."""
+    for call in (
+        lambda: claude.messages.create(model="economy", max_tokens=32, messages=[{"role": "user", "content": fresh()}]),
+        lambda: oai.responses.create(model="economy", input=fresh()),
+    ):
+        call()
+        keys = faults.get(FAULTS_PATH).json()["last_keys"]["/v1/chat/completions"]
+        assert "messages" in keys and "model" in keys
+        assert not [k for k in keys if "chat_completions" in k or k.startswith("litellm")], keys
