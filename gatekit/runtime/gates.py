@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from gatekit.runtime.gates_apis import CLIENT_API_GATES
+
 VERSION_HEADER = "x-gatekit-config-version"
 TRACE_HEADER = "x-gatekit-trace-id"
 GATEKIT_METRICS = ("gatekit_config_info", "gatekit_in_flight_requests", "gatekit_shed_requests_total")
@@ -179,6 +181,7 @@ GATES: tuple[tuple[str, Callable[[GateRunner], str]], ...] = (
     ("chat", GateRunner.chat),
     ("chat-stream", GateRunner.chat_stream),
     ("embeddings", GateRunner.embeddings),
+    *CLIENT_API_GATES,  # completions, responses, Anthropic messages (gatekit/runtime/gates_apis.py)
     ("auth-inference-no-key", GateRunner.auth_inference_no_key),
     ("auth-inference-wrong-key", GateRunner.auth_inference_wrong_key),
     ("auth-management-no-key", GateRunner.auth_management_no_key),
