@@ -14,6 +14,8 @@ import pytest
 from gatekit.demo.extras import FAULTS_PATH, TOOL_TRIGGER
 from tests.conftest import GatewayHandle
 
+pytestmark = pytest.mark.slow
+
 WEATHER_TOOL = {
     "name": "get_weather",
     "description": "Weather for a city.",

@@ -17,11 +17,12 @@ import pytest
 from tests.conftest import GatewayFactory, free_port
 
 WORKERS = 2
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server (make system) missing")
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    assert shutil.which("redis-server"), "redis-server is not installed (scripts/system-packages.sh installs it)"
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
@@ -43,6 +44,7 @@ def _dependency_up(metrics: str) -> float | None:
     return None
 
 
+@pytest.mark.timeout(900)  # a gateway start of its own (slow on a busy machine), then load before and after
 def test_redis_killed_mid_load_fails_no_request_and_says_degraded(
     gateway_factory: GatewayFactory, redis_server: tuple[subprocess.Popen[bytes], int]
 ) -> None:
