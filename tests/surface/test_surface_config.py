@@ -170,3 +170,11 @@ def test_snapshots_match_the_installed_litellm() -> None:
     installed = json.loads(out.stdout.strip().splitlines()[-1])
     for section in SECTIONS:
         assert list(section_fields(section)) == installed[section], f"regenerate the {section} snapshot"
+
+
+def test_404_cooldown_policy_renders_and_can_be_turned_back_on() -> None:
+    default = render_litellm_config(load_environment("local"))["router_settings"]
+    assert default["allowed_fails_policy"] == {"NotFoundErrorAllowedFails": NEVER_COOL_DOWN}
+    legacy_env = load_environment("local", overrides=["gateway.resilience.not_found_cools_down=true"])
+    legacy = render_litellm_config(legacy_env)
+    assert "allowed_fails_policy" not in legacy["router_settings"]
