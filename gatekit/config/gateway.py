@@ -11,6 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gatekit.config.agents import AgentGatewayFields
 from gatekit.config.secrets import SecretRef, is_secret_field
+from gatekit.config.surface import (
+    Callbacks,
+    ClientApis,
+    Degraded,
+    LiteLLMOverrides,
+    Monitoring,
+    Resilience,
+    SpendLogs,
+)
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
 
@@ -279,6 +288,15 @@ class Gateway(AgentGatewayFields, Strict):  # AgentGatewayFields: mcp_servers, a
     backpressure: Backpressure = Field(default_factory=Backpressure)
     config_sync: ConfigSync = Field(default_factory=ConfigSync)
     demo_provider: DemoProvider = Field(default_factory=DemoProvider)
+    # --- LiteLLM surface (gatekit/config/surface.py; rendered by gatekit/render/litellm_surface.py) ---
+    client_apis: ClientApis = Field(default_factory=ClientApis)
+    resilience: Resilience = Field(default_factory=Resilience)
+    callbacks: Callbacks = Field(default_factory=Callbacks)
+    spend_logs: SpendLogs = Field(default_factory=SpendLogs)
+    degraded: Degraded = Field(default_factory=Degraded)
+    litellm: LiteLLMOverrides = Field(default_factory=LiteLLMOverrides)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    # --- end LiteLLM surface ---
 
     @field_validator("tiers")
     @classmethod

@@ -69,7 +69,8 @@ def _default(field: FieldInfo) -> str:
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
+        # Open LiteLLM sections (gatekit/config/litellm_fields.py) list hundreds of names: not expanded here.
+        return [] if getattr(annotation, "gatekit_open_section", False) else [annotation]
     return [m for a in typing.get_args(annotation) for m in _models_in(a)]
 
 

@@ -1,5 +1,6 @@
-"""A clearly-labelled demo upstream: OpenAI-compatible chat completions (JSON and SSE streaming), embeddings and
-model listing, with configurable latency and per-chunk delay. It answers with canned text; it is not a model."""
+"""A clearly-labelled demo upstream: OpenAI-compatible chat completions (JSON and SSE streaming, canned tool calls),
+text completions, embeddings and model listing, with configurable latency, per-chunk delay and fault injection
+(gatekit/demo/extras.py). It answers with canned text; it is not a model."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from gatekit.demo.extras import FaultInjector, completions, tool_call_response, tool_result_text, wants_tool_call
 
 DEMO_NOTICE = "[gatekit demo provider]"
 EMBEDDING_DIMENSIONS = 64
@@ -61,7 +64,7 @@ def _embedding(text: str) -> list[float]:
     return [v / norm for v in raw]
 
 
-def create_app(settings: DemoSettings) -> Starlette:
+def create_app(settings: DemoSettings) -> FaultInjector:
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "demo": True})
 
@@ -77,7 +80,9 @@ def create_app(settings: DemoSettings) -> Starlette:
         if reply is not None:
             return tool_response(body, reply)
         model = str(body.get("model", "demo"))
-        prompt = _prompt_text(body.get("messages") or [])
+        if wants_tool_call(body):  # gatekit/demo/extras.py: canned tool calls on a recognisable prompt
+            return tool_call_response(body)
+        prompt = tool_result_text(body) or _prompt_text(body.get("messages") or [])
         pieces = _answer(model, prompt, settings.chunks)
         completion_id = f"chatcmpl-demo-{uuid.uuid4().hex[:16]}"
         created = int(time.time())
@@ -137,7 +142,7 @@ def create_app(settings: DemoSettings) -> Starlette:
             }
         )
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/v1/models", models),
@@ -145,5 +150,8 @@ def create_app(settings: DemoSettings) -> Starlette:
             Route("/chat/completions", chat, methods=["POST"]),
             Route("/v1/embeddings", embeddings, methods=["POST"]),
             Route("/embeddings", embeddings, methods=["POST"]),
+            Route("/v1/completions", completions, methods=["POST"]),
+            Route("/completions", completions, methods=["POST"]),
         ]
     )
+    return FaultInjector(app)

@@ -12,6 +12,7 @@ from gatekit.config import Environment
 from gatekit.config.secrets import SecretRef
 from gatekit.render.agents import agent_plain_env, agent_secrets
 from gatekit.render.litellm import DATABASE_URL_ENV
+from gatekit.render.litellm_surface import callback_environment
 from gatekit.render.offline import OFFLINE_ENV, is_offline
 
 CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
@@ -83,4 +84,7 @@ def render_environment(env: Environment) -> GatewayEnvironment:
                 out.secrets[ref.env_var] = ref
     out.plain.update(agent_plain_env(env))  # agent gateways (gatekit/render/agents.py)
     out.secrets.update(agent_secrets(env))
+    callback_plain, callback_secrets = callback_environment(env)  # gatekit/render/litellm_surface.py
+    out.plain.update(callback_plain)
+    out.secrets.update(callback_secrets)
     return out

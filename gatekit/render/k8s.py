@@ -23,6 +23,7 @@ import yaml
 from gatekit.config import Environment
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
+from gatekit.render.k8s_monitoring import monitoring_manifests
 from gatekit.render.k8s_secrets import (
     SECRETS_MOUNT,
     SecretStore,
@@ -324,6 +325,7 @@ def render_gateway_manifests(
     )
     out.extend(_autoscaling(env, meta, name, selector))
     out.append(_network_policy(env, meta, name, selector, collector.egress_ports if collector else ()))
+    out.extend(monitoring_manifests(env, meta, name, selector))  # PodMonitor + PrometheusRule (k8s_monitoring.py)
     return [_fresh(m) for m in out]
 
 

@@ -8,6 +8,7 @@ from gatekit.config import Environment
 from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
 from gatekit.render.agents import add_agent_gateways
+from gatekit.render.litellm_surface import add_litellm_surface
 from gatekit.render.offline import OFFLINE_LITELLM_SETTINGS, is_offline
 from gatekit.routing.render import add_ml_routing
 
@@ -130,4 +131,5 @@ def render_litellm_config(env: Environment) -> dict[str, Any]:
     }
     add_ml_routing(env, config)  # ML routing: alias callback + spec (gatekit/routing/render.py)
     add_agent_gateways(env, config)  # MCP servers and A2A agents (gatekit/render/agents.py)
+    add_litellm_surface(env, config)  # client APIs, resilience, callbacks, overrides (render/litellm_surface.py)
     return config

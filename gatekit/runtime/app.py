@@ -1,7 +1,8 @@
 """Compose the ASGI application: LiteLLM's proxy app wrapped in gatekit middleware (public extension points only).
 
 Outermost first: GatekitMiddleware (drain, backpressure, headers, spans, /metrics, /gatekit/config, lifespan hooks)
--> MasterKeyGuard (DB-less only) -> LiteLLM's FastAPI app."""
+-> MasterKeyGuard (DB-less only) -> SurfaceLayer (fallback header, `auto` listed, degraded note) -> LiteLLM's
+FastAPI app."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any
 from gatekit.config import Environment
 from gatekit.runtime.agent_observer import AgentObserver
 from gatekit.runtime.auth_guard import MasterKeyGuard
+from gatekit.runtime.dependencies import DependencyMonitor
 from gatekit.runtime.lifecycle import RuntimeLifecycle
 from gatekit.runtime.middleware import GatekitMiddleware
 from gatekit.runtime.sources import ConfigSource
 from gatekit.runtime.state import RuntimeState
+from gatekit.runtime.surface import SurfaceLayer
 from gatekit.runtime.telemetry import Telemetry
 
 
@@ -27,7 +30,7 @@ def build_app(
 ) -> GatekitMiddleware:
     state = state or RuntimeState(env)
     master_key = os.environ[env.secrets.master_key.env_var]
-    app = litellm_app
+    app = SurfaceLayer(litellm_app, env, DependencyMonitor.for_environment(env))  # runtime/surface.py
     # MCP tool calls and A2A invocations: spans, metrics, trace context to the peers (runtime/agent_observer.py).
     # Names come from the startup config: MCP/agent changes need a restart (runtime/apply.py RESTART_PATHS).
     app = AgentObserver(app, lambda: env, tracer=telemetry.tracer if telemetry else None)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from gatekit.runtime import agent_gates
+from gatekit.runtime.gates_apis import CLIENT_API_GATES
 
 VERSION_HEADER = "x-gatekit-config-version"
 TRACE_HEADER = "x-gatekit-trace-id"
@@ -181,6 +182,7 @@ GATES: tuple[tuple[str, Callable[[GateRunner], str]], ...] = (
     ("chat", GateRunner.chat),
     ("chat-stream", GateRunner.chat_stream),
     ("embeddings", GateRunner.embeddings),
+    *CLIENT_API_GATES,  # completions, responses, Anthropic messages (gatekit/runtime/gates_apis.py)
     ("auth-inference-no-key", GateRunner.auth_inference_no_key),
     ("auth-inference-wrong-key", GateRunner.auth_inference_wrong_key),
     ("auth-management-no-key", GateRunner.auth_management_no_key),

@@ -67,6 +67,8 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
 def banner(env: Environment, key: str, generated: bool, config_path: str) -> str:
     url = f"http://{env.gateway.host}:{env.gateway.port}"
     groups = sorted({m.tier for m in env.gateway.models if m.tier} | {m.model_name for m in env.gateway.models})
+    if env.gateway.routing.ml.enabled:
+        groups.append(f"{env.gateway.routing.ml.alias} (ML routing)")
     lines = [
         f"gatekit gateway `{env.name}` starting on {url}",
         f"  LiteLLM config : {config_path}",
@@ -75,6 +77,7 @@ def banner(env: Environment, key: str, generated: bool, config_path: str) -> str
         f"  try            : curl -s {url}/v1/chat/completions -H 'Authorization: Bearer {key}' "
         '-H \'Content-Type: application/json\' -d \'{"model": "economy", "messages": '
         '[{"role": "user", "content": "hello"}]}\'',
+        f"  claude code    : ANTHROPIC_BASE_URL={url} ANTHROPIC_AUTH_TOKEN=<master key> claude --model economy",
     ]
     if env.gateway.demo_provider.enabled:
         demo = env.gateway.demo_provider
