@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gatekit.config.exposure import Exposure
 from gatekit.config.secrets import SecretRef, is_secret_field
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
@@ -278,6 +279,7 @@ class Gateway(Strict):
     backpressure: Backpressure = Field(default_factory=Backpressure)
     config_sync: ConfigSync = Field(default_factory=ConfigSync)
     demo_provider: DemoProvider = Field(default_factory=DemoProvider)
+    exposure: Exposure = Field(default_factory=Exposure)  # security (issue 12): gatekit.config.exposure
 
     @field_validator("tiers")
     @classmethod
