@@ -14,7 +14,9 @@ Finding = tuple[str, str]
 
 
 def check_environment(env: Environment) -> list[Finding]:
-    return [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env)]
+    from gatekit.config.tls_checks import tls_findings  # security (issue 12)
+
+    return [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *tls_findings(env)]
 
 
 def _models_and_tiers(env: Environment) -> Iterator[Finding]:

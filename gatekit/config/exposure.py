@@ -61,6 +61,13 @@ class Exposure(BaseModel):
         description="Deadline for receiving a whole request body; slower clients get 408 and hold no in-flight slot.",
     )
 
+    client_requests_per_5min: int = Field(
+        default=3000,
+        ge=100,
+        le=2_000_000_000,
+        description="AWS WAF rate-based rule: requests one client address may make in 5 minutes before it is blocked.",
+    )
+
     @field_validator("admin_cidrs")
     @classmethod
     def _admin_cidrs(cls, values: list[str]) -> list[str]:

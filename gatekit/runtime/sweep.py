@@ -1,6 +1,7 @@
 """The unauthenticated sweep: call every route LiteLLM's proxy defines, and gatekit's own, without a key, and report
-each one that answers. Only the health probes may answer; anything else must be refused (401/403), absent (404) or
-the wrong method (405), or gone (410, a feature switched off). A 2xx/3xx means the route is open; a 400/422/5xx means its handler ran without a key.
+each one that answers. Only the health probes may answer; anything else must be refused (401/403), absent (404),
+the wrong method (405), or gone (410, a feature switched off). A 2xx/3xx means the route is open; a 400/422/5xx
+means its handler ran without a key.
 
 The route table is read from the installed LiteLLM (the one the image ships), not from the target's /openapi.json,
 which a correctly exposed gateway does not serve."""

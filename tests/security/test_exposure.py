@@ -9,22 +9,28 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
-from gatekit.runtime import sweep
+from gatekit.runtime import gates, sweep
 from tests.conftest import REPO
 from tests.security.conftest import Gateway
 
 ADMIN_CLIENT = {"X-Forwarded-For": "10.99.0.7"}  # in ADMIN_NET, forwarded by the trusted (loopback) proxy
 
 
+@pytest.mark.timeout(900)  # reading LiteLLM's route table imports its proxy (slow on a loaded machine)
 def test_sweep_database_on_finds_only_the_health_probes(db_on_gateway: Gateway) -> None:
+    result = gates.sweep_gate(db_on_gateway.url)
+    print(result.detail)
+    assert result.status == "PASS", result.detail
+
+
+def test_validate_cli_runs_the_sweep_without_a_key(db_on_gateway: Gateway) -> None:
     cmd = [sys.executable, "-m", "gatekit.cli", "validate", "--url", db_on_gateway.url, "--sweep-only", "--json"]
-    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    report = json.loads(result.stdout)
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
-    (gate,) = report["gates"]
+    (gate,) = json.loads(result.stdout)["gates"]
     assert gate["gate"] == "unauthenticated-sweep" and gate["status"] == "PASS", gate
-    print(gate["detail"])
 
 
 def test_sweep_covers_the_admin_surface_and_would_catch_it(db_on_gateway: Gateway) -> None:
