@@ -27,6 +27,19 @@ def _cidr(value: str) -> str:
         raise ValueError(f"`{value}` is not a CIDR block") from exc
 
 
+class IngressFrontDoor(BaseModel):
+    """Target k8s/gcp/azure: an Ingress with TLS in front of the gateway (exposure paths only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$", description="DNS name clients use.")
+    class_name: str = Field(default="nginx", description="IngressClass (nginx, gce, azure-application-gateway, …).")
+    cluster_issuer: str | None = Field(
+        default=None, description="cert-manager ClusterIssuer that issues the certificate; empty: `tls_secret` exists."
+    )
+    tls_secret: str = Field(default="gatekit-tls", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
 class Exposure(BaseModel):
     """The reachable surface of the gateway and the request bodies it survives."""
 
@@ -66,6 +79,12 @@ class Exposure(BaseModel):
         ge=100,
         le=2_000_000_000,
         description="AWS WAF rate-based rule: requests one client address may make in 5 minutes before it is blocked.",
+    )
+
+    ingress: IngressFrontDoor | None = Field(
+        default=None,
+        description="Kubernetes targets: an Ingress with TLS routing only `paths` (gatekit.render.k8s_ingress); the "
+        "gateway Service then stays ClusterIP behind it.",
     )
 
     @field_validator("admin_cidrs")
