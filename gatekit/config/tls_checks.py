@@ -1,6 +1,7 @@
 """TLS rules that fail validation loudly: every listener outside `local` is TLS, and its certificate can be issued.
 
-- AWS targets and moat need `domain`: the ALB listens on HTTPS (internal load balancers too, `domain.internal`).
+- moat and isolated networks need `domain` here; other AWS targets fail at synth without one (cdk.load_balancer):
+  the ALB listens on HTTPS only (internal load balancers too, `domain.internal`).
 - A certificate comes from `certificate_arn` (imported or issued elsewhere), `private_ca_arn` (ACM Private CA), or DNS
   validation in `hosted_zone_id`. A domain with none of them used to leave the certificate pending validation and
   the deploy waiting for hours; it is now an error naming the three ways out.
@@ -23,7 +24,9 @@ def tls_findings(env: Environment) -> Iterator[Finding]:
         return
     domain = env.domain
     if domain is None:
-        yield "domain", f"target `{env.target}` serves HTTPS only: set `domain` (name, internal, and a certificate)"
+        # aws-ecs without a domain fails at synth (cdk.load_balancer: HTTPS only); moat fails here, before any build.
+        if env.target == "moat" or env.network.mode == "isolated":
+            yield "domain", f"target `{env.target}` serves HTTPS only: set `domain` (name, internal, and a certificate)"
         return
     if not (domain.certificate_arn or domain.private_ca_arn or domain.hosted_zone_id):
         yield (
