@@ -221,8 +221,8 @@ def sweep_gate(url: str, timeout: float = 30.0) -> GateResult:
         listed = ", ".join(f"{h.method} {h.path} -> {h.status}" for h in bad[:10])
         more = f" (+{len(bad) - 10} more)" if len(bad) > 10 else ""
         return GateResult("unauthenticated-sweep", "FAIL", f"{len(bad)} routes answer without a key: {listed}{more}")
-    health = sum(h.allowed for h in hits)
-    return GateResult("unauthenticated-sweep", "PASS", f"{len(routes)} routes: only {health} health probes answer")
+    allowed = sorted({f"{h.method} {h.path}" for h in hits if h.allowed})
+    return GateResult("unauthenticated-sweep", "PASS", f"{len(routes)} routes; only these answer: {', '.join(allowed)}")
 
 
 def as_json(results: list[GateResult]) -> str:
