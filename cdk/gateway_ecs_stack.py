@@ -127,7 +127,7 @@ class GatewayEcsStack(Stack):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
         )
-        self.target_group = self.load_balancer.listener.add_targets(
+        self.target_group = self.load_balancer.add_gateway_targets(  # forwards only gateway.exposure (issue 12)
             "Gateway",
             port=env.gateway.port,
             protocol=elbv2.ApplicationProtocol.HTTP,

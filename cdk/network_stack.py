@@ -44,9 +44,14 @@ def upstream_ports(env: Environment) -> list[int]:
     return sorted(ports)
 
 
+def internal_ingress_peers(env: Environment) -> list[ec2.IPeer]:
+    """allowed_ingress_cidrs on an internal load balancer (the internet default means nothing more than the VPC)."""
+    return [ec2.Peer.ipv4(c) for c in env.network.allowed_ingress_cidrs if c not in ("0.0.0.0/0", env.network.cidr)]
+
+
 def public_load_balancer(env: Environment) -> bool:
     """Internet-facing HTTPS needs a domain (for the certificate) and a network with an internet route."""
-    return env.domain is not None and env.network.mode != "isolated"
+    return env.domain is not None and not env.domain.internal and env.network.mode != "isolated"
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,8 @@ class NetworkStack(Stack):
                 )
                 skip_checkov(alb, "CKV_AWS_260", "Port 80 only answers with a redirect to HTTPS (listener rule).")
         else:
-            sources = [vpc_cidr]
+            # Internal listeners: the VPC plus the peered/on-prem networks of network.allowed_ingress_cidrs.
+            sources = [vpc_cidr, *internal_ingress_peers(env)]  # security (issue 12)
         for source in sources:
             for listener_port in listener_ports:
                 purpose = "HTTPS" if listener_port == HTTPS else ("HTTP, redirected to HTTPS" if env.domain else "HTTP")

@@ -21,7 +21,12 @@ def config() -> None:
 @config_dir_option
 @click.option("--env", "env_name", help="Validate one environment.")
 @click.option("--all", "all_envs", is_flag=True, help="Validate every environment (the default).")
-def validate(config_dir: Path | None, env_name: str | None, all_envs: bool) -> None:
+@click.option(
+    "--fail-on-unenforced",
+    is_flag=True,
+    help="Exit 1 when a limit or budget is configured where nothing enforces it (default: a warning).",
+)
+def validate(config_dir: Path | None, env_name: str | None, all_envs: bool, fail_on_unenforced: bool) -> None:
     """Exit 0 when valid; else print every problem as FILE:LINE: FIELD: WHAT and exit 1."""
     config_dir = config_dir or default_config_dir()
     names = [env_name] if env_name and not all_envs else environment_names(config_dir)
@@ -31,8 +36,17 @@ def validate(config_dir: Path | None, env_name: str | None, all_envs: bool) -> N
         click.echo(exc.report(), err=True)
         click.echo(f"gatekit: {len(exc.problems)} problem(s) in {config_dir}", err=True)
         raise SystemExit(1) from None
+    from gatekit.config.enforcement import unenforced  # security (issue 12)
+
+    unenforced_count = 0
     for name, env in envs.items():
         click.echo(f"ok  {name:<10} target={env.target:<8} models={len(env.gateway.models)}")
+        for path, message in unenforced(env):
+            unenforced_count += 1
+            click.echo(f"warning: {name}: {path}: not enforced: {message}", err=True)
+    if unenforced_count and fail_on_unenforced:
+        click.echo(f"gatekit: {unenforced_count} limit(s) configured where nothing enforces them", err=True)
+        raise SystemExit(1)
 
 
 @config.command()

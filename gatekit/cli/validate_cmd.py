@@ -7,14 +7,25 @@ import click
 
 @click.command()
 @click.option("--url", required=True, envvar="GATEKIT_URL", help="Gateway base URL, e.g. https://gateway.example.com")
-@click.option("--key", required=True, envvar="GATEKIT_MASTER_KEY", help="Master key (or $GATEKIT_MASTER_KEY).")
+@click.option("--key", default=None, envvar="GATEKIT_MASTER_KEY", help="Master key (or $GATEKIT_MASTER_KEY).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds per request.")
-def validate(url: str, key: str, as_json: bool, timeout: float) -> None:
+@click.option(
+    "--sweep/--no-sweep",
+    default=True,
+    show_default=True,
+    help="Also call every LiteLLM and gatekit route without a key: only the health probes may answer.",
+)
+@click.option("--sweep-only", is_flag=True, help="Run only the unauthenticated sweep (no key needed).")
+def validate(url: str, key: str | None, as_json: bool, timeout: float, sweep: bool, sweep_only: bool) -> None:
     """Exit 0 when every gate passes (or is skipped because the feature is not configured); 1 otherwise."""
     from gatekit.runtime import gates
 
-    results = gates.run_gates(url, key, timeout)
+    if not sweep_only and not key:
+        raise click.UsageError("--key (or $GATEKIT_MASTER_KEY) is required unless --sweep-only")
+    results = [] if sweep_only else gates.run_gates(url, key or "", timeout)
+    if sweep or sweep_only:
+        results.append(gates.sweep_gate(url, min(timeout, 30.0)))
     click.echo(gates.as_json(results) if as_json else gates.as_table(results))
     if any(r.failed for r in results):
         raise SystemExit(1)

@@ -15,7 +15,9 @@ Finding = tuple[str, str]
 
 
 def check_environment(env: Environment) -> list[Finding]:
-    found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env)]
+    from gatekit.config.tls_checks import tls_findings  # security (issue 12)
+
+    found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *tls_findings(env)]
     return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
 
 

@@ -93,6 +93,15 @@ class Domain(Strict):
     name: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
     certificate_arn: str | None = Field(default=None, description="ACM certificate; empty: issued by DNS validation.")
     hosted_zone_id: str | None = None
+    # security (issue 12): TLS on internal listeners too (gatekit.config.tls_checks)
+    internal: bool = Field(
+        default=False, description="The load balancer stays internal (VPC, peers, on-prem) and still serves HTTPS."
+    )
+    private_ca_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/.+$",
+        description="ACM Private CA that issues the listener certificate (internal names; no DNS validation).",
+    )
 
 
 class Replicas(Strict):

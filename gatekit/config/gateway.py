@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gatekit.config.agents import AgentGatewayFields
+from gatekit.config.exposure import Exposure
 from gatekit.config.secrets import SecretRef, is_secret_field
 from gatekit.config.surface import (
     Callbacks,
@@ -297,6 +298,7 @@ class Gateway(AgentGatewayFields, Strict):  # AgentGatewayFields: mcp_servers, a
     litellm: LiteLLMOverrides = Field(default_factory=LiteLLMOverrides)
     monitoring: Monitoring = Field(default_factory=Monitoring)
     # --- end LiteLLM surface ---
+    exposure: Exposure = Field(default_factory=Exposure)  # security (issue 12): gatekit.config.exposure
 
     @field_validator("tiers")
     @classmethod

@@ -23,6 +23,7 @@ import yaml
 from gatekit.config import Environment
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
+from gatekit.render.k8s_ingress import ingress_manifest
 from gatekit.render.k8s_monitoring import monitoring_manifests
 from gatekit.render.k8s_secrets import (
     SECRETS_MOUNT,
@@ -307,6 +308,9 @@ def render_gateway_manifests(
     autoscaled = env.compute.replicas.max > env.compute.replicas.min
     out.append(deployment(env, pod, meta, autoscaled=autoscaled))
     exposure = service or ServiceExposure()
+    front_door = env.gateway.exposure.ingress  # security (issue 12): Ingress with TLS, exposure paths only
+    if front_door is not None:
+        exposure = ServiceExposure(port=exposure.port)  # ClusterIP behind the Ingress
     svc_spec: Manifest = {
         "type": exposure.type,
         "selector": dict(selector),
@@ -323,6 +327,8 @@ def render_gateway_manifests(
             "spec": svc_spec,
         }
     )
+    if front_door is not None:
+        out.append(ingress_manifest(env.gateway.exposure, front_door, meta, name, exposure.port))
     out.extend(_autoscaling(env, meta, name, selector))
     out.append(_network_policy(env, meta, name, selector, collector.egress_ports if collector else ()))
     out.extend(monitoring_manifests(env, meta, name, selector))  # PodMonitor + PrometheusRule (k8s_monitoring.py)

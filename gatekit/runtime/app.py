@@ -2,17 +2,21 @@
 
 Outermost first: GatekitMiddleware (drain, backpressure, headers, spans, /metrics, /gatekit/config, lifespan hooks)
 -> MasterKeyGuard (DB-less only) -> SurfaceLayer (fallback header, `auto` listed, degraded note) -> LiteLLM's
-FastAPI app."""
+FastAPI app. In front of all of them (security, issue 12): ExposureGuard (reachable surface, client address) ->
+BodyLimit (413/408 before any in-flight slot is taken)."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from starlette.types import ASGIApp
+
 from gatekit.config import Environment
 from gatekit.runtime.agent_observer import AgentObserver
 from gatekit.runtime.auth_guard import MasterKeyGuard
 from gatekit.runtime.dependencies import DependencyMonitor
+from gatekit.runtime.front_door import front_door
 from gatekit.runtime.lifecycle import RuntimeLifecycle
 from gatekit.runtime.middleware import GatekitMiddleware
 from gatekit.runtime.sources import ConfigSource
@@ -27,7 +31,7 @@ def build_app(
     state: RuntimeState | None = None,
     telemetry: Telemetry | None = None,
     source: ConfigSource | None = None,
-) -> GatekitMiddleware:
+) -> ASGIApp:
     state = state or RuntimeState(env)
     master_key = os.environ[env.secrets.master_key.env_var]
     app = SurfaceLayer(litellm_app, env, DependencyMonitor.for_environment(env))  # runtime/surface.py
@@ -37,6 +41,7 @@ def build_app(
     if not env.database.enabled:
         app = MasterKeyGuard(app, master_key)
     lifecycle = RuntimeLifecycle(state, source)
-    return GatekitMiddleware(
+    gatekit = GatekitMiddleware(
         app, state, telemetry, master_key, on_startup=lifecycle.startup, on_shutdown=lifecycle.shutdown
     )
+    return front_door(gatekit, state, master_key)

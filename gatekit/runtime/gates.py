@@ -148,6 +148,8 @@ class GateRunner:
 
     def config_version(self) -> str:
         r = self.client.get("/gatekit/config", headers=self.auth)
+        if r.status_code == 404:
+            raise SkipGate("/gatekit/config is not exposed to this client (gateway.exposure.admin_cidrs)")
         _status(r, 200)
         status = r.json()
         header = r.headers.get(VERSION_HEADER)
@@ -168,7 +170,7 @@ class GateRunner:
         return f"continued {trace_id}"
 
     def metrics(self) -> str:
-        r = self.client.get("/metrics")
+        r = self.client.get("/metrics", headers=self.auth)  # keyless only from the loopback scraper
         _status(r, 200)
         missing = [m for m in GATEKIT_METRICS if m not in r.text]
         _expect(not missing, f"missing {', '.join(missing)}")
@@ -209,6 +211,24 @@ def run_gates(url: str, key: str, timeout: float = 60.0) -> list[GateResult]:
             except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
                 results.append(GateResult(name, "FAIL", f"{type(exc).__name__}: {exc}"[:200]))
     return results
+
+
+def sweep_gate(url: str, timeout: float = 30.0) -> GateResult:
+    """The unauthenticated sweep of LiteLLM's route table and gatekit's routes (gatekit.runtime.sweep)."""
+    from gatekit.runtime import sweep
+
+    routes = sweep.all_routes()
+    try:
+        hits = sweep.sweep(url, routes, timeout)
+    except httpx.HTTPError as exc:
+        return GateResult("unauthenticated-sweep", "FAIL", f"{type(exc).__name__}: {exc}"[:200])
+    bad = sweep.findings(hits)
+    if bad:
+        listed = ", ".join(f"{h.method} {h.path} -> {h.status}" for h in bad[:10])
+        more = f" (+{len(bad) - 10} more)" if len(bad) > 10 else ""
+        return GateResult("unauthenticated-sweep", "FAIL", f"{len(bad)} routes answer without a key: {listed}{more}")
+    allowed = sorted({f"{h.method} {h.path}" for h in hits if h.allowed})
+    return GateResult("unauthenticated-sweep", "PASS", f"{len(routes)} routes; only these answer: {', '.join(allowed)}")
 
 
 def as_json(results: list[GateResult]) -> str:

@@ -24,6 +24,18 @@ class RuntimeMetrics:
         self.refused_draining = Counter(
             "gatekit_drain_refused_requests", "Requests refused with 503 while draining.", registry=registry
         )
+        # security (issue 12): gatekit.runtime.front_door
+        self.body_rejected = Counter(
+            "gatekit_body_rejected_requests",
+            "Requests refused for their body: 413 too large, 408 not received in time.",
+            ["status"],
+            registry=registry,
+        )
+        self.exposure_refused = Counter(
+            "gatekit_exposure_refused_requests",
+            "Requests for paths outside gateway.exposure (404) or /metrics without a key (401).",
+            registry=registry,
+        )
         self.draining = Gauge("gatekit_draining", "1 while this replica drains after SIGTERM.", registry=registry)
 
 

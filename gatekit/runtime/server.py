@@ -88,6 +88,7 @@ def run_app(app: Any, env: Environment, host: str | None = None, port: int | Non
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        proxy_headers=False,  # gatekit.runtime.exposure resolves X-Forwarded-For from trusted_proxy_ranges
     )
     DrainingServer(config, state).run()
 

@@ -51,6 +51,8 @@ def test_no_fixed_physical_names(every_synth: Synthesized) -> None:
         f"{stack}/{logical_id}"
         for stack, logical_id, resource in every_synth.all_resources()
         if PHYSICAL_NAMES.get(resource["Type"]) in resource.get("Properties", {})
+        # AWS WAF logs only to a log group named `aws-waf-logs-*`: derived from the stack name (deployment prefix)
+        and resource.get("Properties", {}).get("LogGroupName") != f"aws-waf-logs-{stack}"
     ]
     assert named == []
 
@@ -238,12 +240,23 @@ def test_alb_https_tls12_redirect_and_waf_with_a_domain(synthesized: dict[str, S
     )
 
 
-def test_alb_without_a_domain_is_internal_and_vpc_only(synthesized: dict[str, Synthesized]) -> None:
+def test_internal_albs_are_https_with_the_prod_waf_and_vpc_only(synthesized: dict[str, Synthesized]) -> None:
+    """dev, staging and moat: internal, HTTPS with a private-CA certificate, the same WAF as prod (issue 12)."""
     for name in ("dev", "staging", "moat"):
         item = synthesized[name]
         alb = only(item.resources("gateway", "AWS::ElasticLoadBalancingV2::LoadBalancer"))
         assert alb["Properties"]["Scheme"] == "internal", name
-        assert not item.resources("gateway", "AWS::WAFv2::WebACLAssociation")
+        listeners = item.resources("gateway", "AWS::ElasticLoadBalancingV2::Listener").values()
+        assert {(r["Properties"]["Protocol"], r["Properties"]["Port"]) for r in listeners} == {
+            ("HTTPS", 443),
+            ("HTTP", 80),
+        }, name
+        http = [r for r in listeners if r["Properties"]["Protocol"] == "HTTP"]
+        assert all(r["Properties"]["DefaultActions"][0]["Type"] == "redirect" for r in http), name
+        cert = only(item.resources("gateway", "AWS::CertificateManager::Certificate"))
+        assert "CertificateAuthorityArn" in cert["Properties"], name
+        assert item.resources("gateway", "AWS::WAFv2::WebACLAssociation"), name
+        assert item.resources("gateway", "AWS::WAFv2::LoggingConfiguration"), name
         alb_sg = [
             r
             for r in item.resources("network", "AWS::EC2::SecurityGroup").values()
@@ -251,6 +264,27 @@ def test_alb_without_a_domain_is_internal_and_vpc_only(synthesized: dict[str, Sy
         ]
         ingress = only(dict(enumerate(alb_sg)))["Properties"]["SecurityGroupIngress"]
         assert all("CidrIp" not in rule or rule["CidrIp"] != "0.0.0.0/0" for rule in ingress), name
+
+
+def test_listener_forwards_only_the_exposed_paths(each_env: Synthesized) -> None:
+    from cdk.front_door import listener_rules
+
+    https = [
+        r
+        for r in each_env.resources("gateway", "AWS::ElasticLoadBalancingV2::Listener").values()
+        if r["Properties"]["Protocol"] == "HTTPS"
+    ]
+    assert only(dict(enumerate(https)))["Properties"]["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "404"
+    rules = each_env.resources("gateway", "AWS::ElasticLoadBalancingV2::ListenerRule").values()
+    rendered = sorted(
+        (r["Properties"]["Priority"], tuple(r["Properties"]["Conditions"][0]["PathPatternConfig"]["Values"]))
+        for r in rules
+        if r["Properties"]["Conditions"][0]["Field"] == "path-pattern"
+    )
+    expected = [
+        (r.priority, r.values) for r in listener_rules(each_env.env.gateway.exposure) if r.field == "path-pattern"
+    ]
+    assert rendered == expected
 
 
 def test_gateway_task_hardening_and_drain_timings(each_env: Synthesized) -> None:

@@ -23,7 +23,8 @@ AUTH_GATES = {
 
 
 def validate(url: str, key: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "gatekit.cli", "validate", "--url", url, "--key", key, *extra]
+    # --no-sweep: the unauthenticated sweep has its own tests (tests/security/test_exposure.py)
+    cmd = [sys.executable, "-m", "gatekit.cli", "validate", "--url", url, "--key", key, "--no-sweep", *extra]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
 
 

@@ -1,0 +1,43 @@
+"""TLS rules that fail validation loudly: every listener outside `local` is TLS, and its certificate can be issued.
+
+- moat and isolated networks need `domain` here; other AWS targets fail at synth without one (cdk.load_balancer):
+  the ALB listens on HTTPS only (internal load balancers too, `domain.internal`).
+- A certificate comes from `certificate_arn` (imported or issued elsewhere), `private_ca_arn` (ACM Private CA), or DNS
+  validation in `hosted_zone_id`. A domain with none of them used to leave the certificate pending validation and
+  the deploy waiting for hours; it is now an error naming the three ways out.
+- moat (the high-assurance, air-gapped environment) refuses DNS validation: an imported or private-CA certificate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gatekit.config.environment import AWS_TARGETS, Environment
+
+Finding = tuple[str, str]
+WAYS = (
+    "set domain.certificate_arn (imported certificate), domain.private_ca_arn (ACM Private CA) or domain.hosted_zone_id"
+)
+
+
+def tls_findings(env: Environment) -> Iterator[Finding]:
+    if env.target not in AWS_TARGETS | {"moat"}:
+        return
+    domain = env.domain
+    if domain is None:
+        # aws-ecs without a domain fails at synth (cdk.load_balancer: HTTPS only); moat fails here, before any build.
+        if env.target == "moat" or env.network.mode == "isolated":
+            yield "domain", f"target `{env.target}` serves HTTPS only: set `domain` (name, internal, and a certificate)"
+        return
+    if not (domain.certificate_arn or domain.private_ca_arn or domain.hosted_zone_id):
+        yield (
+            "domain",
+            f"no way to issue the certificate for `{domain.name}` (DNS validation without a hosted zone never "
+            f"completes and blocks the deploy): {WAYS} (DNS validation)",
+        )
+    if domain.certificate_arn and domain.private_ca_arn:
+        yield "domain.private_ca_arn", "set one of certificate_arn and private_ca_arn"
+    if env.target == "moat" or env.network.mode == "isolated":
+        if not (domain.certificate_arn or domain.private_ca_arn):
+            yield "domain", "an isolated network cannot validate by DNS: set certificate_arn or private_ca_arn"
+        if not domain.internal:
+            yield "domain.internal", "an isolated network has no internet-facing load balancer: set `internal: true`"
