@@ -217,6 +217,7 @@ def check_agent_gateways(env: Environment) -> Iterator[tuple[str, str]]:
                 f"stdio servers run inside the gateway process, which target `{env.target}` cannot do "
                 "(read-only image, no runtimes); run the server beside the gateway and use `http`",
             )
+    yield from _unexposed_agent_paths(env)
     if isolated:
         for endpoint in egress_endpoints(env):
             if not is_internal_host(endpoint.host):
@@ -225,6 +226,27 @@ def check_agent_gateways(env: Environment) -> Iterator[tuple[str, str]]:
                     f"`{endpoint.host}` is outside the network; an isolated gateway (target `{env.target}`) reaches "
                     "only private addresses and internal names",
                 )
+
+
+# The client-facing paths LiteLLM serves the agent gateways on, outside the inference API's `/v1/*`: MCP clients speak
+# streamable HTTP at `/mcp`, A2A clients post to `/a2a/<agent id>`. A configured server or agent whose path the front
+# door does not expose would be unreachable for every client but an admin network: say so instead.
+AGENT_CLIENT_PATHS = {"mcp_servers": "/mcp/*", "agents": "/a2a/*"}
+
+
+def _unexposed_agent_paths(env: Environment) -> Iterator[tuple[str, str]]:
+    from gatekit.config.exposure import path_exposed
+
+    if env.target == "local":
+        return  # laptops: loopback clients are admins (gateway.exposure.admin_cidrs)
+    exposure = env.gateway.exposure
+    for kind, pattern in AGENT_CLIENT_PATHS.items():
+        if getattr(env.gateway, kind) and not path_exposed(pattern.rstrip("*"), exposure.paths):
+            yield (
+                "gateway.exposure.paths",
+                f"`{kind}` are configured but `{pattern}` is not exposed: clients could not reach them "
+                f"through the front door; add `{pattern}` (and `{pattern.rstrip('/*')}`) to gateway.exposure.paths",
+            )
 
 
 # --- egress -----------------------------------------------------------------------------------------------------

@@ -19,7 +19,11 @@ from gatekit.render.env import render_environment
 from gatekit.render.litellm import render_litellm_config
 from tests.conftest import REPO
 
-GROUPS = "access_groups: {research: {keys: [alice], teams: [t-research]}, ops: {keys: [bob]}}"
+# The agent gateways' client paths are exposed, as any non-local target with MCP servers or agents must.
+GROUPS = (
+    "access_groups: {research: {keys: [alice], teams: [t-research]}, ops: {keys: [bob]}}\n"
+    "exposure: {paths: ['/v1/*', /mcp, '/mcp/*', '/a2a/*', /health/liveliness, /health/readiness]}"
+)
 SERVERS = """\
 mcp_servers:
   tools:
@@ -272,3 +276,14 @@ def test_agent_gateway_changes_are_reported_as_restart_required(config_dir: Path
     assert restart_required(old, new) == ["gateway.mcp_servers"]
     new = load_environment("agents", config_dir, ["gateway.access_groups.ops.keys=[bob, carol]"])
     assert restart_required(old, new) == ["gateway.access_groups"]
+
+
+def test_agent_gateways_need_their_client_paths_exposed(config_dir: Path) -> None:
+    servers = "mcp_servers:\n  tools:\n    url: http://tools.internal:8080/mcp\n    public: true\n"
+    path = write_env(config_dir, "agents", "dev", "", servers)  # dev exposes the default surface only
+    code, out = validate(config_dir, "agents")
+    assert code == 1 and "Traceback" not in out
+    assert "gateway.exposure.paths: `mcp_servers` are configured but `/mcp/*` is not exposed" in out
+    path.write_text(path.read_text() + "  exposure:\n    paths: ['/v1/*', '/mcp', '/mcp/*', '/health/*']\n")
+    code, out = validate(config_dir, "agents")
+    assert "/mcp/*` is not exposed" not in out, out
