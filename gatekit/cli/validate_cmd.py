@@ -10,9 +10,21 @@ import click
 @click.option("--key", required=True, envvar="GATEKIT_MASTER_KEY", help="Master key (or $GATEKIT_MASTER_KEY).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds per request.")
-def validate(url: str, key: str, as_json: bool, timeout: float) -> None:
+@click.option("--parity", is_flag=True, help="Run the parity matrix instead of the gates (docs/parity.md).")
+@click.option("--against", default=None, help="With --parity: a vanilla LiteLLM serving the same rendered config.")
+@click.option("--markdown", type=click.Path(dir_okay=False), default=None, help="With --parity: write the matrix here.")
+def validate(
+    url: str, key: str, as_json: bool, timeout: float, parity: bool, against: str | None, markdown: str | None
+) -> None:
     """Exit 0 when every gate passes (or is skipped because the feature is not configured); 1 otherwise."""
     from gatekit.runtime import gates
+
+    if parity:
+        from gatekit.parity.cli import run_parity_command
+
+        raise SystemExit(run_parity_command(url, key, against, timeout, markdown, as_json))
+    if against or markdown:
+        raise click.UsageError("--against and --markdown need --parity")
 
     results = gates.run_gates(url, key, timeout)
     click.echo(gates.as_json(results) if as_json else gates.as_table(results))

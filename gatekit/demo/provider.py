@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gatekit.demo.extras import FaultInjector, completions, tool_call_response, tool_result_text, wants_tool_call
+from gatekit.demo.media import media_routes
 
 DEMO_NOTICE = "[gatekit demo provider]"
 EMBEDDING_DIMENSIONS = 64
@@ -152,6 +153,7 @@ def create_app(settings: DemoSettings) -> FaultInjector:
             Route("/embeddings", embeddings, methods=["POST"]),
             Route("/v1/completions", completions, methods=["POST"]),
             Route("/completions", completions, methods=["POST"]),
+            *media_routes(),  # images, audio, files, batches (gatekit/demo/media.py)
         ]
     )
     return FaultInjector(app)
