@@ -21,6 +21,7 @@ class Declared:
     shape_may_differ: bool = False  # the bodies are different documents (e.g. gatekit's own error vs LiteLLM's)
     gatekit_only_paths: tuple[str, ...] = ()  # shape paths gatekit adds
     headers: tuple[str, ...] = ()  # headers whose presence may differ
+    gatekit_only_ids: tuple[str, ...] = ()  # listing ids (e.g. models) only gatekit lists
 
 
 DB_LESS_GUARD = (
@@ -29,6 +30,19 @@ DB_LESS_GUARD = (
 )
 
 DECLARED: tuple[Declared, ...] = (
+    Declared(
+        "/v1/models",
+        "gatekit lists the `auto` alias (LLMRouter routing, gatekit/runtime/surface.py): it is served by the routing "
+        "callback rather than a model_list entry, so vanilla LiteLLM routes it (see the `auto model` row) but does "
+        "not list it",
+        gatekit_only_ids=("auto",),
+    ),
+    Declared(
+        "logging: call id header",
+        "gatekit additions: `x-gatekit-trace-id` (the request's trace, for log/trace correlation) and "
+        "`x-gatekit-config-version` (which config answered); LiteLLM's own call/model id headers are the same",
+        headers=("x-gatekit-trace-id", "x-gatekit-config-version"),
+    ),
     Declared(
         "/v1/models (no key)",
         DB_LESS_GUARD + "; same 401, but gatekit's error object has no `param` field",
@@ -59,6 +73,22 @@ DECLARED: tuple[Declared, ...] = (
 )
 
 
+def _covered(item: Declared, difference: str) -> bool:
+    """Whether one difference line is among those the declaration names."""
+    if difference.startswith("status "):
+        return True  # the status pair was checked already
+    if difference.startswith("header "):
+        return any(difference.startswith(f"header {h}:") for h in item.headers)
+    if difference.startswith("only gatekit: id "):
+        return difference.removeprefix("only gatekit: id ") in item.gatekit_only_ids
+    if item.shape_may_differ:
+        return not difference.startswith(("only upstream: id ", "transport"))
+    path = difference.removeprefix("only gatekit: ")
+    if path == difference:
+        return False
+    return any(path == p or path.startswith((f"{p}.", f"{p}[]")) for p in item.gatekit_only_paths)
+
+
 def find_declared(row: str, gk: Observation, up: Observation, differences: list[str]) -> Declared | None:
     for item in DECLARED:
         if item.row != row:
@@ -68,24 +98,6 @@ def find_declared(row: str, gk: Observation, up: Observation, differences: list[
                 continue
         elif (gk.status, up.status) != (item.gatekit_status, item.upstream_status):
             continue
-        if not item.shape_may_differ:
-            rest = [
-                d
-                for d in differences
-                if not d.startswith("status ")
-                and not any(
-                    d == f"only gatekit: {p}"
-                    or d.startswith(f"only gatekit: {p}.")
-                    or d.startswith(f"only gatekit: {p}[]")
-                    for p in item.gatekit_only_paths
-                )
-                and not any(d.startswith(f"header {h}:") for h in item.headers)
-            ]
-            if rest:
-                continue
-        elif any(
-            d.startswith("header ") and not any(d.startswith(f"header {h}:") for h in item.headers) for d in differences
-        ):
-            continue
-        return item
+        if all(_covered(item, d) for d in differences):
+            return item
     return None

@@ -32,6 +32,7 @@ class Row:
     repeat: int = 1  # send N times, observe the last (caching)
     headers: tuple[str, ...] = ()  # response headers whose presence is compared
     capture: tuple[str, str] | None = None  # (name, top-level key of the JSON answer)
+    ids: bool = False  # also compare the set of `data[].id` values (model listings)
     needs_db: bool = False
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -84,7 +85,7 @@ def build_matrix(token: str) -> list[Row]:
             "/v1/audio/speech",
             {"model": CHAT_MODEL, "input": f"parity speech {token}", "voice": "alloy", "response_format": "wav"},
         ),
-        Row("/v1/models", api, "GET", "/v1/models"),
+        Row("/v1/models", api, "GET", "/v1/models", ids=True),
         Row("/v1/models (no key)", api, "GET", "/v1/models", auth="none", note="an unauthenticated client"),
         Row(
             "/v1/chat/completions (wrong key)",
@@ -173,7 +174,7 @@ def build_matrix(token: str) -> list[Row]:
             "POST",
             "/v1/chat/completions",
             _chat(f"parity logging {token}"),
-            headers=("x-litellm-call-id", "x-litellm-model-id"),
+            headers=("x-litellm-call-id", "x-litellm-model-id", "x-gatekit-trace-id", "x-gatekit-config-version"),
         ),
         Row("/gatekit/config", "gatekit additions", "GET", "/gatekit/config", note="gatekit's config/sync status"),
     ]

@@ -10,13 +10,14 @@ ADDITIONS = (
         "`auto` model (LLMRouter)",
         "a routed model alias: a trained router picks the economy or premium tier per request",
     ),
-    ("`/gatekit/*` endpoints", "config status and sync, routing decisions; served next to LiteLLM's own routes"),
+    ("`/gatekit/config`, `/gatekit/feedback`", "config version and sync status; routing feedback for router training"),
+    ("Response headers", "`x-gatekit-trace-id`, `x-gatekit-config-version`, `x-gatekit-fallback` (tier fallbacks)"),
     (
         "Back-pressure and drain",
         "an in-flight limit answering 429 + Retry-After, and a bounded graceful drain on SIGTERM",
     ),
     ("Config sync / hot reload", "model list and routing reloaded from file, S3 or GCS without a restart"),
-    ("Exposure rules", "paths outside the exposed surface answer 404 on public deployments"),
+    ("DB-less auth guard", "without a database, a missing or wrong key is a 401 (not LiteLLM's 400/500)"),
     ("MCP / A2A gateways", "agent and tool gateways configured from the same environment file"),
     (
         "Renderer and targets",
@@ -35,7 +36,22 @@ def _ms(obs: Observation | None) -> str:
     return "-" if obs is None else f"{obs.latency_ms:.0f}"
 
 
+DB_LESS_NOTE = "DB-less: both answer LiteLLM's own database-not-connected error; Postgres: rehearsal DB harness"
+
+NOT_OVER_HTTP = (
+    ("PostgreSQL persistence", "needs a database: the rehearsal's DB harness (merging later) runs the *DB* rows on it"),
+    ("Redis caching", "the local environment caches in memory; the cache rows prove the same cache behaviour"),
+    ("OpenTelemetry export", "not observable over HTTP here (no collector in `local`); the trace id header is"),
+    (
+        "Routing strategy",
+        "both sides run the rendered `router_settings` (simple-shuffle, fallbacks economy -> premium)",
+    ),
+)
+
+
 def _detail(result: Result) -> str:
+    if result.row.needs_db and result.verdict == "identical":
+        return DB_LESS_NOTE
     if result.declared is not None:
         return f"declared: {result.declared.reason}"
     if result.differences:
@@ -84,6 +100,19 @@ def as_markdown(results: list[Result]) -> str:
         "(so an upload goes to the model named in its JSONL) and share `OPENAI_BASE_URL` pointing at the demo",
         "provider (file listing and batches not tied to a model use LiteLLM's provider-wide OpenAI default).",
         "",
+        "Regenerate (two proxies on the same rendered config; ports, key and paths are yours):",
+        "",
+        "```sh",
+        "SET='--set gateway.demo_provider.port=4010 "
+        "--set gateway.litellm.litellm_settings.enable_loadbalancing_on_batch_endpoints=true'",
+        "export GATEKIT_MASTER_KEY=... OPENAI_BASE_URL=http://127.0.0.1:4010/v1 OPENAI_API_KEY=demo-not-required",
+        "gatekit up --port 4000 $SET &",
+        "gatekit config render --env local --target litellm $SET > litellm.yaml",
+        "CONFIG_FILE_PATH=litellm.yaml litellm --config litellm.yaml --port 4001 &",
+        "gatekit validate --parity --url http://127.0.0.1:4000 --against http://127.0.0.1:4001 \\",
+        "  --markdown docs/parity.md",
+        "```",
+        "",
         "| Group | Row | Request | gatekit | upstream | gatekit ms | upstream ms | Verdict | Notes |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -99,6 +128,8 @@ def as_markdown(results: list[Result]) -> str:
         gk = d.gatekit_status if d.gatekit_status is not None else "same"
         up = d.upstream_status if d.upstream_status is not None else "same"
         out.append(f"| {d.row} | {gk} | {up} | {d.reason} |")
+    out += ["", "## Seed rows not observable over HTTP here", "", "| Seed row | How it is covered |", "|---|---|"]
+    out += [f"| {name} | {how} |" for name, how in NOT_OVER_HTTP]
     out += ["", "## What gatekit adds beyond upstream", "", "| Feature | What it does |", "|---|---|"]
     out += [f"| {name} | {what} |" for name, what in ADDITIONS]
     return "\n".join(out) + "\n"

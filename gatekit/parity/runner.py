@@ -21,6 +21,7 @@ class Observation:
     headers: dict[str, bool]
     latency_ms: float
     error: str = ""
+    ids: list[str] | None = None
 
 
 @dataclass
@@ -85,7 +86,10 @@ def observe(client: httpx.Client, base: str, key: str, row: Row, context: dict[s
         if isinstance(captured, str):
             context[name] = captured
     present = {h: h in response.headers for h in row.headers}
-    return Observation(response.status_code, shape, present, latency)
+    ids = None
+    if row.ids and response.status_code == 200:
+        ids = sorted(str(item.get("id")) for item in response.json().get("data", []))
+    return Observation(response.status_code, shape, present, latency, ids=ids)
 
 
 def compare(gk: Observation, up: Observation) -> list[str]:
@@ -103,6 +107,9 @@ def compare(gk: Observation, up: Observation) -> list[str]:
         for h in gk.headers
         if gk.headers[h] != up.headers.get(h)
     ]
+    if gk.ids != up.ids:
+        out += [f"only gatekit: id {i}" for i in sorted(set(gk.ids or []) - set(up.ids or []))]
+        out += [f"only upstream: id {i}" for i in sorted(set(up.ids or []) - set(gk.ids or []))]
     return out
 
 

@@ -56,3 +56,28 @@ def test_a_declaration_matches_only_the_difference_it_names(monkeypatch: object)
     assert find_declared("s", gk2, up2, compare(gk2, up2)) is extra
     gk3 = _obs(200, {"a": "1", "extra": {}})
     assert find_declared("s", gk3, up2, compare(gk3, up2)) is None
+
+
+def test_ids_and_headers_are_declared_one_by_one(monkeypatch: object) -> None:
+    import gatekit.parity.declared as declared
+
+    item = Declared("m", "gatekit lists auto", gatekit_only_ids=("auto",), headers=("x-gatekit-trace-id",))
+    monkeypatch.setattr(declared, "DECLARED", (item,))  # type: ignore[attr-defined]
+    gk = Observation(200, {"$": "object"}, {"x-gatekit-trace-id": True}, 1.0, ids=["a", "auto"])
+    up = Observation(200, {"$": "object"}, {"x-gatekit-trace-id": False}, 1.0, ids=["a"])
+    assert find_declared("m", gk, up, compare(gk, up)) is item
+    gk_more = Observation(200, {"$": "object"}, {"x-gatekit-trace-id": True}, 1.0, ids=["a", "auto", "b"])
+    assert find_declared("m", gk_more, up, compare(gk_more, up)) is None
+    up_more = Observation(200, {"$": "object"}, {"x-gatekit-trace-id": False}, 1.0, ids=["a", "c"])
+    assert find_declared("m", gk, up_more, compare(gk, up_more)) is None
+
+
+def test_docs_parity_lists_every_row() -> None:
+    """docs/parity.md is written by the command; a row added to the matrix must be measured there too."""
+    from gatekit.parity.matrix import build_matrix
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "parity.md").read_text()
+    missing = [row.name for row in build_matrix("x") if f"| {row.name} " not in text]
+    assert missing == []
+    assert "DIFFERENT" not in text.split("## Declared differences")[0].split("| Notes |")[1]
