@@ -13,8 +13,16 @@ import click
 @click.option("--parity", is_flag=True, help="Run the parity matrix instead of the gates (docs/parity.md).")
 @click.option("--against", default=None, help="With --parity: a vanilla LiteLLM serving the same rendered config.")
 @click.option("--markdown", type=click.Path(dir_okay=False), default=None, help="With --parity: write the matrix here.")
+@click.option("--demo", default=None, help="With --parity: the shared demo provider (enables the fault rows).")
 def validate(
-    url: str, key: str, as_json: bool, timeout: float, parity: bool, against: str | None, markdown: str | None
+    url: str,
+    key: str,
+    as_json: bool,
+    timeout: float,
+    parity: bool,
+    against: str | None,
+    markdown: str | None,
+    demo: str | None,
 ) -> None:
     """Exit 0 when every gate passes (or is skipped because the feature is not configured); 1 otherwise."""
     from gatekit.runtime import gates
@@ -22,9 +30,9 @@ def validate(
     if parity:
         from gatekit.parity.cli import run_parity_command
 
-        raise SystemExit(run_parity_command(url, key, against, timeout, markdown, as_json))
-    if against or markdown:
-        raise click.UsageError("--against and --markdown need --parity")
+        raise SystemExit(run_parity_command(url, key, against, timeout, markdown, as_json, demo))
+    if against or markdown or demo:
+        raise click.UsageError("--against, --markdown and --demo need --parity")
 
     results = gates.run_gates(url, key, timeout)
     click.echo(gates.as_json(results) if as_json else gates.as_table(results))

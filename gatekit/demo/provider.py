@@ -1,6 +1,7 @@
 """A clearly-labelled demo upstream: OpenAI-compatible chat completions (JSON and SSE streaming, canned tool calls),
 text completions, embeddings and model listing, with configurable latency, per-chunk delay and fault injection
-(gatekit/demo/extras.py). It answers with canned text; it is not a model."""
+(gatekit/demo/extras.py); images, audio, files and batches as canned answers (gatekit/demo/media.py). It answers with
+canned text; it is not a model."""
 
 from __future__ import annotations
 

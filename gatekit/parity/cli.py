@@ -13,10 +13,16 @@ from gatekit.parity.runner import run_parity
 
 
 def run_parity_command(
-    url: str, key: str, against: str | None, timeout: float, markdown: str | None, as_json: bool
+    url: str,
+    key: str,
+    against: str | None,
+    timeout: float,
+    markdown: str | None,
+    as_json: bool,
+    demo: str | None = None,
 ) -> int:
     """0 when every row is identical or declared (or, without --against, answered); 1 otherwise."""
-    results = run_parity(url, key, against, timeout)
+    results = run_parity(url, key, against, timeout, demo)
     if as_json:
         rows = [
             {

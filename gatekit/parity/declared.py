@@ -56,6 +56,12 @@ DECLARED: tuple[Declared, ...] = (
         shape_may_differ=True,
     ),
     Declared(
+        "fallback (economy down)",
+        "gatekit addition: `x-gatekit-fallback: served-by=<group>; attempts=<n>` says a request was served by a "
+        "fallback tier (gatekit/runtime/surface.py); LiteLLM's own `x-litellm-attempted-fallbacks` is the same",
+        headers=("x-gatekit-fallback",),
+    ),
+    Declared(
         "/metrics",
         "gatekit serves the Prometheus exposition at /metrics itself (its runtime metrics beside LiteLLM's, one "
         "scrape); vanilla LiteLLM mounts it at /metrics/ and redirects /metrics there with 307",

@@ -33,6 +33,7 @@ class Row:
     headers: tuple[str, ...] = ()  # response headers whose presence is compared
     capture: tuple[str, str] | None = None  # (name, top-level key of the JSON answer)
     ids: bool = False  # also compare the set of `data[].id` values (model listings)
+    fault: dict[str, Any] | None = None  # a demo-provider fault rule armed for this row only (needs the demo URL)
     needs_db: bool = False
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -42,11 +43,12 @@ def _chat(prompt: str, model: str = CHAT_MODEL, stream: bool = False) -> dict[st
     return {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": stream}
 
 
-def build_matrix(token: str) -> list[Row]:
-    """The rows, in order (files before batches). `token` makes prompts unique per run."""
+def build_matrix(token: str, faults: bool = True) -> list[Row]:
+    """The rows, in order (files before batches; fault rows last). `token` makes prompts unique per run; `faults`:
+    include the rows that stage an upstream outage on the shared demo provider."""
     api, health, mgmt, routing, obs = "API endpoints", "Health", "Management", "Routing & callbacks", "Observability"
     wav = silent_wav()
-    return [
+    rows = [
         Row("/v1/chat/completions", api, "POST", "/v1/chat/completions", _chat(f"parity chat {token}")),
         Row(
             "/v1/chat/completions (stream)",
@@ -178,3 +180,14 @@ def build_matrix(token: str) -> list[Row]:
         ),
         Row("/gatekit/config", "gatekit additions", "GET", "/gatekit/config", note="gatekit's config/sync status"),
     ]
+    fallback = Row(
+        "fallback (economy down)",
+        routing,
+        "POST",
+        "/v1/chat/completions",
+        _chat(f"parity fallback {token}", "economy"),
+        headers=("x-litellm-attempted-fallbacks", "x-gatekit-fallback"),
+        fault={"path": "/v1/chat/completions", "status": 503, "model": "demo-economy"},
+        note="the demo provider fails the economy tier; the rendered fallback economy -> premium answers",
+    )
+    return [*rows, fallback] if faults else rows

@@ -110,7 +110,7 @@ def as_markdown(results: list[Result]) -> str:
         "gatekit config render --env local --target litellm $SET > litellm.yaml",
         "CONFIG_FILE_PATH=litellm.yaml litellm --config litellm.yaml --port 4001 &",
         "gatekit validate --parity --url http://127.0.0.1:4000 --against http://127.0.0.1:4001 \\",
-        "  --markdown docs/parity.md",
+        "  --demo http://127.0.0.1:4010 --markdown docs/parity.md   # --demo: the fault-staging rows",
         "```",
         "",
         "| Group | Row | Request | gatekit | upstream | gatekit ms | upstream ms | Verdict | Notes |",

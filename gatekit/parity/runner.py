@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from gatekit.demo.extras import FAULTS_PATH
 from gatekit.parity.declared import Declared, find_declared
 from gatekit.parity.matrix import Row, build_matrix
 from gatekit.parity.shape import Shape, body_shape, diff
@@ -59,7 +60,9 @@ def _fill(value: Any, context: dict[str, str]) -> Any:
     return value
 
 
-def observe(client: httpx.Client, base: str, key: str, row: Row, context: dict[str, str]) -> Observation:
+def observe(
+    client: httpx.Client, base: str, key: str, row: Row, context: dict[str, str], demo: str | None = None
+) -> Observation:
     presented = {"master": key, "wrong": "sk-parity-not-the-master-key", "none": ""}[row.auth]
     headers = {"Authorization": f"Bearer {presented}"} if presented else {}
     kwargs: dict[str, Any] = {"headers": headers}
@@ -71,12 +74,17 @@ def observe(client: httpx.Client, base: str, key: str, row: Row, context: dict[s
         kwargs["files"] = {"file": row.upload}
     url = base.rstrip("/") + _fill(row.path, context)
     response = None
+    if row.fault is not None:
+        client.put(f"{demo}{FAULTS_PATH}", json=[row.fault]).raise_for_status()
     start = time.perf_counter()
     try:
         for _ in range(row.repeat):
             response = client.request(row.method, url, **kwargs)
     except httpx.HTTPError as exc:
         return Observation(None, {}, {}, (time.perf_counter() - start) * 1000, f"{type(exc).__name__}: {exc}")
+    finally:
+        if row.fault is not None:
+            client.delete(f"{demo}{FAULTS_PATH}").raise_for_status()
     latency = (time.perf_counter() - start) * 1000 / row.repeat
     assert response is not None
     shape = body_shape(response.headers.get("content-type", ""), response.content)
@@ -113,18 +121,20 @@ def compare(gk: Observation, up: Observation) -> list[str]:
     return out
 
 
-def run_side(base: str, key: str, rows: list[Row], timeout: float) -> list[Observation]:
+def run_side(base: str, key: str, rows: list[Row], timeout: float, demo: str | None) -> list[Observation]:
     context: dict[str, str] = {}
     with httpx.Client(timeout=timeout) as client:
-        return [observe(client, base, key, row, context) for row in rows]
+        return [observe(client, base, key, row, context, demo) for row in rows]
 
 
-def run_parity(url: str, key: str, against: str | None, timeout: float = 60.0) -> list[Result]:
-    rows = build_matrix(secrets.token_hex(6))
-    gatekit_side = run_side(url, key, rows, timeout)
+def run_parity(url: str, key: str, against: str | None, timeout: float = 60.0, demo: str | None = None) -> list[Result]:
+    """`demo`: the demo provider both sides share; without it the fault-staging rows are left out."""
+    rows = build_matrix(secrets.token_hex(6), faults=demo is not None)
+    demo = demo.rstrip("/") if demo else None
+    gatekit_side = run_side(url, key, rows, timeout, demo)
     if against is None:
         return [Result(row, obs, None) for row, obs in zip(rows, gatekit_side, strict=True)]
-    upstream_side = run_side(against, key, rows, timeout)
+    upstream_side = run_side(against, key, rows, timeout, demo)
     results = []
     for row, gk, up in zip(rows, gatekit_side, upstream_side, strict=True):
         differences = compare(gk, up)

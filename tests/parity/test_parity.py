@@ -26,13 +26,21 @@ MUST_SUCCEED = (
     "/health/readiness",
     "model group (premium tier)",
     "response cache (repeat request)",
+    "fallback (economy down)",
 )
 
 
 def test_parity_matrix_is_identical_or_declared(parity_pair: ParityPair, tmp_path: Path) -> None:
     markdown = tmp_path / "parity.md"
     args = ["--parity", "--json", "--url", parity_pair.gateway.url, "--against", parity_pair.upstream_url]
-    args += ["--key", parity_pair.key, "--markdown", str(markdown)]
+    args += [
+        "--key",
+        parity_pair.key,
+        "--markdown",
+        str(markdown),
+        "--demo",
+        f"http://127.0.0.1:{parity_pair.demo_port}",
+    ]
     result = CliRunner().invoke(validate, args)
     rows = json.loads(result.output)
     undeclared = [(r["row"], r["differences"]) for r in rows if r["verdict"] not in ("identical", "declared")]

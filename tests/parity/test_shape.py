@@ -81,3 +81,24 @@ def test_docs_parity_lists_every_row() -> None:
     missing = [row.name for row in build_matrix("x") if f"| {row.name} " not in text]
     assert missing == []
     assert "DIFFERENT" not in text.split("## Declared differences")[0].split("| Notes |")[1]
+
+
+def test_demo_media_answers_are_canned_and_labelled() -> None:
+    from starlette.testclient import TestClient
+
+    from gatekit.demo.provider import DemoSettings, create_app
+
+    client = TestClient(create_app(DemoSettings()))
+    image = client.post("/v1/images/generations", json={"prompt": "x", "n": 2}).json()
+    assert len(image["data"]) == 2 and "demo provider" in image["data"][0]["revised_prompt"]
+    text = client.post("/v1/audio/transcriptions", files={"file": ("a.wav", b"1234", "audio/wav")}).json()["text"]
+    assert "demo provider" in text and "4 bytes" in text
+    speech = client.post("/v1/audio/speech", json={"input": "x", "voice": "alloy"})
+    assert speech.headers["content-type"] == "audio/wav" and speech.content[:4] == b"RIFF"
+    upload = client.post("/v1/files", data={"purpose": "batch"}, files={"file": ("b.jsonl", b"{}\n", "text/plain")})
+    file_id = upload.json()["id"]
+    assert client.get(f"/v1/files/{file_id}/content").content == b"{}\n"
+    batch = client.post("/v1/batches", json={"input_file_id": file_id, "endpoint": "/v1/chat/completions"}).json()
+    assert batch["status"] == "validating" and "never executed" in batch["metadata"]["gatekit_demo"]
+    assert client.post(f"/v1/batches/{batch['id']}/cancel").json()["status"] == "cancelled"
+    assert client.get("/v1/batches/nope").status_code == 404
