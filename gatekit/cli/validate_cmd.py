@@ -17,12 +17,33 @@ import click
     help="Also call every LiteLLM and gatekit route without a key: only the health probes may answer.",
 )
 @click.option("--sweep-only", is_flag=True, help="Run only the unauthenticated sweep (no key needed).")
-def validate(url: str, key: str | None, as_json: bool, timeout: float, sweep: bool, sweep_only: bool) -> None:
+@click.option("--parity", is_flag=True, help="Run the parity matrix instead of the gates (docs/parity.md).")
+@click.option("--against", default=None, help="With --parity: a vanilla LiteLLM serving the same rendered config.")
+@click.option("--markdown", type=click.Path(dir_okay=False), default=None, help="With --parity: write the matrix here.")
+@click.option("--demo", default=None, help="With --parity: the shared demo provider (enables the fault rows).")
+def validate(
+    url: str,
+    key: str | None,
+    as_json: bool,
+    timeout: float,
+    sweep: bool,
+    sweep_only: bool,
+    parity: bool,
+    against: str | None,
+    markdown: str | None,
+    demo: str | None,
+) -> None:
     """Exit 0 when every gate passes (or is skipped because the feature is not configured); 1 otherwise."""
     from gatekit.runtime import gates
 
+    if (against or markdown or demo) and not parity:
+        raise click.UsageError("--against, --markdown and --demo need --parity")
     if not sweep_only and not key:
         raise click.UsageError("--key (or $GATEKIT_MASTER_KEY) is required unless --sweep-only")
+    if parity:
+        from gatekit.parity.cli import run_parity_command
+
+        raise SystemExit(run_parity_command(url, key or "", against, timeout, markdown, as_json, demo))
     results = [] if sweep_only else gates.run_gates(url, key or "", timeout)
     if sweep or sweep_only:
         results.append(gates.sweep_gate(url, min(timeout, 30.0)))

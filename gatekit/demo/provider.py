@@ -1,6 +1,7 @@
 """A clearly-labelled demo upstream: OpenAI-compatible chat completions (JSON and SSE streaming, canned tool calls),
 text completions, embeddings and model listing, with configurable latency, per-chunk delay and fault injection
-(gatekit/demo/extras.py). It answers with canned text; it is not a model."""
+(gatekit/demo/extras.py); images, audio, files and batches as canned answers (gatekit/demo/media.py). It answers with
+canned text; it is not a model."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gatekit.demo.extras import FaultInjector, completions, tool_call_response, tool_result_text, wants_tool_call
+from gatekit.demo.media import media_routes
 
 DEMO_NOTICE = "[gatekit demo provider]"
 EMBEDDING_DIMENSIONS = 64
@@ -152,6 +154,7 @@ def create_app(settings: DemoSettings) -> FaultInjector:
             Route("/embeddings", embeddings, methods=["POST"]),
             Route("/v1/completions", completions, methods=["POST"]),
             Route("/completions", completions, methods=["POST"]),
+            *media_routes(),  # images, audio, files, batches (gatekit/demo/media.py)
         ]
     )
     return FaultInjector(app)

@@ -1,0 +1,1 @@
+"""Parity with upstream LiteLLM, endpoint by endpoint (`gatekit validate --parity`)."""

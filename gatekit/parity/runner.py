@@ -1,0 +1,143 @@
+"""Send every matrix row to a deployment (and to vanilla LiteLLM) and compare status, shape and headers."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from gatekit.demo.extras import FAULTS_PATH
+from gatekit.parity.declared import Declared, find_declared
+from gatekit.parity.matrix import Row, build_matrix
+from gatekit.parity.shape import Shape, body_shape, diff
+
+
+@dataclass
+class Observation:
+    status: int | None  # None: the request failed at the transport level
+    shape: Shape
+    headers: dict[str, bool]
+    latency_ms: float
+    error: str = ""
+    ids: list[str] | None = None
+
+
+@dataclass
+class Result:
+    row: Row
+    gatekit: Observation
+    upstream: Observation | None
+    differences: list[str] = field(default_factory=list)
+    declared: Declared | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.gatekit.status is None or (self.upstream is not None and self.upstream.status is None):
+            return "error"
+        if self.upstream is None:
+            return "measured"
+        if not self.differences:
+            return "identical"
+        return "declared" if self.declared is not None else "DIFFERENT"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in ("DIFFERENT", "error")
+
+
+def _fill(value: Any, context: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, captured in context.items():
+            value = value.replace("{" + name + "}", captured)
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, context) for v in value]
+    return value
+
+
+def observe(
+    client: httpx.Client, base: str, key: str, row: Row, context: dict[str, str], demo: str | None = None
+) -> Observation:
+    presented = {"master": key, "wrong": "sk-parity-not-the-master-key", "none": ""}[row.auth]
+    headers = {"Authorization": f"Bearer {presented}"} if presented else {}
+    kwargs: dict[str, Any] = {"headers": headers}
+    if row.json is not None:
+        kwargs["json"] = _fill(row.json, context)
+    if row.form is not None:
+        kwargs["data"] = _fill(row.form, context)
+    if row.upload is not None:
+        kwargs["files"] = {"file": row.upload}
+    url = base.rstrip("/") + _fill(row.path, context)
+    response = None
+    if row.fault is not None:
+        client.put(f"{demo}{FAULTS_PATH}", json=[row.fault]).raise_for_status()
+    start = time.perf_counter()
+    try:
+        for _ in range(row.repeat):
+            response = client.request(row.method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        return Observation(None, {}, {}, (time.perf_counter() - start) * 1000, f"{type(exc).__name__}: {exc}")
+    finally:
+        if row.fault is not None:
+            client.delete(f"{demo}{FAULTS_PATH}").raise_for_status()
+    latency = (time.perf_counter() - start) * 1000 / row.repeat
+    assert response is not None
+    shape = body_shape(response.headers.get("content-type", ""), response.content)
+    if row.capture is not None and response.status_code == 200:
+        name, key_name = row.capture
+        captured = response.json().get(key_name)
+        if isinstance(captured, str):
+            context[name] = captured
+    present = {h: h in response.headers for h in row.headers}
+    ids = None
+    if row.ids and response.status_code == 200:
+        ids = sorted(str(item.get("id")) for item in response.json().get("data", []))
+    return Observation(response.status_code, shape, present, latency, ids=ids)
+
+
+def compare(gk: Observation, up: Observation) -> list[str]:
+    if gk.status is None or up.status is None:  # a request that got no answer is never parity
+        return [f"transport: gatekit {gk.error or gk.status} / upstream {up.error or up.status}"]
+    out: list[str] = []
+    if gk.status != up.status:
+        out.append(f"status {gk.status} vs {up.status}")
+    only_gk, only_up, changed = diff(gk.shape, up.shape)
+    out += [f"only gatekit: {p}" for p in only_gk]
+    out += [f"only upstream: {p}" for p in only_up]
+    out += [f"type {p}: {gk.shape[p]} vs {up.shape[p]}" for p in changed]
+    out += [
+        f"header {h}: gatekit {gk.headers[h]} / upstream {up.headers.get(h)}"
+        for h in gk.headers
+        if gk.headers[h] != up.headers.get(h)
+    ]
+    if gk.ids != up.ids:
+        out += [f"only gatekit: id {i}" for i in sorted(set(gk.ids or []) - set(up.ids or []))]
+        out += [f"only upstream: id {i}" for i in sorted(set(up.ids or []) - set(gk.ids or []))]
+    return out
+
+
+def run_side(base: str, key: str, rows: list[Row], timeout: float, demo: str | None) -> list[Observation]:
+    context: dict[str, str] = {}
+    with httpx.Client(timeout=timeout) as client:
+        return [observe(client, base, key, row, context, demo) for row in rows]
+
+
+def run_parity(url: str, key: str, against: str | None, timeout: float = 60.0, demo: str | None = None) -> list[Result]:
+    """`demo`: the demo provider both sides share; without it the fault-staging rows are left out."""
+    rows = build_matrix(secrets.token_hex(6), faults=demo is not None)
+    demo = demo.rstrip("/") if demo else None
+    gatekit_side = run_side(url, key, rows, timeout, demo)
+    if against is None:
+        return [Result(row, obs, None) for row, obs in zip(rows, gatekit_side, strict=True)]
+    upstream_side = run_side(against, key, rows, timeout, demo)
+    results = []
+    for row, gk, up in zip(rows, gatekit_side, upstream_side, strict=True):
+        differences = compare(gk, up)
+        declared = find_declared(row.name, gk, up, differences) if differences else None
+        results.append(Result(row, gk, up, differences, declared))
+    return results
