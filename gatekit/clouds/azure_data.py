@@ -10,7 +10,7 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_random as random
 
-from gatekit.clouds.common import CONFIG_OBJECT, Ctx, config_yaml
+from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, Ctx, config_document
 
 DB_NAME = "litellm"
 DB_ADMIN = "gatekit"
@@ -161,7 +161,7 @@ def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
 
 def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pulumi.Output[str]]:
     """Storage account (HTTPS/TLS 1.2 only, no anonymous access, infrastructure encryption) with a versioned
-    container holding the LiteLLM config. Returns (account, https:// uri of the config blob)."""
+    container holding the synced config document. Returns (account, https:// uri of the config blob)."""
     name = ctx.name
     account = azure.storage.StorageAccount(
         f"{name.replace('-', '')}cfg",
@@ -201,8 +201,8 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         account_name=account.name,
         container_name=container.name,
         blob_name=CONFIG_OBJECT,
-        content_type="application/yaml",
-        source=pulumi.StringAsset(config_yaml(ctx.env)),
+        content_type=CONFIG_CONTENT_TYPE,
+        source=pulumi.StringAsset(config_document(ctx.env)),
         opts=ctx.opts,
     )
     uri = pulumi.Output.concat(account.primary_endpoints.blob, container.name, f"/{CONFIG_OBJECT}")

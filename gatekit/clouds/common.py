@@ -7,14 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pulumi
-import yaml
 
 from gatekit.config import Environment
 from gatekit.render.env import render_environment
-from gatekit.render.litellm import DATABASE_URL_ENV, render_litellm_config
+from gatekit.render.litellm import DATABASE_URL_ENV
+from gatekit.render.sync_document import CONTENT_TYPE, DOCUMENT_NAME, sync_document
 
 REDIS_URL_ENV = "REDIS_URL"
-CONFIG_OBJECT = "litellm.yaml"
+CONFIG_OBJECT = DOCUMENT_NAME
+CONFIG_CONTENT_TYPE = CONTENT_TYPE
 MANAGED_BY = "gatekit"
 
 
@@ -71,6 +72,6 @@ def store_secret_names(env: Environment, extra: Iterable[str] = ()) -> dict[str,
     return out
 
 
-def config_yaml(env: Environment) -> str:
-    """The LiteLLM config the gateway loads from the config bucket (hot reload picks up new versions)."""
-    return yaml.safe_dump(render_litellm_config(env), sort_keys=False)
+def config_document(env: Environment) -> str:
+    """The document every replica syncs from the config bucket/container (gatekit.render.sync_document)."""
+    return sync_document(env).text

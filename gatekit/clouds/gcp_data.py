@@ -9,7 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from gatekit.clouds.common import CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_yaml
+from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_document
 from gatekit.render.k8s import CONFIG_MOUNT
 from gatekit.render.litellm import DATABASE_URL_ENV
 
@@ -113,7 +113,7 @@ def memorystore(
 
 
 def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
-    """Versioned, uniform-access, never-public bucket holding the LiteLLM config; returns (bucket, gs:// uri)."""
+    """Versioned, uniform-access, never-public bucket holding the synced document; returns (bucket, gs:// uri)."""
     env, name, opts = ctx.env, ctx.name, ctx.opts
     bucket = gcp.storage.Bucket(
         f"{name}-config",
@@ -130,8 +130,8 @@ def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
         f"{name}-config-object",
         bucket=bucket.name,
         name=CONFIG_OBJECT,
-        content=config_yaml(env),
-        content_type="application/yaml",
+        content=config_document(env),
+        content_type=CONFIG_CONTENT_TYPE,
         opts=opts,
     )
     return bucket, pulumi.Output.concat("gs://", bucket.name, f"/{CONFIG_OBJECT}")

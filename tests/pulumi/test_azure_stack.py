@@ -33,7 +33,7 @@ def test_outputs_resolve_to_the_config_blob() -> None:
 
         def verify(args: list[Any]) -> None:
             uri, namespace = args
-            assert uri.startswith("https://") and uri.endswith("/litellm.yaml")
+            assert uri.startswith("https://") and uri.endswith("/environment.json")
             assert namespace == env.kubernetes.namespace
 
         return pulumi.Output.all(out["config_uri"], out["namespace"]).apply(verify)
@@ -69,7 +69,7 @@ def test_config_storage_is_https_only_private_and_versioned(plan: Plan) -> None:
     assert account["allowBlobPublicAccess"] is False
     assert one(plan, "azure-native:storage:BlobServiceProperties")["isVersioningEnabled"] is True
     assert one(plan, "azure-native:storage:BlobContainer")["publicAccess"] == "None"
-    assert one(plan, "azure-native:storage:Blob")["blobName"] == "litellm.yaml"
+    assert one(plan, "azure-native:storage:Blob")["blobName"] == "environment.json"
 
 
 def test_key_vault_holds_only_generated_values_as_secrets(plan: Plan) -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gatekit.clouds import gcp
-from gatekit.clouds.common import config_yaml
+from gatekit.clouds.common import config_document
 from gatekit.clouds.plan import Plan, run_plan
 from gatekit.clouds.policy import Secret
 from tests.pulumi.conftest import PROJECT, environment, manifest, one, resources, use_mocks
@@ -35,7 +35,7 @@ def test_outputs_resolve_to_the_config_bucket_and_secret_versions() -> None:
 
         def verify(args: list[Any]) -> None:
             uri, secrets = args
-            assert uri.startswith("gs://") and uri.endswith("/litellm.yaml")
+            assert uri.startswith("gs://") and uri.endswith("/environment.json")
             assert secrets and all(s.startswith(f"projects/{project}/secrets/gk-gcp-") for s in secrets)
             assert all(s.endswith("/versions/latest") for s in secrets)
 
@@ -76,15 +76,15 @@ def test_memorystore_has_tls_and_auth_on_the_private_network(plan: Plan) -> None
     assert config["data"]["redis-ca.pem"] == "mock-ca"  # the server CA the client verifies against
 
 
-def test_config_bucket_is_versioned_uniform_and_holds_the_rendered_config(plan: Plan) -> None:
+def test_config_bucket_is_versioned_uniform_and_holds_the_sync_document(plan: Plan) -> None:
     bucket = one(plan, "gcp:storage/bucket:Bucket")
     assert bucket["uniformBucketLevelAccess"] is True
     assert bucket["versioning"] == {"enabled": True}
     assert bucket["publicAccessPrevention"] == "enforced"
     obj = one(plan, "gcp:storage/bucketObject:BucketObject")
     content = obj["content"].value if isinstance(obj["content"], Secret) else obj["content"]  # the SDK marks it
-    assert content == config_yaml(plan.environment)
-    assert yaml.safe_load(content)["general_settings"]["master_key"].startswith("os.environ/")
+    assert content == config_document(plan.environment)
+    assert obj["name"] == "environment.json" and obj["contentType"] == "application/json"
 
 
 def test_secret_manager_holds_references_and_only_generated_values(plan: Plan) -> None:
