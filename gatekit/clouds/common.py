@@ -75,3 +75,31 @@ def store_secret_names(env: Environment, extra: Iterable[str] = ()) -> dict[str,
 def config_document(env: Environment) -> str:
     """The document every replica syncs from the config bucket/container (gatekit.render.sync_document)."""
     return sync_document(env).text
+
+
+# Pulumi config namespace of the secrets the operator supplies (`pulumi config set --secret gatekit-secrets:VAR`).
+OPERATOR_SECRETS = "gatekit-secrets"
+
+
+def operator_secret_vars(env: Environment, generated: Iterable[str] = ()) -> list[str]:
+    """Secret variables the deployment cannot generate (master key, salt key, provider keys, BYO URLs)."""
+    skip = {*generated, *managed_secret_env(env)}
+    return sorted(var for var in render_environment(env).secrets if var not in skip)
+
+
+def operator_secrets(env: Environment, generated: Iterable[str] = ()) -> dict[str, pulumi.Output[str]]:
+    """Their values, from the stack's secret config: `up` stores them in the cloud store, so the first install
+    converges (an empty secret would leave the pods unable to start). A missing one fails the `up` loudly."""
+    cfg = pulumi.Config(OPERATOR_SECRETS)
+    out: dict[str, pulumi.Output[str]] = {}
+    missing = []
+    for var in operator_secret_vars(env, generated):
+        value = cfg.get_secret(var)
+        if value is None:
+            missing.append(var)
+        else:
+            out[var] = value
+    if missing:
+        sets = "; ".join(f"pulumi config set --secret {OPERATOR_SECRETS}:{var} ..." for var in missing)
+        raise pulumi.RunError(f"environment `{env.name}` needs these secrets in the stack config: {sets}")
+    return out

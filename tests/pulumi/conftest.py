@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from gatekit.clouds.plan import Plan, PlanMocks, PlannedResource, run_plan
+from gatekit.clouds.plan import Plan, PlanMocks, PlannedResource, run_plan, set_stack_config
 from gatekit.config import Environment, load_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,11 +38,9 @@ def plan_for() -> Callable[[str], Plan]:
 
 def use_mocks(stack: str) -> PlanMocks:
     """Point the Pulumi runtime at fresh mocks and the stack's config, for a `@pulumi.runtime.test` function."""
-    from pulumi.runtime.config import set_all_config
-
     mocks = PlanMocks()
     pulumi.runtime.set_mocks(mocks, project="gatekit", stack=stack, preview=False)
-    set_all_config({"gatekit:environment": stack})
+    set_stack_config({"gatekit:environment": stack})
     return mocks
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from gatekit.clouds import gcp
 from gatekit.clouds.common import config_document
-from gatekit.clouds.plan import Plan, run_plan
+from gatekit.clouds.plan import PLACEHOLDER_SECRET, Plan, run_plan
 from gatekit.clouds.policy import Secret
 from tests.pulumi.conftest import PROJECT, environment, manifest, one, resources, use_mocks
 
@@ -87,7 +87,7 @@ def test_config_bucket_is_versioned_uniform_and_holds_the_sync_document(plan: Pl
     assert obj["name"] == "environment.json" and obj["contentType"] == "application/json"
 
 
-def test_secret_manager_holds_references_and_only_generated_values(plan: Plan) -> None:
+def test_secret_manager_holds_a_version_of_every_secret(plan: Plan) -> None:
     secret_ids = {r.inputs["secretId"] for r in resources(plan, "gcp:secretmanager/secret:Secret")}
     assert secret_ids == {
         "gk-gcp-master-key",
@@ -97,10 +97,12 @@ def test_secret_manager_holds_references_and_only_generated_values(plan: Plan) -
         "gk-gcp-redis-url",
     }
     versions = resources(plan, "gcp:secretmanager/secretVersion:SecretVersion")
-    assert {v.name for v in versions} == {"gk-gcp-secret-gk-gcp-database-url-v", "gk-gcp-secret-gk-gcp-redis-url-v"}
-    for version in versions:
-        assert isinstance(version.inputs["secretData"], Secret)
-        assert version.inputs["secretData"].value.startswith(("postgresql://", "rediss://"))
+    assert {v.name for v in versions} == {f"gk-gcp-secret-{s}-v" for s in secret_ids}
+    data = {v.name: v.inputs["secretData"] for v in versions}
+    assert all(isinstance(d, Secret) for d in data.values())
+    assert data["gk-gcp-secret-gk-gcp-database-url-v"].value.startswith("postgresql://")
+    assert data["gk-gcp-secret-gk-gcp-redis-url-v"].value.startswith("rediss://")
+    assert data["gk-gcp-secret-gk-gcp-master-key-v"].value == PLACEHOLDER_SECRET  # the operator's, as stack config
 
 
 def test_workload_identity_grants_only_the_gateway_service_account(plan: Plan) -> None:
