@@ -95,7 +95,7 @@ def test_runtime_stage_has_no_shell_and_runs_non_root():
 
 def test_dependencies_come_only_from_the_hashed_wheelhouse():
     builder = " ".join(i["value"] for i in stages(DOCKERFILE)[0][1] if i["instruction"] == "RUN")
-    assert "uv export --frozen --no-dev --no-emit-project" in builder
+    assert "uv export --frozen --no-dev" in builder and "--no-emit-project" in builder
     assert "--format cyclonedx1.5" in builder
     installs = re.findall(r"pip (?:install|download)[^&]*", builder)
     assert len(installs) >= 4
