@@ -4,14 +4,21 @@ mocks: what the cloud would reject at create, what would hang or never converge,
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
+from pulumi.runtime.config import set_all_config
 
+from gatekit.clouds import program
 from gatekit.clouds.azure import non_interactive
 from gatekit.clouds.plan import MOCK_AKS_KUBECONFIG, Plan, PlannedResource, run_plan
-from tests.pulumi.conftest import PROJECT, resources
+from gatekit.clouds.program import unreachable_models
+from gatekit.config import Environment
+from tests.pulumi.conftest import CONFIG, PROJECT, environment, resources
 
 Plans = Callable[[str], Plan]
 
@@ -106,3 +113,34 @@ def test_k8s_stack_leaves_the_namespace_to_the_operator(plan_for: Plans) -> None
     assert not resources(plan, "kubernetes:core/v1:Namespace")
     namespaces = {r.inputs["metadata"]["namespace"] for r in plan.resources if r.type.startswith("kubernetes:")}
     assert namespaces == {plan.environment.kubernetes.namespace}
+
+
+@pytest.mark.parametrize("stack", ["gcp", "azure", "k8s"])
+def test_non_aws_environments_serve_no_bedrock_model(stack: str) -> None:
+    env = environment(stack)
+    models = [m.litellm_params.model for m in env.gateway.models if m.litellm_params]
+    assert models and not [m for m in models if m.startswith("bedrock/")]
+    assert unreachable_models(env) == []
+
+
+def _stack_with(tmp_path: Path, litellm_params: str) -> Environment:
+    """`program.stack_environment()` of stack k8s whose first model is `litellm_params` (a copied config dir)."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    k8s = config / "environments" / "k8s.yaml"
+    first = "        model: openai/gpt-4o-mini\n        api_key: {secret: openai-api-key}\n"
+    assert first in k8s.read_text()
+    k8s.write_text(k8s.read_text().replace(first, litellm_params, 1))
+    set_all_config({"gatekit:environment": "k8s", "gatekit:configDir": str(config)})
+    return program.stack_environment()
+
+
+def test_a_bedrock_model_without_aws_credentials_fails_the_program(tmp_path: Path) -> None:
+    bedrock = "        model: bedrock/anthropic.claude-3-haiku\n        aws_region_name: us-east-1\n"
+    with pytest.raises(pulumi.RunError, match=r"gateway\.models\.0 .*no AWS credentials"):
+        _stack_with(tmp_path / "a", bedrock)
+    keys = (
+        "        aws_access_key_id: {secret: aws, key: id}\n        aws_secret_access_key: {secret: aws, key: secret}\n"
+    )
+    env = _stack_with(tmp_path / "b", bedrock + keys)
+    assert env.gateway.models[0].litellm_params.model.startswith("bedrock/")  # type: ignore[union-attr]
