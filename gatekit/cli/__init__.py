@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "route": "gatekit.cli.route_cmd:route",
     "moat": "gatekit.cli.moat_cmd:moat",
     "ops": "gatekit.cli.ops_cmd:ops",
+    "rehearse": "gatekit.cli.rehearse_cmd:rehearse",
 }
 
 
