@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "up": "gatekit.cli.up_cmd:up",
     "mock-llm": "gatekit.cli.mock_cmd:mock_llm",
     "serve": "gatekit.cli.serve_cmd:serve",
+    "migrate": "gatekit.cli.migrate_cmd:migrate",
     "validate": "gatekit.cli.validate_cmd:validate",
     "synth": "gatekit.cli.synth_cmd:synth",
     "pulumi": "gatekit.cli.pulumi_cmd:pulumi_group",

@@ -2,7 +2,7 @@
 
 Why not LiteLLM's own path: gatekit serves LiteLLM's app directly, so nothing migrates at start, and `prisma migrate
 deploy` needs Prisma's schema engine and Node.js at run time. This module needs neither (psycopg only), so the same
-command works in the production image, in air-gapped installs and on a test machine (docs/adr/0007-gatekit-migrate.md).
+command works in the production image, in air-gapped installs and on a test machine (docs/adr/0020-gatekit-migrate.md).
 
 Compatibility: the bookkeeping is Prisma's own `_prisma_migrations` table (same columns, sha256 checksums of each
 `migration.sql`, `finished_at` set on success, `logs` on failure) under Prisma's advisory lock, so `prisma migrate
