@@ -46,6 +46,9 @@ function parseArgs(argv) {
 // reported to the engine as text. Values of these types arrive from `pg` as strings already.
 const AS_TEXT = new Set([18, 19, 24, 28, 29, 194, 1033, 2202, 2203, 2204, 2205, 2206, 3734, 3769, 4089, 4096]);
 const TEXT_OID = 25;
+// Arrays of those (e.g. ARRAY_AGG(viewname) is name[]): reported as text[] and parsed as such.
+const AS_TEXT_ARRAY = new Set([1002, 1003, 1008, 1011, 1012, 1028, 2207, 2208, 2209, 2210, 2211, 1034]);
+const TEXT_ARRAY_OID = 1009;
 
 function pgConfig(url) {
   const u = new URL(url);
@@ -91,12 +94,19 @@ async function makeAdapter(url) {
   const pg = require('pg');
   const { PrismaPg } = require('@prisma/adapter-pg');
   const { bindAdapter } = require('@prisma/driver-adapter-utils');
+  const parseTextArray = pg.types.getTypeParser(TEXT_ARRAY_OID, 'text');
   const queryable = Object.getPrototypeOf(PrismaPg.prototype);
   const performIO = queryable.performIO;
   queryable.performIO = async function patchedPerformIO(query) {
     const res = await performIO.call(this, query);
     if (res.ok && Array.isArray(res.value.fields)) {
-      for (const field of res.value.fields) if (AS_TEXT.has(field.dataTypeID)) field.dataTypeID = TEXT_OID;
+      res.value.fields.forEach((field, i) => {
+        if (AS_TEXT.has(field.dataTypeID)) field.dataTypeID = TEXT_OID;
+        if (AS_TEXT_ARRAY.has(field.dataTypeID)) {
+          field.dataTypeID = TEXT_ARRAY_OID;
+          for (const row of res.value.rows) if (typeof row[i] === 'string') row[i] = parseTextArray(row[i]);
+        }
+      });
     }
     return res;
   };
