@@ -75,6 +75,11 @@ def _context(shared: Shared, env: Environment, pg: services.Postgres, workdir: P
     )
 
 
+def assembly_key(name: str, overrides: list[str]) -> str:
+    """Key of an already synthesized assembly in `Shared.assemblies` (an environment plus its --set overrides)."""
+    return "|".join([name, *overrides])
+
+
 def _set_provider_key(stores: AwsStores) -> None:
     """The demo provider's key, set by the operator after the first deploy (docs/aws.md), as for any provider key."""
     for arn, name in stores.world.created_secrets.items():
@@ -92,7 +97,9 @@ def synth_for_rehearsal(shared: Shared, env: Environment, out: Path, overrides: 
 def rehearse_ecs(
     shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, overrides: list[str]
 ) -> Report:
-    out = shared.assemblies.get(env.name) or synth_for_rehearsal(shared, env, workdir / "cdk.out", overrides)
+    out = shared.assemblies.get(assembly_key(env.name, overrides)) or synth_for_rehearsal(
+        shared, env, workdir / "cdk.out", overrides
+    )
     deployment, stores = prepare_ecs(
         env,
         out,
@@ -143,7 +150,9 @@ def rehearse_eks(
 ) -> Report:
     from gatekit.rehearse.k8s import extract_k8s, materialise
 
-    out = shared.assemblies.get(env.name) or synth_for_rehearsal(shared, env, workdir / "cdk.out", overrides)
+    out = shared.assemblies.get(assembly_key(env.name, overrides)) or synth_for_rehearsal(
+        shared, env, workdir / "cdk.out", overrides
+    )
     assert env.aws is not None
     assembly = Assembly.read(out, env.aws.region, env.aws.account or "000000000000")
     world = AwsWorld(shared.moto, env.aws.region, shared.image, Endpoint(pg.host, pg.port),

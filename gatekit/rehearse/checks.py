@@ -139,7 +139,7 @@ def budget_enforced(report: Report, replicas: list[Running], master_key: str, mo
         report.add("budget_enforced", False, generate_status=status, body=body)
         return
     r = chat(replicas[0], key, model)
-    refused = r.status_code in (400, 401, 403, 429) and "budget" in r.text.lower()
+    refused = 400 <= r.status_code < 500 and "budget" in r.text.lower()
     report.add("budget_enforced", refused, status=r.status_code, body=r.text[:300])
 
 

@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,9 @@ from gatekit.moat.lock import find_uv, project_root
 from gatekit.rehearse.image import read_image
 
 CACHE_ENV = "GATEKIT_REHEARSAL_CACHE"
+# The image's interpreter (Debian 12's python3.11, image/Dockerfile); also one the non-root uid can execute (a
+# pyenv/uv-managed interpreter under /root cannot be).
+IMAGE_PYTHON = "/usr/bin/python3.11"
 _built: dict[Path, Path] = {}
 
 
@@ -80,14 +82,19 @@ def gateway_venv(python: str | None = None) -> GatewayVenv:
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gatekit-export-") as tmp:
         exported = export_requirements(root, Path(tmp) / "requirements.txt")
-        digest = hashlib.sha256(exported.read_bytes()).hexdigest()[:16]
+        interpreter = python or IMAGE_PYTHON
+        if not os.access(interpreter, os.X_OK):
+            raise VenvError(
+                f"the rehearsal needs the image's interpreter {interpreter} (Debian 12: apt install python3.11)"
+            )
+        digest = hashlib.sha256(exported.read_bytes() + interpreter.encode()).hexdigest()[:16]
         venv = cache / f"venv-{digest}"
         with open(cache / "venv.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if venv in _built:
                 return GatewayVenv(venv, venv / "requirements.txt")
             if not (venv / ".complete").exists():
-                _create(venv, exported, python or sys.executable)
+                _create(venv, exported, interpreter)
             if not (venv / ".prisma-generated").exists():
                 _prisma_generate(venv)
             _install_gatekit(root, venv)
