@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import secrets as secrets_mod
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,10 +157,29 @@ def rehearse_pulumi(
     doc_by_uri = {uri: text for uri, text in documents.items() if uri.startswith("gs://")}
     extraction = extract_k8s(manifests, shared.image, target=env.target, env_name=env.name, documents=doc_by_uri)
     extraction.deployment.not_reproduced.extend(not_reproduced)
-    materialise(extraction, workdir / "mounts")
     db_user, db_name = DB[env.target]
     extraction.deployment.database = DatabaseSetup(admin_user=db_user, database=db_name)
-    return _run(shared, env, pg, workdir, plan, operator, extraction)
+    with _mount_root(extraction) as root:
+        materialise(extraction, root)
+        return _run(shared, env, pg, workdir, plan, operator, extraction)
+
+
+@contextmanager
+def _mount_root(extraction: K8sExtraction) -> Iterator[Path]:
+    """Where ConfigMap volumes are projected: outside every path a process may write (the runner maps those, /tmp
+    included, into each replica's sandbox), root-owned and readable; removed afterwards."""
+    writable = {w for p in extraction.deployment.processes for w in p.writable_paths}
+    for base in (Path("/var/tmp"), Path(tempfile.gettempdir())):
+        if base.is_dir() and not any(str(base).startswith(w.rstrip("/") + "/") or str(base) == w for w in writable):
+            break
+    else:
+        raise RuntimeError(f"no directory outside the writable paths {sorted(writable)} to project ConfigMaps into")
+    root = Path(tempfile.mkdtemp(prefix="gatekit-rehearse-mounts-", dir=base))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _values(
