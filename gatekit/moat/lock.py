@@ -34,12 +34,21 @@ def project_root(start: Path | None = None) -> Path:
     raise LockError(f"no uv.lock + pyproject.toml in {here} or its parents (run from the gatekit checkout)")
 
 
+# Where `make setup` installs the hash-pinned uv (tools/uv-requirements.txt), relative to the checkout.
+CHECKOUT_UV = Path(".venv-uv") / "bin" / "uv"
+
+
 def find_uv() -> str:
-    """$UV, else `uv` on PATH, else the uv next to this interpreter."""
-    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(Path(sys.executable).with_name("uv"))):
+    """$UV, else the checkout's own uv (`make setup`), else `uv` on PATH, else the uv next to this interpreter."""
+    try:
+        checkout_uv: str | None = str(project_root() / CHECKOUT_UV)
+    except LockError:
+        checkout_uv = None
+    candidates = (os.environ.get("UV"), checkout_uv, shutil.which("uv"), str(Path(sys.executable).with_name("uv")))
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise LockError("uv not found: set $UV or put uv on PATH (the same uv `make setup` uses)")
+    raise LockError(f"uv not found: run `make setup` (it installs {CHECKOUT_UV}), set $UV, or put uv on PATH")
 
 
 def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
