@@ -110,3 +110,17 @@ def test_no_migrations_without_a_database() -> None:
     env = environment("k8s", "database.enabled=false", "database.url=null")
     pod = _pod(render_gateway_manifests(env))
     assert "migrations" not in {c["name"] for c in pod.get("initContainers", [])}
+
+
+def test_push_config_uploads_the_same_document_every_target_deploys() -> None:
+    from gatekit.ops.errors import OpsError
+    from gatekit.ops.push_config import render_document
+    from gatekit.render.sync_document import sync_document
+
+    env, manifests = _manifests("k8s")
+    pushed = render_document(env, "/etc/gatekit/config/environment.json")
+    assert pushed.body.decode() == _config_map(manifests)["data"]["environment.json"] == sync_document(env).text
+    assert pushed.version == config_version(env)
+    pinned = environment("dev", "gateway.config_sync.uri=s3://bucket/gateway/environment.json")
+    with pytest.raises(OpsError, match="deployment syncs from"):
+        render_document(pinned, "s3://another/gateway/environment.json")
