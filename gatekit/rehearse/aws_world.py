@@ -135,6 +135,8 @@ class AwsWorld:
                 return f"arn:aws:s3:::{self.ref(stack, logical_id, resource)}"
             if type_ == "AWS::KMS::Key":
                 return f"arn:aws:kms:{self.region}:000000000000:key/{stack}-{logical_id}"
+            if type_ == "AWS::ECR::Repository":  # the image reference only (the rehearsal runs its venv)
+                return f"arn:aws:ecr:{self.region}:000000000000:repository/{self.ref(stack, logical_id, resource)}"
         raise ValueError(f"{stack}/{logical_id}: the rehearsal has no stand-in for {type_}.{attribute}")
 
     def _generated_secret(self, stack: str, logical_id: str, props: dict[str, Any]) -> str:
