@@ -33,14 +33,15 @@ from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context, rehearse
 from gatekit.rehearse.session import Shared
 from gatekit.rehearse.spec import DatabaseSetup, NotReproduced, SecretSource
+from gatekit.render.sync_document import sync_document
 
 PROVIDER_KEY_SECRET = "rehearsal-llm-key"
 DB = {"gcp": ("litellm", "litellm"), "azure": ("gatekit", "litellm"), "k8s": ("litellm", "litellm")}  # user, db
 AZURE_BLOB = NotReproduced(
     "Azure Blob config source",
     "replicas read the blob with DefaultAzureCredential (AKS workload identity); Azurite (npm) accepts OAuth only "
-    "with a token from an Entra ID issuer, which does not exist here. The replicas are pointed at the same document "
-    "as a mounted file (GATEKIT_CONFIG_SOURCE=file); the blob the program uploads is checked to be that document",
+    "with a token from an Entra ID issuer, which does not exist here. The blob the program uploads is checked to be "
+    "the ConfigMap's document; the replicas then sync that environment with config_sync.source=file from the mount",
 )
 K8S_ONLY = [
     NotReproduced("Kubernetes scheduling", "no kubelet: the pod's containers run as local processes with its uid, env, "
@@ -150,6 +151,10 @@ def rehearse_pulumi(
         config_map["data"]["GATEKIT_CONFIG_URI"] = "/etc/gatekit/config/environment.json"
         if config_map["data"].get("environment.json") != blob:
             raise RuntimeError("the blob the azure program uploads is not the ConfigMap's document")
+        # The same environment, syncing from the mounted file: the only difference is gateway.config_sync.source
+        # (a replica refuses a document whose source is not the one it is pointed at).
+        standin = load_environment(env.name, shared.config_dir, [*all_overrides, "gateway.config_sync.source=file"])
+        config_map["data"]["environment.json"] = sync_document(standin).text
         not_reproduced.append(AZURE_BLOB)
     if env.target == "gcp" and "redis-ca.pem" in config_map["data"] and shared.redis.ca_file is not None:
         # The instance's server CA (a Memorystore output) stands for the local Redis server's CA.
