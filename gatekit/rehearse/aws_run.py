@@ -158,6 +158,7 @@ def rehearse_eks(
     world = AwsWorld(shared.moto, env.aws.region, shared.image, Endpoint(pg.host, pg.port),
                      Endpoint(shared.redis.host, shared.redis.port), shared.redis.password)  # fmt: skip
     world.bind(assembly.templates)
+    world.reset()
     world.populate()
     stores = AwsStores(world)
     _set_provider_key(stores)

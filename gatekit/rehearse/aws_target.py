@@ -128,6 +128,7 @@ def prepare_ecs(
     assembly = Assembly.read(assembly_dir, env.aws.region, env.aws.account or "000000000000")
     world = AwsWorld(moto_endpoint, env.aws.region, image, database, cache, cache_password)
     world.bind(assembly.templates)
+    world.reset()
     world.populate()
     deployment = extract_ecs(assembly, world, image, replicas=max(2, env.compute.replicas.desired))
     iam_auth = any(p.env.get("IAM_TOKEN_DB_AUTH") == "True" for p in deployment.processes)

@@ -59,6 +59,16 @@ class AwsWorld:
             )
         return self._clients[service]
 
+    def reset(self) -> None:
+        """A fresh account: drop everything an earlier deployment left in the shared moto server."""
+        import httpx
+
+        response = httpx.post(f"{self.moto_endpoint}/moto-api/reset", timeout=30)
+        response.raise_for_status()
+        self._refs.clear()
+        self.created_secrets.clear()
+        self.admin_credentials.clear()
+
     def populate(self) -> None:
         """Create what the stacks create on deploy, referenced or not: every Secrets Manager secret (generated value,
         or the cache AUTH token) and the RDS-managed master secret of every cluster."""

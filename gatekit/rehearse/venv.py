@@ -145,6 +145,11 @@ def _install_gatekit(root: Path, venv: Path) -> None:
         wheels = sorted(Path(dist).glob("gatekit-*.whl"))
         if len(wheels) != 1:
             raise VenvError(f"expected one gatekit wheel, got {wheels}")
+        # Unchanged source: keep the installed files (another session's gateways may be running from them).
+        marker = venv / ".gatekit-wheel"
+        digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
+        if marker.exists() and marker.read_text().strip() == digest:
+            return
         _run(
             [
                 uv,
@@ -159,3 +164,4 @@ def _install_gatekit(root: Path, venv: Path) -> None:
             ],
             "installing the gatekit wheel",
         )
+        marker.write_text(digest + "\n")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(2400)
 
 
 @pytest.mark.parametrize("name", AWS_ECS_ENVIRONMENTS)
-def test_rehearse_ecs_environment(name: str, rehearsal: Shared, ecs_assemblies: dict[str, Path]) -> None:
+def test_rehearse_ecs_environment(name: str, rehearsal: Shared) -> None:
     report = rehearse_environment(rehearsal, name)
     assert report.passed, report.to_json()
     data = report.as_dict()
