@@ -24,16 +24,17 @@ def environment(name: str, *overrides: str) -> Environment:
     return load_environment(name, CONFIG, overrides)
 
 
+def cached_plan(stack: str) -> Plan:
+    """Each stack's program runs under mocks once per test session (tests/rehearse shares it too)."""
+    if stack not in _PLANS:
+        _PLANS[stack] = run_plan(stack, PROJECT)
+    return _PLANS[stack]
+
+
 @pytest.fixture(scope="session")
 def plan_for() -> Callable[[str], Plan]:
     """Each stack's program runs under mocks once per session; tests share the recorded resources."""
-
-    def get(stack: str) -> Plan:
-        if stack not in _PLANS:
-            _PLANS[stack] = run_plan(stack, PROJECT)
-        return _PLANS[stack]
-
-    return get
+    return cached_plan
 
 
 def use_mocks(stack: str) -> PlanMocks:

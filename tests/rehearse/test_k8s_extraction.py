@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from gatekit.clouds.plan import run_plan
 from gatekit.config import load_environment
 from gatekit.rehearse.image import read_image
 from gatekit.rehearse.k8s import ExtractionError, extract_k8s, materialise
 from gatekit.rehearse.k8s_run import manifests_of, stored_secrets, uploaded_documents
 from gatekit.render.container import gateway_container
 from gatekit.runtime.sync import parse_document
+from tests.pulumi.conftest import cached_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = read_image(ROOT / "image" / "Dockerfile")
@@ -24,7 +24,7 @@ SOURCE = {"gcp": "gcs", "azure": "azure-blob", "k8s": "file"}
 @pytest.fixture(scope="module", params=sorted(SOURCE))
 def planned(request: pytest.FixtureRequest):
     stack = request.param
-    plan = run_plan(stack, ROOT / "pulumi")
+    plan = cached_plan(stack)  # the same plan tests/pulumi records (one program run per stack and session)
     docs = {u: t for u, t in uploaded_documents(plan).items() if u.startswith("gs://")}
     if stack == "azure":  # the blob uri as the ConfigMap names it
         (blob,) = uploaded_documents(plan).values()
