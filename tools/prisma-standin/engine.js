@@ -183,8 +183,13 @@ async function main() {
       return send(res, 200, engineError(`prisma-standin could not translate the query: ${err.message}`));
     }
     const txId = req.headers['x-transaction-id'] || undefined;
-    const answer = await engine.query(JSON.stringify(request.json), '{}', txId);
-    return send(res, 200, fromJsonResponse(JSON.parse(answer), request));
+    const answer = JSON.parse(await engine.query(JSON.stringify(request.json), '{}', txId));
+    const failed = [answer, ...(answer.batchResult || [])].filter((r) => r && r.errors);
+    for (const r of failed) {
+      const what = request.items.map((it) => it.field).join(', ');
+      process.stderr.write(`prisma-standin: query error (${what}${txId ? `, tx ${txId}` : ''}): ${r.errors[0].error}\n`);
+    }
+    return send(res, 200, fromJsonResponse(answer, request));
   }
 
   const servers = ['127.0.0.1', '::1'].map((host) => {
