@@ -19,7 +19,7 @@ def test_rehearse_pulumi_environment(name: str, rehearsal: Shared) -> None:
     report = rehearse_environment(rehearsal, name)
     assert report.passed, report.to_json()
     data = report.as_dict()
-    assert [c["name"] for c in data["checks"]] == list(CHECKS)
+    assert sorted(c["name"] for c in data["checks"]) == sorted(CHECKS)  # each check once (run order may differ)
     assert all(c["status"] == "pass" and c["evidence"] for c in data["checks"])
     hot = next(c for c in data["checks"] if c["name"] == "hot_reload")["evidence"]
     assert len(hot["after"]) >= 2
