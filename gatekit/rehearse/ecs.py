@@ -73,7 +73,12 @@ def _writable(task: dict[str, Any], container: dict[str, Any]) -> tuple[str, ...
 
 
 def _health_path(container: dict[str, Any]) -> str | None:
-    command = " ".join(container.get("HealthCheck", {}).get("Command", []))
+    from gatekit.render import container as contract
+
+    argv = container.get("HealthCheck", {}).get("Command", [])
+    if argv == ["CMD", *contract.HEALTHCHECK]:
+        return contract.LIVENESS_PATH  # the image's probe (image/healthcheck.py) asks the liveness path
+    command = " ".join(argv)
     for path in ("/health/liveliness", "/health/readiness"):
         if path in command:
             return path
