@@ -55,7 +55,18 @@ $(CHECKOV_VENV)/.ready: tools/checkov-requirements.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes -r tools/checkov-requirements.txt
 	@touch $@
 
-setup-tools: $(CHECKOV_VENV)/.ready setup-train
+# TEST-ONLY Prisma query-engine stand-in + pinned Prisma CLI (tools/prisma-standin; never in the image), then
+# prisma-client-py's client for LiteLLM's schema generated offline into .venv (tests/db, gatekit rehearse).
+STANDIN := tools/prisma-standin
+$(STANDIN)/node_modules/.package-lock.json: $(STANDIN)/package.json $(STANDIN)/package-lock.json | system
+	cd $(STANDIN) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(VENV)/.prisma-generated: $(VENV)/.synced $(STANDIN)/node_modules/.package-lock.json
+	$(VENV)/bin/python -m gatekit.rehearse.prisma_client $(VENV)
+	@touch $@
+
+setup-tools: $(CHECKOV_VENV)/.ready setup-train $(VENV)/.prisma-generated
 
 system: ## Install the system packages the tests use (Debian; root)
 	@scripts/system-packages.sh
@@ -82,4 +93,4 @@ test: setup setup-tools system lint check-config ## Everything CI runs
 	$(VENV)/bin/pytest
 
 clean: ## Remove environments and build output
-	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) .gatekit cdk.out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) $(STANDIN)/node_modules .gatekit cdk.out .pytest_cache .ruff_cache

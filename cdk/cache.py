@@ -37,6 +37,7 @@ class Cache(Construct):
         self.auth_secret = sm.Secret(
             self,
             "AuthToken",
+            secret_name=self.auth_secret_name(env_config),
             description=f"{env_config.deployment.prefix}: ElastiCache AUTH token",
             encryption_key=key,
             generate_secret_string=sm.SecretStringGenerator(password_length=64, exclude_punctuation=True),
@@ -96,6 +97,11 @@ class Cache(Construct):
                 f"`{env_config.name}` configures a single-AZ cache (cache.multi_az / replicas_per_shard): it holds "
                 "only recomputable cache and rate-limit state.",
             )
+
+    @staticmethod
+    def auth_secret_name(env: Environment) -> str:
+        """Fixed name: the gateway stack imports it by name, not through a cross-stack export."""
+        return f"{env.deployment.prefix}/cache-auth-token"
 
     @property
     def host(self) -> str:

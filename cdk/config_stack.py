@@ -22,16 +22,17 @@ from cdk.policy import skip_checkov
 from cdk.shared import encryption_key
 from gatekit.config import Environment
 from gatekit.render.litellm import render_litellm_config
+from gatekit.render.sync_document import DOCUMENT_NAME, sync_document
 
 CONFIG_PREFIX = "gateway/"
-CONFIG_KEY = CONFIG_PREFIX + "environment.json"
+CONFIG_KEY = CONFIG_PREFIX + DOCUMENT_NAME
 LITELLM_KEY = CONFIG_PREFIX + "litellm.yaml"
 ROUTER_PREFIX = "router/"
 
 
 def environment_document(env: Environment) -> str:
-    """What every replica syncs and validates: the resolved environment (secret references only)."""
-    return env.model_dump_json(indent=2) + "\n"
+    """What every replica syncs and validates: the one sync document (gatekit.render.sync_document)."""
+    return sync_document(env).text
 
 
 def rendered_config_yaml(env: Environment) -> str:

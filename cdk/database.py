@@ -22,7 +22,9 @@ ADMIN_USER = "gatekit_admin"
 RUNTIME_USER = "litellm_runtime"
 
 # Idempotent: creates the IAM-authenticated runtime role and lets it use every table the migrations (run as the admin
-# user) create, now and later.
+# user) create, now and later: views included. LiteLLM creates its spend views at start when they are missing, which
+# the runtime user may not (no CREATE on the schema, PostgreSQL 15+ default); the migrations task (`gatekit migrate`,
+# as the admin user) creates them first, so the runtime user only reads them.
 RUNTIME_USER_SQL = f"""DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{RUNTIME_USER}') THEN
@@ -36,8 +38,8 @@ BEGIN
   ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {RUNTIME_USER};
 END $$;"""
 
-
-# Added when the platform has no migrations task (aws-eks): LiteLLM then migrates at start-up as the runtime user.
+# aws-eks: migrations run as the gateway pod's first init container with the pod's identity (the runtime user), so that
+# user may create in the schema there (tables, and the views it then owns).
 RUNTIME_MIGRATES_SQL = f"GRANT CREATE ON SCHEMA public TO {RUNTIME_USER};"
 
 
@@ -60,6 +62,7 @@ class Database(Construct):
         runtime_migrates: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.key = key
         self.runtime_migrates = runtime_migrates
         db = env.database
         parameters = rds.ParameterGroup(
@@ -183,6 +186,14 @@ class Database(Construct):
                 [
                     iam.PolicyStatement(actions=["rds-data:ExecuteStatement"], resources=[self.cluster.cluster_arn]),
                     iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.master_secret_arn]),
+                    # The master secret is encrypted with the data key: reading it needs the key too.
+                    iam.PolicyStatement(
+                        actions=["kms:Decrypt"],
+                        resources=[self.key.key_arn],
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"}
+                        },
+                    ),
                 ]
             ),
             install_latest_aws_sdk=False,

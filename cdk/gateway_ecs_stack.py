@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
+from cdk.cache import Cache
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
 from cdk.database import DATABASE_NAME, RUNTIME_USER
@@ -65,7 +66,7 @@ class GatewayEcsStack(Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        env = env_config
+        env = self.env_config = env_config
         timings = DrainTimings.from_drain(env.gateway.drain)
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
@@ -158,10 +159,10 @@ class GatewayEcsStack(Stack):
             assert item.ref.secret is not None
             if item.ref.secret not in imported:
                 cid = "Imported" + re.sub(r"[^A-Za-z0-9]", "", item.ref.secret.title())
-                imported[item.ref.secret] = import_for_task(self, cid, item.secret, partial_arn=item.partial_arn)
+                imported[item.ref.secret] = import_for_task(self, cid, item.locator)
             out[item.env_var] = ecs.Secret.from_secrets_manager(imported[item.ref.secret], item.ref.key)
         if data.cache is not None:
-            auth = import_for_task(self, "ImportedCacheAuthToken", data.cache.auth_secret)
+            auth = import_for_task(self, "ImportedCacheAuthToken", Cache.auth_secret_name(self.env_config))
             out["REDIS_PASSWORD"] = ecs.Secret.from_secrets_manager(auth)
         return out
 
@@ -199,7 +200,9 @@ class GatewayEcsStack(Stack):
             cluster=self.cluster,
             image=gateway_image(env, config.repository),
             database_environment=database_environment(data),
-            admin_secret=import_for_task(self, "ImportedDatabaseAdmin", data.database.cluster.secret),
+            admin_secret=sm.Secret.from_secret_complete_arn(
+                self, "ImportedDatabaseAdmin", data.database.cluster.secret.secret_arn
+            ),
             subnets=network.vpc.select_subnets(subnet_group_name=network.app_subnets.subnet_group_name).subnet_ids,
             security_group=network.security_groups.service,
             task_logs=observability.migrations_logs,

@@ -5,22 +5,23 @@ the shared Kubernetes renderer `gatekit.render.k8s` and applied with `cluster.ad
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
+from cdk.cache import Cache
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
 from cdk.database import RUNTIME_USER
 from cdk.gateway_ecs_stack import database_environment, grant_decrypt_via_secrets_manager
 from cdk.gateway_task import bedrock_statement, xray_statement
 from cdk.images import gateway_image_tag
-from cdk.network_stack import CACHE_PORT, NetworkStack
+from cdk.network_stack import CACHE_PORT, DB_PORT, NetworkStack
 from cdk.policy import suppress_nag
-from cdk.secrets_stack import SecretsStack, SynthError
+from cdk.secrets_stack import _COMPLETE_ARN, SecretsStack, SynthError
 from cdk.shared import encryption_key
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure, render_gateway_manifests
@@ -30,7 +31,9 @@ DEFAULT_NODE_TYPE = "m7i.large"
 # EKS add-ons: Pod Identity credentials, the CSI driver's AWS provider, HPA metrics, NetworkPolicy enforcement.
 ADDONS: dict[str, str | None] = {
     "eks-pod-identity-agent": None,
-    "aws-secrets-store-csi-driver-provider": None,
+    # The driver only creates the gateway Secret from the SecretProviderClass's secretObjects (what the pods' env
+    # reads) with syncSecret on; its chart default is off, which leaves the pods without their secrets.
+    "aws-secrets-store-csi-driver-provider": '{"secrets-store-csi-driver": {"syncSecret": {"enabled": true}}}',
     "metrics-server": None,
     "vpc-cni": '{"enableNetworkPolicy": "true"}',
     # Container logs and Container Insights (CloudWatch agent + Fluent Bit).
@@ -56,7 +59,7 @@ class GatewayEksStack(Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        env = env_config
+        env = self.env_config = env_config
         if env.kubernetes.version != KUBECTL_VERSION:
             raise SynthError(
                 f"kubernetes.version {env.kubernetes.version}: the CDK EKS stack ships kubectl {KUBECTL_VERSION}"
@@ -90,7 +93,10 @@ class GatewayEksStack(Stack):
             desired_size=env.kubernetes.node_count_min,
             max_size=env.kubernetes.node_count_max,
             subnets=network.app_subnets,
+            # Amazon Linux 2 has no EKS-optimized AMI for Kubernetes 1.33 and later.
+            ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
         )
+        self._admit_nodes(network, data)
         self.nodes.role.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy")
         )
@@ -127,10 +133,52 @@ class GatewayEksStack(Stack):
         for item in secrets.injected:
             if item.ref.key is not None:
                 raise SynthError(f"secret `{item.ref.describe()}`: JSON keys are not supported on aws-eks")
-            objects[item.env_var] = item.secret.secret_arn
+            objects[item.env_var] = self._arn(item.locator)
         if data.cache is not None:
-            objects["REDIS_PASSWORD"] = data.cache.auth_secret.secret_arn
+            objects["REDIS_PASSWORD"] = self._arn(Cache.auth_secret_name(self.env_config))
         return objects
+
+    def _admit_nodes(self, network: NetworkStack, data: DataStack) -> None:
+        """Pods run with the cluster security group (managed nodes without a launch template): the database and cache
+        security groups (network stack) must admit it. The rules live here, so the network stack does not refer to
+        this stack."""
+        groups = network.security_groups
+        rules = []
+        if data.database is not None:
+            rules.append(("DatabaseFromNodes", groups.database, DB_PORT, "EKS gateway pods to the database"))
+        if data.cache is not None:
+            rules.append(("CacheFromNodes", groups.cache, CACHE_PORT, "EKS gateway pods to the cache"))
+        for cid, group, port, description in rules:
+            ec2.CfnSecurityGroupIngress(
+                self,
+                cid,
+                group_id=group.security_group_id,
+                source_security_group_id=self.cluster.cluster_security_group_id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                description=description,
+            )
+
+    def _policy_arns(self, secrets: SecretsStack, data: DataStack) -> set[str]:
+        """IAM resources of the injected secrets: a partial ARN matches only with Secrets Manager's random
+        6-character suffix appended."""
+        locators = [item.locator for item in secrets.injected]
+        if data.cache is not None:
+            locators.append(Cache.auth_secret_name(self.env_config))
+        out: set[str] = set()
+        for locator in locators:
+            complete = locator.startswith("arn:") and _COMPLETE_ARN.search(locator)
+            out.add(self._arn(locator) if complete else f"{self._arn(locator)}-??????")
+        return out
+
+    def _arn(self, locator: str) -> str:
+        """A secret's ARN without a cross-stack reference (fixed names get the partial ARN Secrets Manager accepts)."""
+        if locator.startswith("arn:"):
+            return locator
+        return self.format_arn(
+            service="secretsmanager", resource="secret", resource_name=locator, arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
 
     def _manifests(
         self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack
@@ -176,7 +224,7 @@ class GatewayEksStack(Stack):
             role.add_to_principal_policy(bedrock)
         if data.database is not None:
             data.database.grant_connect_runtime(role)
-        arns = sorted(set(self._secret_objects(secrets, data).values()))
+        arns = sorted(self._policy_arns(secrets, data))
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=arns

@@ -17,26 +17,24 @@ from constructs import Construct
 from cdk.collector import collector_config_yaml
 from cdk.images import collector_image, gateway_image
 from cdk.policy import suppress_nag
+from cdk.secrets_stack import SynthError
 from gatekit.config import DrainTimings, Environment
+from gatekit.render import container
 from gatekit.render.env import render_environment
 
-# Non-root user of the gateway image (uid:gid); the collector image runs as its own non-root user (aoc, 10001).
-GATEWAY_USER = "65532:65532"  # the image's distroless `nonroot` user (image/Dockerfile)
+# The gateway's user, writable paths, port, probes and args come from the one container contract
+# (gatekit.render.container); the collector image runs as its own non-root user (aoc, 10001).
 COLLECTOR_USER = "10001"
-RUNTIME_DIR = "/var/lib/gatekit"
-WRITABLE_VOLUMES = {"tmp": "/tmp", "runtime": RUNTIME_DIR}
-LIVENESS_PATH = "/health/liveliness"
-READINESS_PATH = "/health/readiness"
+READINESS_PATH = container.READINESS_PATH
 
 
-def health_check_command(port: int) -> list[str]:
-    """Exec form (the image has no shell): Python's stdlib asks the gateway's liveness endpoint."""
-    probe = (
-        "import sys, urllib.request; "
-        f"sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{port}{LIVENESS_PATH}', timeout=4).status == 200 "
-        "else 1)"
-    )
-    return ["CMD", "python", "-c", probe]
+def writable_volumes(spec: container.ContainerSpec) -> dict[str, str]:
+    return {w.name: w.path for w in spec.writable}
+
+
+def health_check_command(spec: container.ContainerSpec) -> list[str]:
+    """Exec form (the image has no shell): the image's own probe of the liveness endpoint on the deployed port."""
+    return ["CMD", *container.HEALTHCHECK]
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,8 @@ class GatewayTask(Construct):
                 operating_system_family=ecs.OperatingSystemFamily.LINUX, cpu_architecture=ecs.CpuArchitecture.X86_64
             ),
         )
-        for name in WRITABLE_VOLUMES:
+        spec = container.gateway_container(env)
+        for name in writable_volumes(spec):
             self.definition.add_volume(name=name)
 
         rendered = render_environment(env)
@@ -74,20 +73,22 @@ class GatewayTask(Construct):
             **rendered.plain,
             **inputs.extra_environment,
             "GATEKIT_CONFIG_URI": inputs.config_uri,
-            "GATEKIT_RUNTIME_DIR": RUNTIME_DIR,
+            "GATEKIT_RUNTIME_DIR": spec.runtime_dir,
+            "GATEKIT_HEALTH_PORT": str(spec.port),
         }
         self.gateway = self.definition.add_container(
             "gateway",
             image=gateway_image(env, inputs.repository),
             essential=True,
-            user=GATEWAY_USER,
+            command=list(spec.args),
+            user=spec.user,
             readonly_root_filesystem=True,
-            port_mappings=[ecs.PortMapping(container_port=env.gateway.port, name="http")],
+            port_mappings=[ecs.PortMapping(container_port=spec.port, name="http")],
             environment=dict(sorted(environment.items())),
             secrets=dict(sorted(inputs.secrets.items())),
             stop_timeout=Duration.seconds(timings.ecs_stop_timeout),
             health_check=ecs.HealthCheck(
-                command=health_check_command(env.gateway.port),
+                command=health_check_command(spec),
                 interval=Duration.seconds(15),
                 timeout=Duration.seconds(5),
                 retries=3,
@@ -95,7 +96,7 @@ class GatewayTask(Construct):
             ),
             logging=ecs.LogDrivers.aws_logs(stream_prefix="gateway", log_group=inputs.gateway_logs),
         )
-        self._mount(self.gateway)
+        self._mount(self.gateway, writable_volumes(spec))
         suppress_nag(
             self.definition,
             "AwsSolutions-ECS2",
@@ -107,8 +108,8 @@ class GatewayTask(Construct):
             ecs.ContainerDependency(container=self.collector, condition=ecs.ContainerDependencyCondition.START)
         )
 
-    def _mount(self, container: ecs.ContainerDefinition, volumes: dict[str, str] = WRITABLE_VOLUMES) -> None:
-        container.add_mount_points(
+    def _mount(self, target: ecs.ContainerDefinition, volumes: dict[str, str]) -> None:
+        target.add_mount_points(
             *(
                 ecs.MountPoint(source_volume=name, container_path=path, read_only=False)
                 for name, path in volumes.items()
@@ -117,27 +118,26 @@ class GatewayTask(Construct):
 
     def _collector(self, env: Environment, inputs: TaskInputs) -> ecs.ContainerDefinition:
         config_yaml = collector_config_yaml(env, inputs.collector_logs.log_group_name)
-        secrets: dict[str, ecs.Secret] = {}
-        command: list[str] | None = None
-        if inputs.ssm_reachable:
-            parameter = ssm.StringParameter(
-                self,
-                "CollectorConfig",
-                string_value=config_yaml,
-                description=f"{env.deployment.prefix}: ADOT collector config",
-                tier=ssm.ParameterTier.ADVANCED if len(config_yaml) > 4000 else ssm.ParameterTier.STANDARD,
+        if not inputs.ssm_reachable:
+            # The image's built-in config scrapes nothing gatekit emits: no silent fallback.
+            raise SynthError(
+                f"`{env.name}`: the ADOT collector reads its config from SSM Parameter Store; an isolated network "
+                "needs the `ssm` VPC endpoint (network.endpoints)"
             )
-            secrets["AOT_CONFIG_CONTENT"] = ecs.Secret.from_ssm_parameter(parameter)
-        else:
-            # No SSM endpoint in an isolated network: the image's built-in ECS config (OTLP in, X-Ray and EMF out).
-            command = ["--config=/etc/ecs/ecs-default-config.yaml"]
+        parameter = ssm.StringParameter(
+            self,
+            "CollectorConfig",
+            string_value=config_yaml,
+            description=f"{env.deployment.prefix}: ADOT collector config",
+            tier=ssm.ParameterTier.ADVANCED if len(config_yaml) > 4000 else ssm.ParameterTier.STANDARD,
+        )
+        secrets = {"AOT_CONFIG_CONTENT": ecs.Secret.from_ssm_parameter(parameter)}
         collector = self.definition.add_container(
             "adot-collector",
             image=collector_image(env, inputs.repository),
             essential=False,
             user=COLLECTOR_USER,
             readonly_root_filesystem=True,
-            command=command,
             secrets=secrets,
             memory_reservation_mib=128,
             stop_timeout=Duration.seconds(DrainTimings.from_drain(env.gateway.drain).ecs_stop_timeout),

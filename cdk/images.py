@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
@@ -34,8 +34,32 @@ def gateway_repository(scope: Construct, env: Environment) -> ecr.IRepository:
         image_scan_on_push=True,
         encryption=ecr.RepositoryEncryption.KMS,
         removal_policy=RemovalPolicy.RETAIN,
-        lifecycle_rules=[ecr.LifecycleRule(max_image_count=50, description="keep the last 50 images")],
+        lifecycle_rules=gateway_lifecycle_rules(),
     )
+
+
+# Gateway images are tagged with the gatekit version (a digit first); the mirrored collector with COLLECTOR_TAG_PREFIX.
+GATEWAY_TAG_PREFIXES = [str(digit) for digit in range(10)]
+
+
+def gateway_lifecycle_rules() -> list[ecr.LifecycleRule]:
+    """Expire old gateway releases (and untagged layers), never the mirrored collector image the tasks still run: a
+    count rule over every image would expire it once 50 gateway releases were pushed after it."""
+    return [
+        ecr.LifecycleRule(
+            rule_priority=1,
+            tag_status=ecr.TagStatus.TAGGED,
+            tag_prefix_list=GATEWAY_TAG_PREFIXES,
+            max_image_count=50,
+            description="keep the last 50 gateway releases",
+        ),
+        ecr.LifecycleRule(
+            rule_priority=2,
+            tag_status=ecr.TagStatus.UNTAGGED,
+            max_image_age=Duration.days(7),
+            description="untagged images after a week",
+        ),
+    ]
 
 
 def gateway_image(env: Environment, repository: ecr.IRepository) -> ecs.ContainerImage:

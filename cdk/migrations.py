@@ -15,16 +15,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
-from cdk.gateway_task import GATEWAY_USER
+from cdk.gateway_task import writable_volumes
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import log_group
 from gatekit.config import Environment
-from gatekit.render.env import CONFIG_PATH_IN_IMAGE
+from gatekit.render.container import migrations_container
 
 HANDLER_DIR = Path(__file__).parent / "handlers" / "run_migrations"
 CONTAINER = "migrations"
-# LiteLLM's own migration path: apply the Prisma migrations, then exit without serving.
-MIGRATIONS_COMMAND = ["--config", CONFIG_PATH_IN_IMAGE, "--skip_server_startup"]
 
 
 class Migrations(Construct):
@@ -44,15 +42,19 @@ class Migrations(Construct):
         logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
+        # `gatekit migrate` through the image's own entrypoint (tini -- gatekit): LiteLLM's schema migrations with
+        # prisma-compatible bookkeeping, then exit. (The image has no LiteLLM config file for the `litellm` CLI.)
+        spec = migrations_container(env)
+        volumes = writable_volumes(spec)
         self.definition = ecs.FargateTaskDefinition(self, "Definition", cpu=512, memory_limit_mib=1024)
-        self.definition.add_volume(name="tmp")
+        for name in volumes:
+            self.definition.add_volume(name=name)
         container = self.definition.add_container(
             CONTAINER,
             image=image,
-            entry_point=["litellm"],
-            command=MIGRATIONS_COMMAND,
+            command=list(spec.args),
             essential=True,
-            user=GATEWAY_USER,
+            user=spec.user,
             readonly_root_filesystem=True,
             environment={**database_environment, "HOME": "/tmp"},
             secrets={
@@ -66,7 +68,12 @@ class Migrations(Construct):
             "AwsSolutions-ECS2",
             "Only where the database is (host, port, name, TLS mode); the credentials come through ECS `secrets`.",
         )
-        container.add_mount_points(ecs.MountPoint(source_volume="tmp", container_path="/tmp", read_only=False))
+        container.add_mount_points(
+            *(
+                ecs.MountPoint(source_volume=name, container_path=path, read_only=False)
+                for name, path in volumes.items()
+            )
+        )
 
         runner = lambda_.Function(
             self,

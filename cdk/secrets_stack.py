@@ -2,7 +2,12 @@
 
 Every `SecretRef` in `render_environment(env).secrets` becomes a secret created by this stack, or is imported when the
 reference is an ARN. Created secrets start with a random value; provider keys are then set by the operator
-(`aws secretsmanager put-secret-value`, see docs/aws.md). Values never appear in a template."""
+(`aws secretsmanager put-secret-value`, see docs/aws.md). Values never appear in a template.
+
+Created secrets have a fixed name (`<prefix>/<name>`), and consuming stacks import them by that name (or by the
+configured ARN), never through a cross-stack reference: a CloudFormation export still imported by the gateway stack
+cannot be removed, so dropping a secret from the config would otherwise fail `cdk deploy --all` at the secrets
+stack."""
 
 from __future__ import annotations
 
@@ -32,21 +37,27 @@ class InjectedSecret:
     env_var: str
     ref: SecretRef
     secret: sm.ISecret
-    partial_arn: bool = False
+    # Where consumers find it without a cross-stack reference: the configured ARN, or the fixed name given here.
+    locator: str
 
 
-def import_for_task(
-    scope: Construct, construct_id: str, secret: sm.ISecret, *, partial_arn: bool = False
-) -> sm.ISecret:
-    """Re-import a secret of another stack by ARN, without its key.
+def secret_name(env: Environment, name: str) -> str:
+    """The fixed Secrets Manager name of a secret this kit creates."""
+    return f"{env.deployment.prefix}/{name}"
+
+
+def import_for_task(scope: Construct, construct_id: str, locator: str) -> sm.ISecret:
+    """Import a secret of another stack by its ARN or fixed name (no `Fn::ImportValue`, no key).
 
     Granting a role of the consuming stack through the original construct would write that role into the owning
     stack's KMS key policy (a cross-stack cycle). The keys trust their account's IAM policies, so consumers get
     `kms:Decrypt` through their own role policy instead (see `grant_decrypt_via_secrets_manager`).
     """
-    if partial_arn:
-        return sm.Secret.from_secret_partial_arn(scope, construct_id, secret.secret_arn)
-    return sm.Secret.from_secret_complete_arn(scope, construct_id, secret.secret_arn)
+    if not locator.startswith("arn:"):
+        return sm.Secret.from_secret_name_v2(scope, construct_id, locator)
+    if _COMPLETE_ARN.search(locator):
+        return sm.Secret.from_secret_complete_arn(scope, construct_id, locator)
+    return sm.Secret.from_secret_partial_arn(scope, construct_id, locator)
 
 
 def _construct_id(name: str) -> str:
@@ -65,11 +76,9 @@ class SecretsStack(Stack):
                     f"secret `{env_var}` is `{ref.describe()}`: AWS targets read secrets from Secrets Manager; "
                     "use `{secret: NAME}` (created by the stack) or `{secret: arn:aws:secretsmanager:…}`"
                 )
-            partial = ref.secret.startswith("arn:") and not _COMPLETE_ARN.search(ref.secret)
+            locator = ref.secret if ref.secret.startswith("arn:") else secret_name(env_config, ref.secret)
             self.injected.append(
-                InjectedSecret(
-                    env_var=env_var, ref=ref, secret=self._secret(ref.secret, env_config), partial_arn=partial
-                )
+                InjectedSecret(env_var=env_var, ref=ref, secret=self._secret(ref.secret, env_config), locator=locator)
             )
 
     def _secret(self, name: str, env: Environment) -> sm.ISecret:
@@ -86,6 +95,7 @@ class SecretsStack(Stack):
             created = sm.Secret(
                 self,
                 cid,
+                secret_name=secret_name(env, name),
                 description=f"{env.deployment.prefix} gateway secret `{name}` (set the value after the first deploy)",
                 encryption_key=self.key,
                 generate_secret_string=sm.SecretStringGenerator(password_length=48, exclude_punctuation=True),

@@ -14,12 +14,14 @@ COMMANDS: dict[str, str] = {
     "up": "gatekit.cli.up_cmd:up",
     "mock-llm": "gatekit.cli.mock_cmd:mock_llm",
     "serve": "gatekit.cli.serve_cmd:serve",
+    "migrate": "gatekit.cli.migrate_cmd:migrate",
     "validate": "gatekit.cli.validate_cmd:validate",
     "synth": "gatekit.cli.synth_cmd:synth",
     "pulumi": "gatekit.cli.pulumi_cmd:pulumi_group",
     "route": "gatekit.cli.route_cmd:route",
     "moat": "gatekit.cli.moat_cmd:moat",
     "ops": "gatekit.cli.ops.commands:ops",
+    "rehearse": "gatekit.cli.rehearse_cmd:rehearse",
 }
 
 

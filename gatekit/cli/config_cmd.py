@@ -19,6 +19,7 @@ def config() -> None:
 
 @config.command()
 @config_dir_option
+@set_option
 @click.option("--env", "env_name", help="Validate one environment.")
 @click.option("--all", "all_envs", is_flag=True, help="Validate every environment (the default).")
 @click.option(
@@ -26,12 +27,15 @@ def config() -> None:
     is_flag=True,
     help="Exit 1 when a limit or budget is configured where nothing enforces it (default: a warning).",
 )
-def validate(config_dir: Path | None, env_name: str | None, all_envs: bool, fail_on_unenforced: bool) -> None:
-    """Exit 0 when valid; else print every problem as FILE:LINE: FIELD: WHAT and exit 1."""
+def validate(
+    config_dir: Path | None, overrides: tuple[str, ...], env_name: str | None, all_envs: bool, fail_on_unenforced: bool
+) -> None:
+    """Exit 0 when valid; else print every problem as FILE:LINE: FIELD: WHAT and exit 1. `--set` applies to every
+    environment validated, exactly as `gatekit serve --set` would."""
     config_dir = config_dir or default_config_dir()
     names = [env_name] if env_name and not all_envs else environment_names(config_dir)
     try:
-        envs = load_all(config_dir, names)
+        envs = load_all(config_dir, names, overrides)
     except ConfigError as exc:
         click.echo(exc.report(), err=True)
         click.echo(f"gatekit: {len(exc.problems)} problem(s) in {config_dir}", err=True)

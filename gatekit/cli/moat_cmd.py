@@ -29,12 +29,26 @@ def moat() -> None:
     default=None,
     help="Ed25519 private key (PEM) that signs MANIFEST; its public half travels with the bundle.",
 )
+@click.option(
+    "--allow-absent",
+    "allowed_absent",
+    multiple=True,
+    metavar="COMPONENT",
+    help="A component the bundle may lack (e.g. `images` on a host without a container builder); repeatable. Any "
+    "other absent component fails the build.",
+)
 @config_dir_option
 @set_option
 def build(
-    env_name: str, out_dir: Path, sign_key: Path | None, config_dir: Path | None, overrides: tuple[str, ...]
+    env_name: str,
+    out_dir: Path,
+    sign_key: Path | None,
+    allowed_absent: tuple[str, ...],
+    config_dir: Path | None,
+    overrides: tuple[str, ...],
 ) -> None:
-    """Assemble the bundle: wheelhouse, offline gateway config, encodings, IaC, SBOM and a MANIFEST."""
+    """Assemble the bundle: wheelhouse, offline gateway config, encodings, IaC, SBOM and a MANIFEST. Exits 1 when a
+    component is absent, unless it is named with --allow-absent."""
     from gatekit.config import default_config_dir
     from gatekit.moat.build import BuildRequest, BundleError, build_bundle
     from gatekit.moat.lock import LockError, project_root
@@ -50,6 +64,12 @@ def build(
     click.echo(f"bundle {result.out}: {result.wheels} wheels, built in {result.seconds:.0f} s")
     for name, reason in sorted(absent.items()):
         click.echo(f"  absent {name}: {reason}")
+    unexpected = sorted(set(absent) - set(allowed_absent))
+    if unexpected:
+        raise click.ClickException(
+            f"the bundle lacks {', '.join(unexpected)} (see above); fix the cause, or accept the gap explicitly with "
+            + " ".join(f"--allow-absent {name}" for name in unexpected)
+        )
 
 
 @moat.command("verify")

@@ -10,18 +10,21 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 import pulumi_kubernetes as k8s
+import yaml
 
 from gatekit.clouds.azure_data import (
+    AKS_RBAC_CLUSTER_ADMIN,
     KEY_VAULT_SECRETS_USER,
     NETWORK_CONTRIBUTOR,
     STORAGE_BLOB_DATA_READER,
     Net,
     config_storage,
+    invoke_opts,
     key_vault,
     postgres,
     redis,
 )
-from gatekit.clouds.common import REDIS_URL_ENV, Ctx, managed_secret_env, store_secret_names, tags
+from gatekit.clouds.common import REDIS_URL_ENV, Ctx, managed_secret_env, operator_secrets, store_secret_names, tags
 from gatekit.clouds.component import GatewayComponent
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
@@ -156,11 +159,19 @@ def gateway_identity(
     return identity
 
 
-def grant(ctx: Ctx, key: str, subscription: pulumi.Input[str], role: str, scope: Any, principal: Any) -> None:
-    azure.authorization.RoleAssignment(
+def grant(
+    ctx: Ctx,
+    key: str,
+    subscription: pulumi.Input[str],
+    role: str,
+    scope: Any,
+    principal: Any,
+    principal_type: str | None = "ServicePrincipal",
+) -> azure.authorization.RoleAssignment:
+    return azure.authorization.RoleAssignment(
         f"{ctx.name}-{key}",
         principal_id=principal,
-        principal_type="ServicePrincipal",
+        principal_type=principal_type,
         role_definition_id=pulumi.Output.concat(
             "/subscriptions/", subscription, f"/providers/Microsoft.Authorization/roleDefinitions/{role}"
         ),
@@ -169,12 +180,32 @@ def grant(ctx: Ctx, key: str, subscription: pulumi.Input[str], role: str, scope:
     )
 
 
-def kubeconfig(net: Net, cluster: azure.containerservice.ManagedCluster) -> pulumi.Output[str]:
-    """The cluster's user kubeconfig (Entra ID through kubelogin; local accounts are disabled)."""
+def non_interactive(kubeconfig_text: str) -> str:
+    """The cluster user kubeconfig logs in with kubelogin's interactive device code; `pulumi up` cannot answer it.
+    Rewrite each kubelogin user to `--login azurecli`: the token of the Azure CLI session the deployer already runs
+    Pulumi with (in CI: `az login --service-principal` / workload identity federation)."""
+    config = yaml.safe_load(kubeconfig_text)
+    for user in config.get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec")
+        if not exec_ or exec_.get("command") != "kubelogin":
+            continue
+        args = list(exec_.get("args") or [])
+        if "--server-id" not in args:
+            raise pulumi.RunError("the AKS kubeconfig's kubelogin user names no --server-id")
+        server_id = args[args.index("--server-id") + 1]
+        exec_["args"] = ["get-token", "--login", "azurecli", "--server-id", server_id]
+        exec_["interactiveMode"] = "Never"
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def kubeconfig(ctx: Ctx, net: Net, cluster: azure.containerservice.ManagedCluster) -> pulumi.Output[str]:
+    """The cluster's user kubeconfig (Entra ID through kubelogin, non-interactive; local accounts are disabled)."""
     creds = azure.containerservice.list_managed_cluster_user_credentials_output(
-        resource_group_name=net.group.name, resource_name=cluster.name
+        resource_group_name=net.group.name, resource_name=cluster.name, opts=invoke_opts(ctx)
     )
-    return pulumi.Output.secret(creds.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode()))
+    return pulumi.Output.secret(
+        creds.kubeconfigs[0].value.apply(lambda v: non_interactive(base64.b64decode(v).decode()))
+    )
 
 
 def deploy(env: Environment) -> dict[str, Any]:
@@ -189,6 +220,12 @@ def deploy(env: Environment) -> dict[str, Any]:
     cluster = aks(ctx, net, workspace)
     identity = gateway_identity(ctx, net, cluster)
 
+    # The deployer administers the cluster through Azure RBAC (local accounts are disabled), so `up` can apply the
+    # gateway's manifests in the same run.
+    deployer_admin = grant(
+        ctx, "aks-deployer-admin", client.subscription_id, AKS_RBAC_CLUSTER_ADMIN, cluster.id, client.object_id, None
+    )
+
     generated: dict[str, pulumi.Output[str]] = {APPINSIGHTS_ENV: insights}
     if env.database.enabled and env.database.url is None:
         generated[DATABASE_URL_ENV] = postgres(ctx, net)
@@ -197,14 +234,20 @@ def deploy(env: Environment) -> dict[str, Any]:
     account, config_uri = config_storage(ctx, net)
     managed = managed_secret_env(env)
     names = store_secret_names(env, [*managed, APPINSIGHTS_ENV])
-    vault = key_vault(ctx, net, client.tenant_id, names, generated)
+    values = {**operator_secrets(env, [*managed, APPINSIGHTS_ENV]), **generated}
+    vault = key_vault(ctx, net, client.tenant_id, names, values)
     grant(ctx, "kv-reader", client.subscription_id, KEY_VAULT_SECRETS_USER, vault.id, identity.principal_id)
     grant(ctx, "config-reader", client.subscription_id, STORAGE_BLOB_DATA_READER, account.id, identity.principal_id)
     # The cluster places its (internal) load balancers in the custom VNet.
     cluster_principal = cluster.identity.apply(lambda i: i.principal_id if i else None)
     grant(ctx, "aks-network", client.subscription_id, NETWORK_CONTRIBUTOR, net.vnet.id, cluster_principal)
 
-    k8s_provider = k8s.Provider(f"{name}-aks", kubeconfig=kubeconfig(net, cluster), enable_server_side_apply=True)
+    k8s_provider = k8s.Provider(
+        f"{name}-aks",
+        kubeconfig=kubeconfig(ctx, net, cluster),
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(depends_on=[deployer_admin]),
+    )
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,

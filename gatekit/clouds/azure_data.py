@@ -10,13 +10,19 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_random as random
 
-from gatekit.clouds.common import CONFIG_OBJECT, Ctx, config_yaml
+from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, Ctx, config_document
 
 DB_NAME = "litellm"
 DB_ADMIN = "gatekit"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+
+
+def invoke_opts(ctx: Ctx) -> pulumi.InvokeOutputOptions:
+    """Invokes go through the stack's explicit provider (subscription, location), never the default one."""
+    return pulumi.InvokeOutputOptions(provider=ctx.opts.provider)
 
 
 @dataclass
@@ -37,7 +43,9 @@ def postgres_sku(max_acu: float, production: bool) -> dict[str, str]:
     return {"name": f"Standard_D{vcores}ds_v5", "tier": "GeneralPurpose"}
 
 
-def private_zone(ctx: Ctx, net: Net, zone: str, key: str) -> azure.privatedns.PrivateZone:
+def private_zone(
+    ctx: Ctx, net: Net, zone: str, key: str
+) -> tuple[azure.privatedns.PrivateZone, azure.privatedns.VirtualNetworkLink]:
     dns = azure.privatedns.PrivateZone(
         f"{ctx.name}-{key}-dns",
         resource_group_name=net.group.name,
@@ -46,7 +54,7 @@ def private_zone(ctx: Ctx, net: Net, zone: str, key: str) -> azure.privatedns.Pr
         tags=ctx.labels,
         opts=ctx.opts,
     )
-    azure.privatedns.VirtualNetworkLink(
+    link = azure.privatedns.VirtualNetworkLink(
         f"{ctx.name}-{key}-dns-link",
         resource_group_name=net.group.name,
         private_zone_name=dns.name,
@@ -56,7 +64,7 @@ def private_zone(ctx: Ctx, net: Net, zone: str, key: str) -> azure.privatedns.Pr
         tags=ctx.labels,
         opts=ctx.opts,
     )
-    return dns
+    return dns, link
 
 
 def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
@@ -64,7 +72,8 @@ def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
     Returns DATABASE_URL as a Pulumi secret."""
     env, name = ctx.env, ctx.name
     db = env.database
-    dns = private_zone(ctx, net, f"{env.deployment.prefix}.private.postgres.database.azure.com", "postgres")
+    # The server resolves its own name through the zone linked to the VNet: create it after the link.
+    dns, link = private_zone(ctx, net, f"{env.deployment.prefix}.private.postgres.database.azure.com", "postgres")
     password = random.RandomPassword(f"{name}-db-password", length=40, special=False, opts=ctx.opts)
     server = azure.dbforpostgresql.Server(
         f"{name}-postgres",
@@ -87,7 +96,7 @@ def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
         administrator_login=DB_ADMIN,
         administrator_login_password=pulumi.Output.secret(password.result),
         tags=ctx.labels,
-        opts=pulumi.ResourceOptions.merge(ctx.after(dns), pulumi.ResourceOptions(protect=db.deletion_protection)),
+        opts=pulumi.ResourceOptions.merge(ctx.after(dns, link), pulumi.ResourceOptions(protect=db.deletion_protection)),
     )
     azure.dbforpostgresql.Configuration(
         f"{name}-postgres-tls",
@@ -135,7 +144,7 @@ def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
         tags=ctx.labels,
         opts=ctx.opts,
     )
-    dns = private_zone(ctx, net, "privatelink.redis.cache.windows.net", "redis")
+    dns, _ = private_zone(ctx, net, "privatelink.redis.cache.windows.net", "redis")
     endpoint = azure.network.PrivateEndpoint(
         f"{name}-redis-endpoint",
         resource_group_name=net.group.name,
@@ -153,7 +162,9 @@ def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
         private_dns_zone_configs=[{"name": "redis", "private_dns_zone_id": dns.id}],
         opts=ctx.opts,
     )
-    keys = azure.redis.list_redis_keys_output(name=instance.name, resource_group_name=net.group.name)
+    keys = azure.redis.list_redis_keys_output(
+        name=instance.name, resource_group_name=net.group.name, opts=invoke_opts(ctx)
+    )
     return pulumi.Output.secret(
         pulumi.Output.concat("rediss://:", keys.primary_key, "@", instance.host_name, ":6380/0?ssl_cert_reqs=required")
     )
@@ -161,7 +172,7 @@ def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
 
 def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pulumi.Output[str]]:
     """Storage account (HTTPS/TLS 1.2 only, no anonymous access, infrastructure encryption) with a versioned
-    container holding the LiteLLM config. Returns (account, https:// uri of the config blob)."""
+    container holding the synced config document. Returns (account, https:// uri of the config blob)."""
     name = ctx.name
     account = azure.storage.StorageAccount(
         f"{name.replace('-', '')}cfg",
@@ -201,8 +212,8 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         account_name=account.name,
         container_name=container.name,
         blob_name=CONFIG_OBJECT,
-        content_type="application/yaml",
-        source=pulumi.StringAsset(config_yaml(ctx.env)),
+        content_type=CONFIG_CONTENT_TYPE,
+        source=pulumi.StringAsset(config_document(ctx.env)),
         opts=ctx.opts,
     )
     uri = pulumi.Output.concat(account.primary_endpoints.blob, container.name, f"/{CONFIG_OBJECT}")
@@ -212,8 +223,8 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
 def key_vault(
     ctx: Ctx, net: Net, tenant_id: pulumi.Input[str], names: dict[str, str], values: dict[str, pulumi.Output[str]]
 ) -> azure.keyvault.Vault:
-    """RBAC-authorized vault with soft delete (and purge protection in prod). Values the deployment generates are
-    stored as Pulumi secrets; the others are set by the operator (`az keyvault secret set`)."""
+    """RBAC-authorized vault with soft delete (and purge protection in prod) holding every secret the gateway reads:
+    values the deployment generates and the operator's `gatekit-secrets:*` stack config, as Pulumi secrets."""
     protect = ctx.env.database.deletion_protection
     vault = azure.keyvault.Vault(
         f"{ctx.name}-kv",
@@ -229,6 +240,9 @@ def key_vault(
         tags=ctx.labels,
         opts=ctx.opts,
     )
+    missing = sorted(set(names) - set(values))
+    if missing:
+        raise pulumi.RunError(f"no value for Key Vault secrets of {', '.join(missing)}")
     for var, value in sorted(values.items()):
         azure.keyvault.Secret(
             f"{ctx.name}-kv-{names[var]}",

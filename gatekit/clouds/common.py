@@ -7,14 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pulumi
-import yaml
 
 from gatekit.config import Environment
 from gatekit.render.env import render_environment
-from gatekit.render.litellm import DATABASE_URL_ENV, render_litellm_config
+from gatekit.render.litellm import DATABASE_URL_ENV
+from gatekit.render.sync_document import CONTENT_TYPE, DOCUMENT_NAME, sync_document
 
 REDIS_URL_ENV = "REDIS_URL"
-CONFIG_OBJECT = "litellm.yaml"
+CONFIG_OBJECT = DOCUMENT_NAME
+CONFIG_CONTENT_TYPE = CONTENT_TYPE
 MANAGED_BY = "gatekit"
 
 
@@ -71,6 +72,34 @@ def store_secret_names(env: Environment, extra: Iterable[str] = ()) -> dict[str,
     return out
 
 
-def config_yaml(env: Environment) -> str:
-    """The LiteLLM config the gateway loads from the config bucket (hot reload picks up new versions)."""
-    return yaml.safe_dump(render_litellm_config(env), sort_keys=False)
+def config_document(env: Environment) -> str:
+    """The document every replica syncs from the config bucket/container (gatekit.render.sync_document)."""
+    return sync_document(env).text
+
+
+# Pulumi config namespace of the secrets the operator supplies (`pulumi config set --secret gatekit-secrets:VAR`).
+OPERATOR_SECRETS = "gatekit-secrets"
+
+
+def operator_secret_vars(env: Environment, generated: Iterable[str] = ()) -> list[str]:
+    """Secret variables the deployment cannot generate (master key, salt key, provider keys, BYO URLs)."""
+    skip = {*generated, *managed_secret_env(env)}
+    return sorted(var for var in render_environment(env).secrets if var not in skip)
+
+
+def operator_secrets(env: Environment, generated: Iterable[str] = ()) -> dict[str, pulumi.Output[str]]:
+    """Their values, from the stack's secret config: `up` stores them in the cloud store, so the first install
+    converges (an empty secret would leave the pods unable to start). A missing one fails the `up` loudly."""
+    cfg = pulumi.Config(OPERATOR_SECRETS)
+    out: dict[str, pulumi.Output[str]] = {}
+    missing = []
+    for var in operator_secret_vars(env, generated):
+        value = cfg.get_secret(var)
+        if value is None:
+            missing.append(var)
+        else:
+            out[var] = value
+    if missing:
+        sets = "; ".join(f"pulumi config set --secret {OPERATOR_SECRETS}:{var} ..." for var in missing)
+        raise pulumi.RunError(f"environment `{env.name}` needs these secrets in the stack config: {sets}")
+    return out

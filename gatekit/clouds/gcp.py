@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import yaml
 
-from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, store_secret_names
+from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, operator_secrets, store_secret_names
 from gatekit.clouds.component import GatewayComponent
 from gatekit.clouds.gcp_data import data_services, secret_manager
 from gatekit.config import Environment
@@ -84,8 +84,9 @@ def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulu
     return vpc, subnet, peering
 
 
-def secrets_key(ctx: Ctx, project_number: pulumi.Output[str]) -> gcp.kms.CryptoKey:
-    """KMS key for GKE application-layer secret encryption (etcd), rotated every 90 days."""
+def secrets_key(ctx: Ctx, project_number: pulumi.Output[str]) -> tuple[gcp.kms.CryptoKey, pulumi.Resource]:
+    """KMS key for GKE application-layer secret encryption (etcd), rotated every 90 days, and the GKE service
+    agent's grant on it (the cluster must be created after the grant, or GKE cannot use the key)."""
     suffix = random.RandomId(f"{ctx.name}-keyring-suffix", byte_length=3, opts=ctx.opts)
     ring = gcp.kms.KeyRing(
         f"{ctx.name}-keyring",
@@ -96,7 +97,7 @@ def secrets_key(ctx: Ctx, project_number: pulumi.Output[str]) -> gcp.kms.CryptoK
     key = gcp.kms.CryptoKey(
         f"{ctx.name}-etcd-key", key_ring=ring.id, rotation_period="7776000s", labels=ctx.labels, opts=ctx.opts
     )
-    gcp.kms.CryptoKeyIAMMember(
+    binding = gcp.kms.CryptoKeyIAMMember(
         f"{ctx.name}-etcd-key-gke",
         crypto_key_id=key.id,
         role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
@@ -105,12 +106,16 @@ def secrets_key(ctx: Ctx, project_number: pulumi.Output[str]) -> gcp.kms.CryptoK
         ),
         opts=ctx.opts,
     )
-    return key
+    return key, binding
 
 
 def cluster(
-    ctx: Ctx, vpc: gcp.compute.Network, subnet: gcp.compute.Subnetwork, key: gcp.kms.CryptoKey
-) -> gcp.container.Cluster:
+    ctx: Ctx,
+    vpc: gcp.compute.Network,
+    subnet: gcp.compute.Subnetwork,
+    key: gcp.kms.CryptoKey,
+    key_grant: pulumi.Resource,
+) -> tuple[gcp.container.Cluster, gcp.container.NodePool]:
     env, name, opts = ctx.env, ctx.name, ctx.opts
     assert env.gcp is not None
     kube = env.kubernetes
@@ -136,7 +141,7 @@ def cluster(
         enable_shielded_nodes=True,
         deletion_protection=env.database.deletion_protection,
         resource_labels=ctx.labels,
-        opts=ctx.after(key),
+        opts=ctx.after(key, key_grant),
     )
     nodes = gcp.serviceaccount.Account(
         f"{name}-nodes", account_id=f"{env.deployment.prefix}-nodes", display_name="gatekit GKE nodes", opts=opts
@@ -149,7 +154,7 @@ def cluster(
             member=nodes.email.apply(lambda e: f"serviceAccount:{e}"),
             opts=opts,
         )
-    gcp.container.NodePool(
+    pool = gcp.container.NodePool(
         f"{name}-pool",
         cluster=gke.id,
         location=env.gcp.region,
@@ -165,7 +170,7 @@ def cluster(
         },
         opts=opts,
     )
-    return gke
+    return gke, pool
 
 
 def kubeconfig(gke: gcp.container.Cluster) -> pulumi.Output[str]:
@@ -219,8 +224,11 @@ def deploy(env: Environment) -> dict[str, Any]:
         project_id=env.gcp.project, opts=pulumi.InvokeOptions(provider=provider)
     ).number
     vpc, subnet, peering = network(ctx)
-    gke = cluster(ctx, vpc, subnet, secrets_key(ctx, project_number))
+    gke, pool = cluster(ctx, vpc, subnet, *secrets_key(ctx, project_number))
     data = data_services(ctx, vpc, peering)
+    # Workload-identity principals name the cluster's identity pool, which exists once the cluster and its first
+    # node pool do: every grant to the gateway's service account waits for the pool.
+    wi = ctx.after(gke, pool)
 
     ns, ksa = env.kubernetes.namespace, f"{name}-gateway"
     principal = project_number.apply(
@@ -234,13 +242,14 @@ def deploy(env: Environment) -> dict[str, Any]:
         bucket=data.bucket.name,
         role="roles/storage.objectViewer",
         member=principal,
-        opts=ctx.opts,
+        opts=wi,
     )
     gcp.projects.IAMMember(
-        f"{name}-trace-agent", project=env.gcp.project, role="roles/cloudtrace.agent", member=principal, opts=ctx.opts
+        f"{name}-trace-agent", project=env.gcp.project, role="roles/cloudtrace.agent", member=principal, opts=wi
     )
     managed = managed_secret_env(env)
-    versions = secret_manager(ctx, store_secret_names(env, managed), data.managed_secrets, [principal])
+    values = {**operator_secrets(env, managed), **data.managed_secrets}
+    versions = secret_manager(ctx, store_secret_names(env, managed), values, [principal], reader_opts=wi)
 
     k8s_provider = k8s.Provider(f"{name}-gke", kubeconfig=kubeconfig(gke), enable_server_side_apply=True)
     internal = env.network.mode != "public"
@@ -260,7 +269,7 @@ def deploy(env: Environment) -> dict[str, Any]:
             ),
             "config_files": data.config_files,
         },
-        opts=pulumi.ResourceOptions(depends_on=[gke]),
+        opts=pulumi.ResourceOptions(depends_on=[gke, pool]),
     )
     return {
         "cluster": gke.name,

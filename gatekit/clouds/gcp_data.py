@@ -9,7 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from gatekit.clouds.common import CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_yaml
+from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_document
 from gatekit.render.k8s import CONFIG_MOUNT
 from gatekit.render.litellm import DATABASE_URL_ENV
 
@@ -43,6 +43,9 @@ def cloud_sql(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) 
         database_version=f"POSTGRES_{db.engine_version.split('.')[0]}",
         deletion_protection=db.deletion_protection,
         settings={
+            # Custom machine tiers exist only in the Enterprise edition; PostgreSQL 16 defaults to Enterprise Plus,
+            # which rejects them at create.
+            "edition": "ENTERPRISE",
             "tier": sql_tier(db.max_capacity_acu),
             "availability_type": "REGIONAL" if db.deletion_protection else "ZONAL",
             "disk_autoresize": True,
@@ -81,7 +84,11 @@ def memorystore(
     ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource
 ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """Memorystore with AUTH and in-transit encryption on the private service network. Returns (REDIS_URL as a
-    secret, the server CA certificate the client verifies against)."""
+    secret, the server CA certificate the client verifies against).
+
+    Clients reach the instance by IP (private service access has no DNS name) and its server certificate names no
+    IP address, so the URL verifies the chain against the instance's own CA (`ssl_cert_reqs=required`,
+    `ssl_ca_certs`) and turns off only the hostname comparison (`ssl_check_hostname=false`)."""
     cache = ctx.env.cache
     instance = gcp.redis.Instance(
         f"{ctx.name}-redis",
@@ -105,7 +112,7 @@ def memorystore(
             instance.host,
             ":",
             instance.port.apply(str),
-            f"/0?ssl_cert_reqs=required&ssl_ca_certs={CONFIG_MOUNT}/{REDIS_CA_FILE}",
+            f"/0?ssl_cert_reqs=required&ssl_check_hostname=false&ssl_ca_certs={CONFIG_MOUNT}/{REDIS_CA_FILE}",
         )
     )
     ca = instance.server_ca_certs.apply(lambda certs: "\n".join(c["cert"] for c in certs or []))
@@ -113,7 +120,7 @@ def memorystore(
 
 
 def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
-    """Versioned, uniform-access, never-public bucket holding the LiteLLM config; returns (bucket, gs:// uri)."""
+    """Versioned, uniform-access, never-public bucket holding the synced document; returns (bucket, gs:// uri)."""
     env, name, opts = ctx.env, ctx.name, ctx.opts
     bucket = gcp.storage.Bucket(
         f"{name}-config",
@@ -130,18 +137,22 @@ def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
         f"{name}-config-object",
         bucket=bucket.name,
         name=CONFIG_OBJECT,
-        content=config_yaml(env),
-        content_type="application/yaml",
+        content=config_document(env),
+        content_type=CONFIG_CONTENT_TYPE,
         opts=opts,
     )
     return bucket, pulumi.Output.concat("gs://", bucket.name, f"/{CONFIG_OBJECT}")
 
 
 def secret_manager(
-    ctx: Ctx, secret_ids: dict[str, str], values: dict[str, pulumi.Output[str]], readers: list[pulumi.Input[str]]
+    ctx: Ctx,
+    secret_ids: dict[str, str],
+    values: dict[str, pulumi.Output[str]],
+    readers: list[pulumi.Input[str]],
+    reader_opts: pulumi.ResourceOptions | None = None,
 ) -> dict[str, str]:
-    """One Secret Manager secret per variable. Values the deployment generates get a version (a Pulumi secret);
-    the others are filled by the operator (`gcloud secrets versions add`). Returns env var -> version path."""
+    """One Secret Manager secret per variable, each with a version from `values` (Pulumi secrets: generated ones
+    and the operator's `gatekit-secrets:*` stack config), so the first `up` converges. Returns env var -> path."""
     env, name, opts = ctx.env, ctx.name, ctx.opts
     assert env.gcp is not None
     out: dict[str, str] = {}
@@ -153,17 +164,18 @@ def secret_manager(
             labels=ctx.labels,
             opts=opts,
         )
-        if var in values:
-            gcp.secretmanager.SecretVersion(
-                f"{name}-secret-{secret_id}-v", secret=secret.id, secret_data=values[var], opts=opts
-            )
+        if var not in values:
+            raise pulumi.RunError(f"no value for secret {var} (Secret Manager `{secret_id}`)")
+        gcp.secretmanager.SecretVersion(
+            f"{name}-secret-{secret_id}-v", secret=secret.id, secret_data=pulumi.Output.secret(values[var]), opts=opts
+        )
         for i, member in enumerate(readers):
             gcp.secretmanager.SecretIamMember(
                 f"{name}-secret-{secret_id}-reader-{i}",
                 secret_id=secret.secret_id,
                 role="roles/secretmanager.secretAccessor",
                 member=member,
-                opts=opts,
+                opts=reader_opts or opts,
             )
         out[var] = f"projects/{env.gcp.project}/secrets/{secret_id}/versions/latest"
     return out

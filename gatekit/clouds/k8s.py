@@ -22,6 +22,7 @@ def deploy(env: Environment) -> dict[str, Any]:
         f"{name}-gateway",
         env,
         provider=provider,
-        render={"exporter": CollectorExporter.otlp(endpoint) if endpoint else None},
+        # The operator creates the namespace first (its Secrets live there: docs/pulumi.md); the stack never owns it.
+        render={"exporter": CollectorExporter.otlp(endpoint) if endpoint else None, "create_namespace": False},
     )
     return {"namespace": gateway.namespace, "service": gateway.service_name}

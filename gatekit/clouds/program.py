@@ -21,9 +21,34 @@ def stack_environment() -> Environment:
     overrides: Sequence[str] = cfg.get_object("overrides") or []
     config_dir = cfg.get("configDir")
     try:
-        return load_environment(name, Path(config_dir) if config_dir else default_config_dir(), overrides)
+        env = load_environment(name, Path(config_dir) if config_dir else default_config_dir(), overrides)
     except ConfigError as exc:
         raise pulumi.RunError(f"gatekit environment `{name}` is invalid:\n{exc.report()}") from None
+    problems = unreachable_models(env)
+    if problems:
+        raise pulumi.RunError(f"gatekit environment `{name}` cannot serve these models:\n" + "\n".join(problems))
+    return env
+
+
+AWS_CREDENTIALS = ("aws_access_key_id", "aws_secret_access_key")
+
+
+def unreachable_models(env: Environment) -> list[str]:
+    """Bedrock models outside AWS need AWS credentials as secret references; pods on GKE, AKS or another cluster
+    have no AWS role to fall back on, so such a model would fail on every request."""
+    out = []
+    for i, model in enumerate(env.gateway.models):
+        params = model.litellm_params
+        if params is None or not params.model.startswith("bedrock/"):
+            continue
+        given = {k for k, v in (params.model_extra or {}).items() if v is not None}
+        missing = [k for k in AWS_CREDENTIALS if k not in given]
+        if missing:
+            out.append(
+                f"gateway.models.{i} (`{model.model_name}`, {params.model}): target `{env.target}` has no AWS "
+                f"credentials; set {' and '.join(missing)} (secret references) or use another provider"
+            )
+    return out
 
 
 def deploy(env: Environment) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from gatekit.config.agents import check_agent_gateways
 from gatekit.config.environment import AWS_TARGETS, Environment
 from gatekit.config.timings import TARGET_STOP_LIMIT, DrainTimings
 
-ISOLATED_REQUIRED_ENDPOINTS = ("s3", "secretsmanager", "ecr.api", "ecr.dkr", "logs")
+# `ssm`: the ADOT collector sidecar reads its config from Parameter Store (without it, it would run a config that
+# scrapes nothing gatekit emits).
+ISOLATED_REQUIRED_ENDPOINTS = ("s3", "secretsmanager", "ecr.api", "ecr.dkr", "logs", "ssm")
 
 Finding = tuple[str, str]
 

@@ -247,14 +247,16 @@ def load_environment(name: str, config_dir: Path | None = None, overrides: Itera
     return env
 
 
-def load_all(config_dir: Path | None = None, names: Iterable[str] | None = None) -> dict[str, Environment]:
-    """Load every environment; raise one ConfigError with the problems of all of them."""
+def load_all(
+    config_dir: Path | None = None, names: Iterable[str] | None = None, overrides: Iterable[str] = ()
+) -> dict[str, Environment]:
+    """Load every environment (each with the same `overrides`); raise one ConfigError with the problems of all."""
     config_dir = config_dir or default_config_dir()
     envs: dict[str, Environment] = {}
     problems: list[Problem] = []
     for name in names or environment_names(config_dir):
         try:
-            envs[name] = load_environment(name, config_dir)
+            envs[name] = load_environment(name, config_dir, overrides)
         except ConfigError as exc:
             problems.extend(exc.problems)
     if problems:

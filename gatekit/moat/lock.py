@@ -11,8 +11,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-# Extras of pyproject.toml that belong to the gateway at run time. cdk, pulumi and dev are build/test tools.
-RUNTIME_EXTRAS: tuple[str, ...] = ()
+# Extras of pyproject.toml that belong to the gateway at run time (`gcp`: the GCS config source GKE replicas read
+# at start). cdk, pulumi, train and dev are build/test tools.
+RUNTIME_EXTRAS: tuple[str, ...] = ("gcp",)
+# The `uv export` flags of the runtime set: image/Dockerfile runs exactly these (tests/image checks it), and so do
+# the moat bundle and the rehearsal's venv.
+EXPORT_FLAGS: tuple[str, ...] = ("--frozen", "--no-dev", *(a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)))
+REQUIREMENTS_FLAGS: tuple[str, ...] = (*EXPORT_FLAGS, "--no-emit-project", "--no-header", "--no-annotate")
+SBOM_FLAGS: tuple[str, ...] = (*EXPORT_FLAGS, "--format", "cyclonedx1.5", "--preview-features", "sbom-export")
 
 
 class LockError(RuntimeError):
@@ -28,12 +34,21 @@ def project_root(start: Path | None = None) -> Path:
     raise LockError(f"no uv.lock + pyproject.toml in {here} or its parents (run from the gatekit checkout)")
 
 
+# Where `make setup` installs the hash-pinned uv (tools/uv-requirements.txt), relative to the checkout.
+CHECKOUT_UV = Path(".venv-uv") / "bin" / "uv"
+
+
 def find_uv() -> str:
-    """$UV, else `uv` on PATH, else the uv next to this interpreter."""
-    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(Path(sys.executable).with_name("uv"))):
+    """$UV, else the checkout's own uv (`make setup`), else `uv` on PATH, else the uv next to this interpreter."""
+    try:
+        checkout_uv: str | None = str(project_root() / CHECKOUT_UV)
+    except LockError:
+        checkout_uv = None
+    candidates = (os.environ.get("UV"), checkout_uv, shutil.which("uv"), str(Path(sys.executable).with_name("uv")))
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise LockError("uv not found: set $UV or put uv on PATH (the same uv `make setup` uses)")
+    raise LockError(f"uv not found: run `make setup` (it installs {CHECKOUT_UV}), set $UV, or put uv on PATH")
 
 
 def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
@@ -46,9 +61,7 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
 
 def export_runtime_requirements(root: Path, dest: Path) -> int:
     """Write the runtime requirement set with every hash from uv.lock; returns the number of requirements."""
-    cmd = [find_uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate"]
-    cmd += [a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)]
-    cmd += ["--project", str(root)]
+    cmd = [find_uv(), "export", *REQUIREMENTS_FLAGS, "--project", str(root)]
     text = _run(cmd, "exporting the runtime requirements from uv.lock")
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(text)
@@ -57,9 +70,8 @@ def export_runtime_requirements(root: Path, dest: Path) -> int:
 
 def sbom_export(root: Path) -> str:
     """CycloneDX 1.5 JSON of the runtime set, from uv.lock (uv's `sbom-export` preview feature)."""
-    cmd = [find_uv(), "export", "--frozen", "--no-dev", "--format", "cyclonedx1.5", "--preview-features", "sbom-export"]
-    cmd += [a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)]
-    return _run([*cmd, "--project", str(root)], "exporting the CycloneDX SBOM from uv.lock")
+    cmd = [find_uv(), "export", *SBOM_FLAGS, "--project", str(root)]
+    return _run(cmd, "exporting the CycloneDX SBOM from uv.lock")
 
 
 def download_wheelhouse(requirements: Path, wheelhouse: Path) -> list[Path]:

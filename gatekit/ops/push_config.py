@@ -1,9 +1,10 @@
 """push-config: validate, render, upload to the (versioned) config bucket, then wait until every replica reports the
 new version on `GET /gatekit/config`.
 
-The document is what the runtime's config sync consumes (gatekit/runtime/sync.py `parse_document`): the resolved
-environment as JSON (`gatekit config render --target json`). Its version is the runtime's own `config_version`, computed
-from the document exactly as a replica parses it, so "converged" means the replica applied this document."""
+The document is the one every target deploys (gatekit.render.sync_document): the resolved environment as JSON, which
+the runtime's config sync (gatekit/runtime/sync.py `parse_document`) accepts. Its version is the runtime's own
+`config_version`, computed from the document exactly as a replica parses it, so "converged" means the replica applied
+this document."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from gatekit.config import Environment
-from gatekit.config.checks import check_environment
 from gatekit.ops.discovery import Deployment
 from gatekit.ops.errors import MissingResource, OpsError
+from gatekit.render.sync_document import CONTENT_TYPE, DocumentError, sync_document
 
 VERSION_METADATA = "gatekit-version"
 
@@ -36,17 +37,16 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def render_document(env: Environment, uri: str) -> Document:
-    """The resolved environment, pointed at its own sync uri, as the JSON document replicas load."""
-    data = env.model_dump(mode="json")
-    data["gateway"]["config_sync"].update({"source": "s3", "uri": uri})
-    body = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
-    from gatekit.runtime.state import config_version
-
-    parsed = Environment.model_validate(json.loads(body))  # exactly what a replica does with the body
-    findings = check_environment(parsed)
-    if findings:
-        raise OpsError("the document fails validation: " + "; ".join(f"{p}: {m}" for p, m in findings))
-    return Document(body, config_version(parsed), data)
+    """The document replicas sync (the same one every target deploys). It does not embed `uri`: the deployment
+    passes the location to replicas (GATEKIT_CONFIG_URI); a configured `gateway.config_sync.uri` must match it."""
+    configured = env.gateway.config_sync.uri
+    if configured and configured != uri:
+        raise OpsError(f"gateway.config_sync.uri is `{configured}` but the deployment syncs from `{uri}`")
+    try:
+        document = sync_document(env)
+    except DocumentError as exc:
+        raise OpsError(str(exc)) from None
+    return Document(document.body, document.version, document.data)
 
 
 def changed_paths(old: Any, new: Any, path: str = "") -> list[str]:
@@ -94,7 +94,7 @@ def push_config(
         Bucket=bucket,
         Key=object_key,
         Body=document.body,
-        ContentType="application/json",
+        ContentType=CONTENT_TYPE,
         Metadata={VERSION_METADATA: document.version},
     )
     echo(f"uploaded s3://{bucket}/{object_key} (object version {put.get('VersionId', 'unversioned')})")

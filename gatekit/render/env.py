@@ -15,7 +15,10 @@ from gatekit.render.litellm import DATABASE_URL_ENV
 from gatekit.render.litellm_surface import callback_environment
 from gatekit.render.offline import OFFLINE_ENV, is_offline
 
-CONFIG_PATH_IN_IMAGE = "/etc/gatekit/litellm.yaml"
+# The bootstrap contract: the only gatekit settings a deployment passes as variables. The replica reads its config
+# document from GATEKIT_CONFIG_SOURCE/GATEKIT_CONFIG_URI at start (gatekit.runtime.bootstrap) and takes every other
+# setting (drain budget, backpressure, sync interval, …) from that document, never from a variable.
+BOOTSTRAP_ENV = ("GATEKIT_ENV", "GATEKIT_CONFIG_SOURCE", "GATEKIT_CONFIG_URI")
 
 
 @dataclass
@@ -46,9 +49,6 @@ def render_environment(env: Environment) -> GatewayEnvironment:
         {
             "GATEKIT_ENV": env.name,
             "GATEKIT_CONFIG_SOURCE": gw.config_sync.source,
-            "GATEKIT_CONFIG_INTERVAL_SECONDS": str(gw.config_sync.interval_seconds),
-            "GATEKIT_DRAIN_BUDGET_SECONDS": str(gw.drain.budget_seconds),
-            "GATEKIT_MAX_IN_FLIGHT": str(gw.backpressure.max_in_flight),
             "LITELLM_LOG": env.observability.log_level,
         }
     )

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
-
 from gatekit.config import Environment
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
@@ -40,7 +38,7 @@ from gatekit.render.k8s_workload import (
     container_security_context,
     deployment,
 )
-from gatekit.render.litellm import render_litellm_config
+from gatekit.render.sync_document import sync_document
 
 Manifest = dict[str, Any]
 
@@ -54,7 +52,8 @@ __all__ = [
 ]
 
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-CONFIG_SYNC_KEYS = ("GATEKIT_CONFIG_SOURCE", "GATEKIT_CONFIG_URI", "GATEKIT_CONFIG_INTERVAL_SECONDS")
+# The bootstrap variables (gatekit.render.env.BOOTSTRAP_ENV minus GATEKIT_ENV), from the ConfigMap.
+CONFIG_SYNC_KEYS = ("GATEKIT_CONFIG_SOURCE", "GATEKIT_CONFIG_URI")
 _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 # Egress the gateway always needs besides its model providers: cloud APIs, Postgres, Redis (TLS ports included).
 BASE_EGRESS_PORTS = (443, 5432, 6378, 6379, 6380)
@@ -175,10 +174,10 @@ def _config_map(env: Environment, meta: Manifest, name: str, config_uri: Any, fi
         "kind": "ConfigMap",
         "metadata": {**meta, "name": name},
         "data": {
-            CONFIG_KEY: yaml.safe_dump(render_litellm_config(env), sort_keys=False),
+            # The document every replica syncs (gatekit.render.sync_document); source `file` reads it from the mount.
+            CONFIG_KEY: sync_document(env).text,
             "GATEKIT_CONFIG_SOURCE": sync.source,
             "GATEKIT_CONFIG_URI": config_uri,
-            "GATEKIT_CONFIG_INTERVAL_SECONDS": str(sync.interval_seconds),
             **files,
         },
     }
@@ -211,6 +210,7 @@ def render_gateway_manifests(
     service: ServiceExposure | None = None,
     config_files: Mapping[str, Any] | None = None,
     create_namespace: bool = True,
+    migrations: bool | None = None,
 ) -> list[Manifest]:
     """Every manifest of one gateway, in apply order.
 
@@ -226,6 +226,9 @@ def render_gateway_manifests(
     exporter: the OpenTelemetry collector's exporter; no collector when None or `observability.otlp_endpoint` is
         empty (traces off).
     config_files: extra non-secret files in the config ConfigMap, mounted under `CONFIG_MOUNT` (e.g. a CA bundle).
+    create_namespace: False when the operator creates the namespace first (target `k8s`: its Secrets live there).
+    migrations: run `gatekit migrate` as the pod's first init container (default: when a database is enabled), so
+        no gateway process starts before the schema it needs exists.
     """
     prefix = env.deployment.prefix
     namespace = env.kubernetes.namespace
@@ -290,6 +293,7 @@ def render_gateway_manifests(
                 security_context=container_security_context(),
             )
         )
+    run_migrations = env.database.enabled if migrations is None else migrations
     pod = PodInputs(
         name=name,
         selector=selector,
@@ -304,6 +308,7 @@ def render_gateway_manifests(
         extra_volumes=tuple(volumes),
         extra_mounts=tuple(mounts),
         sidecars=tuple(sidecars),
+        migrations=run_migrations,
     )
     autoscaled = env.compute.replicas.max > env.compute.replicas.min
     out.append(deployment(env, pod, meta, autoscaled=autoscaled))

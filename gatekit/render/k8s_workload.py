@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatekit.config import DrainTimings, Environment
+from gatekit.render.container import ContainerSpec, Probe
+from gatekit.render.container import gateway_container as container_spec
+from gatekit.render.container import migrations_container as migrations_spec
+from gatekit.render.sync_document import DOCUMENT_NAME
 
 Manifest = dict[str, Any]
 
-RUN_AS = 65532  # the image's non-root user (distroless `nonroot`)
 CONFIG_MOUNT = "/etc/gatekit/config"
-CONFIG_KEY = "litellm.yaml"
-WRITABLE_DIRS: dict[str, tuple[str, str]] = {
-    # volume name -> (mount path, size limit): the only writable paths under a read-only root filesystem.
-    "tmp": ("/tmp", "256Mi"),
-    "run": ("/var/run/gatekit", "64Mi"),
-    "cache": ("/home/nonroot/.cache", "512Mi"),
-}
-LIVENESS_PATH = "/health/liveliness"
-READINESS_PATH = "/health/readiness"
+CONFIG_KEY = DOCUMENT_NAME  # the synced document (gatekit.render.sync_document) in the config ConfigMap
 
 
 def cpu_millicores(units: int) -> int:
@@ -28,12 +23,12 @@ def cpu_millicores(units: int) -> int:
     return units * 1000 // 1024
 
 
-def pod_security_context() -> Manifest:
+def pod_security_context(spec: ContainerSpec) -> Manifest:
     return {
         "runAsNonRoot": True,
-        "runAsUser": RUN_AS,
-        "runAsGroup": RUN_AS,
-        "fsGroup": RUN_AS,
+        "runAsUser": spec.uid,
+        "runAsGroup": spec.gid,
+        "fsGroup": spec.gid,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 
@@ -65,36 +60,77 @@ class PodInputs:
     extra_volumes: tuple[Manifest, ...] = ()
     extra_mounts: tuple[Manifest, ...] = ()
     sidecars: tuple[Manifest, ...] = ()
+    migrations: bool = False  # `gatekit migrate` as the first init container
 
 
-def _probe(path: str, port: int, **timing: int) -> Manifest:
-    return {"httpGet": {"path": path, "port": port}, "timeoutSeconds": 5, **timing}
+def _probe(probe: Probe, port: int) -> Manifest:
+    return {
+        "httpGet": {"path": probe.path, "port": port},
+        "timeoutSeconds": probe.timeout_seconds,
+        "periodSeconds": probe.period_seconds,
+        "failureThreshold": probe.failure_threshold,
+    }
 
 
-def gateway_container(env: Environment, p: PodInputs) -> Manifest:
-    port = env.gateway.port
-    drain = DrainTimings.from_drain(env.gateway.drain)
-    mem = f"{env.compute.memory_mib}Mi"
-    cpu = f"{cpu_millicores(env.compute.cpu)}m"
+def writable_volumes(spec: ContainerSpec) -> tuple[list[Manifest], list[Manifest]]:
+    """(volumes, mounts) of the contract's writable paths: emptyDirs under a read-only root filesystem."""
+    volumes = [{"name": w.name, "emptyDir": {"sizeLimit": f"{w.size_mib}Mi"}} for w in spec.writable]
+    mounts = [{"name": w.name, "mountPath": w.path} for w in spec.writable]
+    return volumes, mounts
+
+
+def _env(p: PodInputs) -> list[Manifest]:
     container_env: list[Manifest] = [{"name": k, "value": v} for k, v in sorted(p.plain_env.items())]
     container_env += [
         {"name": k, "valueFrom": {"configMapKeyRef": {"name": p.config_map, "key": k}}} for k in p.config_env
     ]
     container_env += [{"name": k, "valueFrom": ref} for k, ref in sorted(p.secret_env.items())]
+    return container_env
+
+
+def _mounts(spec: ContainerSpec, p: PodInputs) -> list[Manifest]:
     mounts = [{"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True}]
-    mounts += [{"name": vol, "mountPath": path} for vol, (path, _) in WRITABLE_DIRS.items()]
+    return mounts + writable_volumes(spec)[1] + list(p.extra_mounts)
+
+
+def _resources(env: Environment) -> Manifest:
+    mem = f"{env.compute.memory_mib}Mi"
+    cpu = f"{cpu_millicores(env.compute.cpu)}m"
+    return {"requests": {"cpu": cpu, "memory": mem}, "limits": {"cpu": cpu, "memory": mem}}
+
+
+def migrations_container(env: Environment, p: PodInputs) -> Manifest:
+    """`gatekit migrate` with the gateway's own environment; it must exit 0 before the gateway starts."""
+    spec = migrations_spec(env)
+    return {
+        "name": "migrations",
+        "image": p.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": list(spec.args),
+        "env": _env(p),
+        "resources": _resources(env),
+        "securityContext": container_security_context(),
+        "volumeMounts": _mounts(spec, p),
+    }
+
+
+def gateway_container(env: Environment, p: PodInputs) -> Manifest:
+    spec = container_spec(env)
+    port = spec.port
+    drain = DrainTimings.from_drain(env.gateway.drain)
     container: Manifest = {
         "name": "gateway",
         "image": p.image,
         "imagePullPolicy": "IfNotPresent",
+        "args": list(spec.args),
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
-        "env": container_env,
-        "resources": {"requests": {"cpu": cpu, "memory": mem}, "limits": {"cpu": cpu, "memory": mem}},
+        "env": _env(p),
+        "resources": _resources(env),
         "securityContext": container_security_context(),
-        "startupProbe": _probe(LIVENESS_PATH, port, periodSeconds=5, failureThreshold=60),
-        "livenessProbe": _probe(LIVENESS_PATH, port, periodSeconds=15, failureThreshold=3),
-        "readinessProbe": _probe(READINESS_PATH, port, periodSeconds=5, failureThreshold=2),
-        "volumeMounts": mounts + list(p.extra_mounts),
+        "startupProbe": _probe(spec.startup, port),
+        "livenessProbe": _probe(spec.liveness, port),
+        "readinessProbe": _probe(spec.readiness, port),
+        "volumeMounts": _mounts(spec, p),
     }
     if drain.k8s_pre_stop_seconds > 0:
         # Native sleep action (Kubernetes >= 1.30): the image has no shell, and endpoints are removed meanwhile.
@@ -105,7 +141,7 @@ def gateway_container(env: Environment, p: PodInputs) -> Manifest:
 def deployment(env: Environment, p: PodInputs, meta: Manifest, *, autoscaled: bool) -> Manifest:
     drain = DrainTimings.from_drain(env.gateway.drain)
     volumes: list[Manifest] = [{"name": "config", "configMap": {"name": p.config_map}}]
-    volumes += [{"name": vol, "emptyDir": {"sizeLimit": size}} for vol, (_, size) in WRITABLE_DIRS.items()]
+    volumes += writable_volumes(container_spec(env))[0]
     spread = [
         {
             "maxSkew": 1,
@@ -119,14 +155,16 @@ def deployment(env: Environment, p: PodInputs, meta: Manifest, *, autoscaled: bo
         "serviceAccountName": p.service_account,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": pod_security_context(),
+        "securityContext": pod_security_context(container_spec(env)),
         "terminationGracePeriodSeconds": drain.k8s_termination_grace_seconds,
         "topologySpreadConstraints": spread,
         "containers": [gateway_container(env, p)],
         "volumes": volumes + list(p.extra_volumes),
     }
-    if p.sidecars:
-        pod_spec["initContainers"] = list(p.sidecars)
+    # Native sidecars first (they keep running), then the migrations, which must exit 0 before the gateway starts.
+    init = list(p.sidecars) + ([migrations_container(env, p)] if p.migrations else [])
+    if init:
+        pod_spec["initContainers"] = init
     spec: Manifest = {
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": dict(p.selector)},

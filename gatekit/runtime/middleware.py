@@ -20,6 +20,7 @@ from gatekit.routing.feedback import FEEDBACK_PATH, FeedbackStore, feedback_file
 from gatekit.routing.feedback import handle as handle_feedback
 from gatekit.routing.status import active_engine, routing_ready, routing_status
 from gatekit.runtime.auth_guard import presented_keys
+from gatekit.runtime.readiness import database_readiness
 from gatekit.runtime.state import RuntimeState
 from gatekit.runtime.telemetry import Telemetry
 
@@ -116,6 +117,10 @@ class GatekitMiddleware:
             # ML routing with `on_load_failure: not-ready` whose strategy did not load: out of rotation, loudly.
             body = {"status": "routing-unavailable", "routing": routing_status()}
             await _respond(send, 503, body, self._base_headers(), b"application/json")
+            return
+        if scope["path"] == READINESS_PATH and self.state.env.database.enabled:
+            # Ready only with the database connected (never DB-less by accident): gatekit.runtime.readiness.
+            await database_readiness(self.app, scope, receive, send, self._base_headers(), _respond)
             return
 
         async def send_with_version(message: Message) -> None:

@@ -43,6 +43,10 @@ def apply_environment(env: Environment, config_path: Path, environ: MutableMappi
     for key, value in rendered.plain.items():
         environ.setdefault(key, value)
     environ["CONFIG_FILE_PATH"] = str(config_path)
+    if environ is os.environ:  # LiteLLM's URL assembly reads and writes the process environment
+        from gatekit.runtime.database import apply_database_url
+
+        apply_database_url(env)
     missing = {var: ref.describe() for var, ref in rendered.secrets.items() if not environ.get(var)}
     if missing:
         raise MissingSecretsError(missing)

@@ -94,6 +94,9 @@ def run_app(app: Any, env: Environment, host: str | None = None, port: int | Non
 
 
 def serve(env: Environment, host: str | None = None, port: int | None = None, runtime_dir: Path | None = None) -> None:
+    from gatekit.runtime.bootstrap import deployed_environment
+
+    env = deployed_environment(env)  # a deployed replica starts from the deployed document, not the image's config
     open_runtime_source(env)  # fail before the slow LiteLLM import
     config_path = write_litellm_config(env, runtime_dir or runtime_dir_for(env))
     apply_environment(env, config_path)

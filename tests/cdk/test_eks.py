@@ -79,10 +79,13 @@ def test_manifest_holds_no_secret_values(synthesized: dict[str, Synthesized]) ->
     assert '"kind":"Secret"' not in raw
 
 
-def test_runtime_user_may_migrate_only_without_a_migrations_task(synthesized: dict[str, Synthesized]) -> None:
+def test_runtime_user_may_migrate_only_where_it_runs_the_migrations(synthesized: dict[str, Synthesized]) -> None:
+    """ECS migrates in its own task as the admin user: the runtime user has no DDL. EKS migrates in the pod's init
+    container with the pod's identity (the runtime user), which therefore may create in the schema."""
+
     def runtime_user_sql(item: Synthesized) -> str:
         return text(only(item.resources("data", "Custom::AWS"))["Properties"]["Create"])
 
-    assert "GRANT CREATE ON SCHEMA public TO litellm_runtime" in runtime_user_sql(synthesized["eks"])
-    staging = runtime_user_sql(synthesized["staging"])
-    assert "GRANT rds_iam TO litellm_runtime" in staging and "GRANT CREATE ON SCHEMA" not in staging
+    eks, staging = runtime_user_sql(synthesized["eks"]), runtime_user_sql(synthesized["staging"])
+    assert "GRANT CREATE ON SCHEMA public TO litellm_runtime" in eks
+    assert "GRANT rds_iam TO litellm_runtime" in staging and "CREATE ON SCHEMA" not in staging

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aws_cdk.assertions import Match
 
 from gatekit.config import DrainTimings
 from gatekit.config.secrets import looks_like_secret
+from gatekit.render import container
 from gatekit.render.env import render_environment
 from tests.cdk.conftest import BOUNDARY_ARN, Synthesized
 from tests.cdk.helpers import as_list, containers, only, statements, task_with, template, text
@@ -47,12 +50,19 @@ def test_every_environment_synthesizes_all_stacks(each_env: Synthesized) -> None
 
 
 def test_no_fixed_physical_names(every_synth: Synthesized) -> None:
+    """Only secrets carry a fixed name, and it is under the deployment's prefix (consumers import them by name, so
+    that removing one never strands a cross-stack export; the prefix keeps deployments apart)."""
+    prefix = every_synth.env.deployment.prefix + "/"
     named = [
         f"{stack}/{logical_id}"
         for stack, logical_id, resource in every_synth.all_resources()
         if PHYSICAL_NAMES.get(resource["Type"]) in resource.get("Properties", {})
         # AWS WAF logs only to a log group named `aws-waf-logs-*`: derived from the stack name (deployment prefix)
         and resource.get("Properties", {}).get("LogGroupName") != f"aws-waf-logs-{stack}"
+        and not (
+            resource["Type"] == "AWS::SecretsManager::Secret"
+            and str(resource["Properties"][PHYSICAL_NAMES[resource["Type"]]]).startswith(prefix)
+        )
     ]
     assert named == []
 
@@ -296,9 +306,12 @@ def test_gateway_task_hardening_and_drain_timings(each_env: Synthesized) -> None
     assert gateway["ReadonlyRootFilesystem"] is True
     assert {m["ContainerPath"] for m in gateway["MountPoints"]} == {"/tmp", "/var/lib/gatekit"}
     assert gateway["StopTimeout"] == timings.ecs_stop_timeout
-    assert (
-        gateway["HealthCheck"]["Command"][0] == "CMD" and "/health/liveliness" in gateway["HealthCheck"]["Command"][-1]
-    )
+    # The image's own probe (gatekit.render.container.HEALTHCHECK) of the liveness path on the deployed port.
+    assert gateway["HealthCheck"]["Command"] == ["CMD", *container.HEALTHCHECK]
+    probe = (Path(__file__).resolve().parents[2] / "image" / "healthcheck.py").read_text()
+    assert container.LIVENESS_PATH in probe and "GATEKIT_HEALTH_PORT" in probe
+    health_port = {e["Name"]: e["Value"] for e in gateway["Environment"]}["GATEKIT_HEALTH_PORT"]
+    assert health_port == str(each_env.env.gateway.port)
     collector = by_name["adot-collector"]
     assert collector["ReadonlyRootFilesystem"] is True and collector["User"] != "0"
     t = template(each_env.stack("gateway"))
@@ -353,7 +366,7 @@ def test_migrations_run_before_the_service(each_env: Synthesized) -> None:
         if "migrations" in containers(td)
     ]
     container = containers(only(dict(enumerate(migrations))))["migrations"]
-    assert container["Command"][-1] == "--skip_server_startup"
+    assert container["Command"] == ["migrate"] and "EntryPoint" not in container
     assert {s["Name"] for s in container["Secrets"]} == {"DATABASE_USERNAME", "DATABASE_PASSWORD"}
 
 

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gatekit.render.offline import OFFLINE_ENV
 from tests.image.oci_skeleton import runtime_config, stages, write_skeleton
@@ -94,7 +95,7 @@ def test_runtime_stage_has_no_shell_and_runs_non_root():
 
 def test_dependencies_come_only_from_the_hashed_wheelhouse():
     builder = " ".join(i["value"] for i in stages(DOCKERFILE)[0][1] if i["instruction"] == "RUN")
-    assert "uv export --frozen --no-dev --no-emit-project" in builder
+    assert "uv export --frozen --no-dev" in builder and "--no-emit-project" in builder
     assert "--format cyclonedx1.5" in builder
     installs = re.findall(r"pip (?:install|download)[^&]*", builder)
     assert len(installs) >= 4
@@ -141,3 +142,26 @@ def test_health_probe_needs_no_shell_and_reports_liveness(up):
             server.shutdown()
             server.server_close()
     assert proc.returncode == (0 if up else 1)
+
+
+def test_the_image_is_built_to_the_container_contract():
+    """USER, VOLUME, EXPOSE, ENTRYPOINT, CMD, the runtime dir and the health check: exactly what every deployment
+    renders from gatekit.render.container (ECS task, Kubernetes pod, rehearsal)."""
+    from gatekit.render import container
+
+    config = runtime_config(DOCKERFILE)
+    assert config["User"] == f"{container.UID}:{container.GID}"
+    assert set(config["Volumes"]) == {w.path for w in container.WRITABLE_PATHS}
+    assert set(config["ExposedPorts"]) == {f"{container.IMAGE_PORT}/tcp"}
+    assert tuple(config["Entrypoint"]) == container.ENTRYPOINT
+    assert tuple(config["Cmd"]) == container.GATEWAY_ARGS
+    env = dict(e.split("=", 1) for e in config["Env"])
+    assert env["GATEKIT_RUNTIME_DIR"] == container.RUNTIME_DIR
+    assert env["HOME"].startswith("/tmp") and env["XDG_CACHE_HOME"].startswith("/tmp")  # under a writable path
+    assert tuple(config["Healthcheck"]["Test"][1:]) == container.HEALTHCHECK
+    structure = yaml.safe_load(STRUCTURE.read_text())["metadataTest"]
+    assert structure["user"] == config["User"]
+    assert structure["entrypoint"] == list(container.ENTRYPOINT)
+    assert structure["cmd"] == list(container.GATEWAY_ARGS)
+    assert set(structure["volumes"]) == set(config["Volumes"])
+    assert structure["exposedPorts"] == [str(container.IMAGE_PORT)]

@@ -68,6 +68,7 @@ def moat_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     )
     out = work / "bundle"
     cmd = [sys.executable, "-m", "gatekit.cli", "moat", "build", "--env", "moat", "--out", str(out)]
+    cmd += ["--allow-absent", "images"]  # no container builder on the test machine (the bundle records why)
     cmd += ["--sign-key", str(key_file), *[a for s in BUILD_SETS for a in ("--set", s)]]
     proc = _run(cmd, cwd=REPO, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr

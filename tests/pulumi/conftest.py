@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from gatekit.clouds.plan import Plan, PlanMocks, PlannedResource, run_plan
+from gatekit.clouds.plan import Plan, PlanMocks, PlannedResource, run_plan, set_stack_config
 from gatekit.config import Environment, load_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,25 +24,24 @@ def environment(name: str, *overrides: str) -> Environment:
     return load_environment(name, CONFIG, overrides)
 
 
+def cached_plan(stack: str) -> Plan:
+    """Each stack's program runs under mocks once per test session (tests/rehearse shares it too)."""
+    if stack not in _PLANS:
+        _PLANS[stack] = run_plan(stack, PROJECT)
+    return _PLANS[stack]
+
+
 @pytest.fixture(scope="session")
 def plan_for() -> Callable[[str], Plan]:
     """Each stack's program runs under mocks once per session; tests share the recorded resources."""
-
-    def get(stack: str) -> Plan:
-        if stack not in _PLANS:
-            _PLANS[stack] = run_plan(stack, PROJECT)
-        return _PLANS[stack]
-
-    return get
+    return cached_plan
 
 
 def use_mocks(stack: str) -> PlanMocks:
     """Point the Pulumi runtime at fresh mocks and the stack's config, for a `@pulumi.runtime.test` function."""
-    from pulumi.runtime.config import set_all_config
-
     mocks = PlanMocks()
     pulumi.runtime.set_mocks(mocks, project="gatekit", stack=stack, preview=False)
-    set_all_config({"gatekit:environment": stack})
+    set_stack_config({"gatekit:environment": stack})
     return mocks
 
 

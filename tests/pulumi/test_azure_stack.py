@@ -33,7 +33,7 @@ def test_outputs_resolve_to_the_config_blob() -> None:
 
         def verify(args: list[Any]) -> None:
             uri, namespace = args
-            assert uri.startswith("https://") and uri.endswith("/litellm.yaml")
+            assert uri.startswith("https://") and uri.endswith("/environment.json")
             assert namespace == env.kubernetes.namespace
 
         return pulumi.Output.all(out["config_uri"], out["namespace"]).apply(verify)
@@ -69,10 +69,10 @@ def test_config_storage_is_https_only_private_and_versioned(plan: Plan) -> None:
     assert account["allowBlobPublicAccess"] is False
     assert one(plan, "azure-native:storage:BlobServiceProperties")["isVersioningEnabled"] is True
     assert one(plan, "azure-native:storage:BlobContainer")["publicAccess"] == "None"
-    assert one(plan, "azure-native:storage:Blob")["blobName"] == "litellm.yaml"
+    assert one(plan, "azure-native:storage:Blob")["blobName"] == "environment.json"
 
 
-def test_key_vault_holds_only_generated_values_as_secrets(plan: Plan) -> None:
+def test_key_vault_holds_every_secret_the_gateway_reads_as_pulumi_secrets(plan: Plan) -> None:
     vault = one(plan, "azure-native:keyvault:Vault")
     assert vault["properties"]["enableRbacAuthorization"] is True
     assert vault["properties"]["enablePurgeProtection"] is True
@@ -81,6 +81,9 @@ def test_key_vault_holds_only_generated_values_as_secrets(plan: Plan) -> None:
         "gk-az-database-url",
         "gk-az-redis-url",
         "gk-az-applicationinsights-connection-string",
+        "gk-az-master-key",  # the operator's, from `gatekit-secrets:*` stack config
+        "gk-az-salt-key",
+        "gk-az-openai-api-key",
     }
     for secret in secrets:
         properties = secret.inputs["properties"]  # a secret nested in an object makes the whole object secret
@@ -104,6 +107,7 @@ def test_workload_identity_federates_the_gateway_service_account(plan: Plan) -> 
         "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User (gateway)
         "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",  # Storage Blob Data Reader (gateway)
         "4d97b98b-1d4f-4787-a291-c67834d212e7",  # Network Contributor (cluster, on its VNet)
+        "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",  # AKS RBAC Cluster Admin (the deployer, on the cluster)
     }
     account = manifest(plan, "kubernetes:core/v1:ServiceAccount")
     assert set(account["metadata"]["annotations"]) == {"azure.workload.identity/client-id"}

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from gatekit.clouds import gcp
-from gatekit.clouds.common import config_yaml
-from gatekit.clouds.plan import Plan, run_plan
+from gatekit.clouds.common import config_document
+from gatekit.clouds.plan import PLACEHOLDER_SECRET, Plan, run_plan
 from gatekit.clouds.policy import Secret
 from tests.pulumi.conftest import PROJECT, environment, manifest, one, resources, use_mocks
 
@@ -35,7 +35,7 @@ def test_outputs_resolve_to_the_config_bucket_and_secret_versions() -> None:
 
         def verify(args: list[Any]) -> None:
             uri, secrets = args
-            assert uri.startswith("gs://") and uri.endswith("/litellm.yaml")
+            assert uri.startswith("gs://") and uri.endswith("/environment.json")
             assert secrets and all(s.startswith(f"projects/{project}/secrets/gk-gcp-") for s in secrets)
             assert all(s.endswith("/versions/latest") for s in secrets)
 
@@ -76,18 +76,18 @@ def test_memorystore_has_tls_and_auth_on_the_private_network(plan: Plan) -> None
     assert config["data"]["redis-ca.pem"] == "mock-ca"  # the server CA the client verifies against
 
 
-def test_config_bucket_is_versioned_uniform_and_holds_the_rendered_config(plan: Plan) -> None:
+def test_config_bucket_is_versioned_uniform_and_holds_the_sync_document(plan: Plan) -> None:
     bucket = one(plan, "gcp:storage/bucket:Bucket")
     assert bucket["uniformBucketLevelAccess"] is True
     assert bucket["versioning"] == {"enabled": True}
     assert bucket["publicAccessPrevention"] == "enforced"
     obj = one(plan, "gcp:storage/bucketObject:BucketObject")
     content = obj["content"].value if isinstance(obj["content"], Secret) else obj["content"]  # the SDK marks it
-    assert content == config_yaml(plan.environment)
-    assert yaml.safe_load(content)["general_settings"]["master_key"].startswith("os.environ/")
+    assert content == config_document(plan.environment)
+    assert obj["name"] == "environment.json" and obj["contentType"] == "application/json"
 
 
-def test_secret_manager_holds_references_and_only_generated_values(plan: Plan) -> None:
+def test_secret_manager_holds_a_version_of_every_secret(plan: Plan) -> None:
     secret_ids = {r.inputs["secretId"] for r in resources(plan, "gcp:secretmanager/secret:Secret")}
     assert secret_ids == {
         "gk-gcp-master-key",
@@ -97,10 +97,12 @@ def test_secret_manager_holds_references_and_only_generated_values(plan: Plan) -
         "gk-gcp-redis-url",
     }
     versions = resources(plan, "gcp:secretmanager/secretVersion:SecretVersion")
-    assert {v.name for v in versions} == {"gk-gcp-secret-gk-gcp-database-url-v", "gk-gcp-secret-gk-gcp-redis-url-v"}
-    for version in versions:
-        assert isinstance(version.inputs["secretData"], Secret)
-        assert version.inputs["secretData"].value.startswith(("postgresql://", "rediss://"))
+    assert {v.name for v in versions} == {f"gk-gcp-secret-{s}-v" for s in secret_ids}
+    data = {v.name: v.inputs["secretData"] for v in versions}
+    assert all(isinstance(d, Secret) for d in data.values())
+    assert data["gk-gcp-secret-gk-gcp-database-url-v"].value.startswith("postgresql://")
+    assert data["gk-gcp-secret-gk-gcp-redis-url-v"].value.startswith("rediss://")
+    assert data["gk-gcp-secret-gk-gcp-master-key-v"].value == PLACEHOLDER_SECRET  # the operator's, as stack config
 
 
 def test_workload_identity_grants_only_the_gateway_service_account(plan: Plan) -> None:

@@ -61,7 +61,7 @@ def test_byo_database_and_redis_are_secret_references(plan: Plan) -> None:
 def test_config_is_the_mounted_configmap_and_traces_go_to_the_clusters_backend(plan: Plan) -> None:
     config = manifest(plan, "kubernetes:core/v1:ConfigMap", "-gateway-config")
     assert config["data"]["GATEKIT_CONFIG_SOURCE"] == "file"
-    assert config["data"]["GATEKIT_CONFIG_URI"] == "/etc/gatekit/config/litellm.yaml"
+    assert config["data"]["GATEKIT_CONFIG_URI"] == "/etc/gatekit/config/environment.json"
     collector = yaml.safe_load(
         manifest(plan, "kubernetes:core/v1:ConfigMap", "otel-collector")["data"]["collector.yaml"]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from gatekit.config import DrainTimings
 from gatekit.config.secrets import looks_like_secret
 from gatekit.render.env import render_environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure, render_gateway_manifests
+from gatekit.render.sync_document import sync_document
 from tests.pulumi.conftest import environment
 
 DIGEST_IMAGE = "registry.example.com/gw@sha256:" + "ab" * 32
@@ -49,14 +51,15 @@ def test_grace_period_is_pre_stop_plus_budget_plus_margin(budget: int, pre_stop:
         assert lifecycle == {"preStop": {"sleep": {"seconds": pre_stop}}}
     else:
         assert lifecycle is None
-    env_vars = {e["name"]: e.get("value") for e in gateway(manifests)["env"]}
-    assert env_vars["GATEKIT_DRAIN_BUDGET_SECONDS"] == str(budget)
+    # The drain budget reaches the process through the synced document (no variable repeats it).
+    config = next(m for m in by_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("-gateway-config"))
+    assert json.loads(config["data"]["environment.json"])["gateway"]["drain"]["budget_seconds"] == budget
 
 
 @pytest.mark.parametrize("name", ["gcp", "azure", "k8s"])
 def test_no_secret_value_in_any_manifest(name: str) -> None:
     env = environment(name)
-    manifests = render_gateway_manifests(env, config_source="gs://b/litellm.yaml")
+    manifests = render_gateway_manifests(env, config_source="gs://b/environment.json")
     assert "Secret" not in {m["kind"] for m in manifests}
     for value in _strings(manifests):
         assert looks_like_secret(value) is None, value
@@ -97,7 +100,7 @@ def test_security_context_is_hardened() -> None:
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert spec["automountServiceAccountToken"] is False
     containers = spec["containers"] + spec.get("initContainers", [])
-    assert {c["name"] for c in containers} == {"gateway", "otel-collector"}
+    assert {c["name"] for c in containers} == {"gateway", "otel-collector", "migrations"}
     for container in containers:
         ctx = container["securityContext"]
         assert ctx["readOnlyRootFilesystem"] is True
@@ -156,19 +159,21 @@ def test_image_must_be_digest_pinned_outside_local() -> None:
     assert gateway(render_gateway_manifests(env, image=DIGEST_IMAGE))["image"] == DIGEST_IMAGE
 
 
-def test_config_map_carries_the_litellm_config_and_sync_settings() -> None:
+def test_config_map_carries_the_sync_document_and_sync_settings() -> None:
     env = environment("gcp")
-    manifests = render_gateway_manifests(env, config_source="gs://bucket/litellm.yaml", config_files={"ca.pem": "x"})
+    manifests = render_gateway_manifests(
+        env, config_source="gs://bucket/environment.json", config_files={"ca.pem": "x"}
+    )
     config = next(m for m in by_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("-gateway-config"))
-    litellm = yaml.safe_load(config["data"]["litellm.yaml"])
-    assert {m["model_name"] for m in litellm["model_list"]} >= {"economy", "premium"}
+    assert config["data"]["environment.json"] == sync_document(env).text
+    assert "litellm.yaml" not in config["data"]  # no replica reads LiteLLM YAML from a deployment
     assert config["data"]["GATEKIT_CONFIG_SOURCE"] == "gcs"
-    assert config["data"]["GATEKIT_CONFIG_URI"] == "gs://bucket/litellm.yaml"
+    assert config["data"]["GATEKIT_CONFIG_URI"] == "gs://bucket/environment.json"
     assert config["data"]["ca.pem"] == "x"
     with pytest.raises(ValueError, match="config_sync source `gcs` needs a uri"):
         render_gateway_manifests(env)
     with pytest.raises(ValueError, match="may not replace"):
-        render_gateway_manifests(env, config_source="gs://b/k", config_files={"litellm.yaml": "x"})
+        render_gateway_manifests(env, config_source="gs://b/k", config_files={"environment.json": "x"})
 
 
 def test_gcp_secret_store_renders_gke_secret_sync() -> None:
@@ -215,7 +220,7 @@ def test_azure_secret_store_mounts_csi_and_collector_reads_its_key() -> None:
     names = ["GATEKIT_SECRET_MASTER_KEY", "LITELLM_SALT_KEY", "GATEKIT_SECRET_OPENAI_API_KEY", conn]
     manifests = render_gateway_manifests(
         env,
-        config_source="https://a.blob.core.windows.net/c/litellm.yaml",
+        config_source="https://a.blob.core.windows.net/c/environment.json",
         secret_store=SecretStore("azure", {n: n.lower().replace("_", "-") for n in names}, {"keyvaultName": "kv"}),
         exporter=CollectorExporter.azuremonitor(conn),
         pod_labels={"azure.workload.identity/use": "true"},
@@ -246,7 +251,7 @@ def test_azure_secret_store_mounts_csi_and_collector_reads_its_key() -> None:
 def test_no_collector_when_traces_are_off() -> None:
     env = environment("k8s", "observability.otlp_endpoint=null")
     manifests = render_gateway_manifests(env, exporter=CollectorExporter.otlp("http://tempo:4318"))
-    assert "initContainers" not in pod_spec(manifests)
+    assert [c["name"] for c in pod_spec(manifests).get("initContainers", [])] == ["migrations"]
     assert not [m for m in by_kind(manifests, "ConfigMap") if "otel" in m["metadata"]["name"]]
 
 

@@ -1,0 +1,1 @@
+"""Deployment rehearsal: run what each target deploys, the way its platform runs it."""

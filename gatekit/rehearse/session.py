@@ -1,0 +1,149 @@
+"""One rehearsal session: the shared pieces (the gateway venv, Redis, moto, the demo provider standing in for model
+providers) started once; then any number of targets rehearsed against them, each with its own fresh PostgreSQL (a
+managed database is per deployment: its admin and runtime roles are cluster-wide names)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from gatekit.config import Environment, default_config_dir, load_environment
+from gatekit.moat.lock import project_root
+from gatekit.rehearse import services
+from gatekit.rehearse.image import ImageFacts, read_image
+from gatekit.rehearse.report import Report
+from gatekit.rehearse.spec import NotReproduced
+from gatekit.rehearse.venv import GatewayVenv, gateway_venv
+
+ECS_TARGETS = ("aws-ecs", "moat")
+PROVIDER_NOTE = NotReproduced(
+    "model providers",
+    "every model is pointed at the local demo provider (`gatekit mock-llm`, OpenAI-compatible) with a key from the "
+    "target's secret store; Bedrock/OpenAI/internal endpoints are not called",
+)
+
+
+@dataclass
+class Shared:
+    workdir: Path
+    venv: GatewayVenv
+    image: ImageFacts
+    redis: services.Redis
+    moto: str
+    mock_llm: str
+    engine: Path
+    trust_bundle: Path
+    config_dir: Path = field(default_factory=default_config_dir)
+    # Already synthesized assemblies by environment name (tests share them with extraction checks).
+    assemblies: dict[str, Path] = field(default_factory=dict)
+
+
+def _workdir() -> Path:
+    """World-traversable: the gateway runs as a non-root uid and must reach its sandbox and the trust bundle."""
+    path = Path(tempfile.mkdtemp(prefix="gatekit-rehearse-"))
+    path.chmod(0o755)
+    return path
+
+
+def _trust_bundle(workdir: Path, venv: GatewayVenv, extra: list[Path]) -> Path:
+    """The platform trust store as the image has it (certifi in the venv), plus the CAs of the local servers (a
+    managed service's certificate chains to a public CA there)."""
+    found = sorted(venv.root.glob("lib/python*/site-packages/certifi/cacert.pem"))
+    if not found:
+        raise services.ServiceError("no certifi bundle in the rehearsal venv")
+    bundle = workdir / "trust.pem"
+    bundle.write_text("".join(p.read_text() for p in [found[0], *extra]))
+    bundle.chmod(0o644)
+    return bundle
+
+
+@contextlib.contextmanager
+def _mock_llm() -> Iterator[str]:
+    port = services.free_port()
+    cmd = [sys.executable, "-m", "gatekit.cli", "mock-llm", "--port", str(port), "--chunk-delay-ms", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise services.ServiceError(f"gatekit mock-llm exited with {proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/models", timeout=2).status_code < 500:
+                    break
+            time.sleep(0.3)
+        else:
+            raise services.ServiceError("gatekit mock-llm did not answer within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def shared_services(keep: bool = False) -> Iterator[Shared]:
+    workdir = _workdir()
+    try:
+        venv = gateway_venv()
+        image = read_image(project_root() / "image" / "Dockerfile")
+        engine = services.prisma_engine_path()
+        with (
+            services.redis_server(workdir / "redis") as redis,
+            services.moto_server() as moto,
+            _mock_llm() as mock,
+        ):
+            extra = [redis.ca_file] if redis.ca_file else []
+            yield Shared(workdir, venv, image, redis, moto, mock, engine, _trust_bundle(workdir, venv, extra))
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def rehearse_environment(shared: Shared, env_name: str, overrides: list[str] | None = None) -> Report:
+    """Rehearse one environment against the shared services (fresh database, fresh sandbox)."""
+    env = load_environment(env_name, shared.config_dir, overrides or [])
+    target_dir = shared.workdir / f"{env_name}-{os.urandom(3).hex()}"
+    target_dir.mkdir()
+    target_dir.chmod(0o755)
+    with services.postgres_server(target_dir / "postgres") as pg:
+        try:
+            if env.target in ECS_TARGETS:
+                from gatekit.rehearse.aws_run import rehearse_ecs
+
+                report = rehearse_ecs(shared, env, pg, target_dir, overrides or [])
+            elif env.target == "aws-eks":
+                from gatekit.rehearse.aws_run import rehearse_eks
+
+                report = rehearse_eks(shared, env, pg, target_dir, overrides or [])
+            else:
+                report = _rehearse_k8s(shared, env, pg, target_dir, overrides or [])
+        except Exception as exc:  # synthesis or extraction failed: the report says so (and fails)
+            report = Report(env.target, env.name)
+            report.error = f"preparing the rehearsal failed: {type(exc).__name__}: {exc}"
+    report.not_reproduced.append(PROVIDER_NOTE)
+    return report
+
+
+def _rehearse_k8s(
+    shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, overrides: list[str]
+) -> Report:
+    try:
+        from gatekit.rehearse import k8s  # H3: manifests -> Deployment
+    except ImportError:
+        report = Report(env.target, env.name)
+        report.error = f"no rehearsal extraction for target `{env.target}` (gatekit.rehearse.k8s is not available)"
+        return report
+    return k8s.rehearse(shared, env, pg, workdir, overrides)  # type: ignore[attr-defined]
