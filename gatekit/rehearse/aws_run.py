@@ -13,11 +13,12 @@ import yaml
 from gatekit.config import Environment
 from gatekit.rehearse import services
 from gatekit.rehearse.aws_target import (
+    ADMIN_NETWORK,
     IAM_AUTH,
     AwsStores,
     extract_config_and_database,
-    mock_model_overrides,
     prepare_ecs,
+    rehearsal_overrides,
     synth,
     translate_for_local,
 )
@@ -90,7 +91,7 @@ def _set_provider_key(stores: AwsStores) -> None:
 def synth_for_rehearsal(shared: Shared, env: Environment, out: Path, overrides: list[str]) -> Path:
     """`gatekit synth` of the environment with its models pointed at the demo provider."""
     return synth(
-        env.name, out, [*overrides, *mock_model_overrides(env, shared.mock_llm, PROVIDER_KEY_SECRET)], shared.config_dir
+        env.name, out, [*overrides, *rehearsal_overrides(env, shared.mock_llm, PROVIDER_KEY_SECRET)], shared.config_dir
     )
 
 
@@ -110,6 +111,7 @@ def rehearse_ecs(
         cache_password=shared.redis.password,
     )
     _set_provider_key(stores)
+    deployment.not_reproduced.append(ADMIN_NETWORK)
     admin = dict(stores.world.admin_credentials)
     return rehearse(deployment, _context(shared, env, pg, workdir, stores, deployment), db_passwords=admin)
 
@@ -173,7 +175,7 @@ def rehearse_eks(
     if deployment.database is not None:
         runtime_user = deployment.gateway().env.get("DATABASE_USER")
         deployment.database = replace(deployment.database, runtime_user=runtime_user)
-    deployment.not_reproduced.extend([*ECS_NOT_REPRODUCED[1:4], *EKS_NOT_REPRODUCED, IAM_AUTH])
+    deployment.not_reproduced.extend([*ECS_NOT_REPRODUCED[1:4], *EKS_NOT_REPRODUCED, IAM_AUTH, ADMIN_NETWORK])
     synced = csi_synced_secrets(manifests, stores)
 
     def resolve(source: SecretSource) -> str:

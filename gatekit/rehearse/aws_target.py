@@ -39,9 +39,10 @@ def synth(env_name: str, out: Path, overrides: list[str], config_dir: Path | Non
     return out
 
 
-def mock_model_overrides(env: Environment, mock_base_url: str, key_secret: str = "rehearsal-llm-key") -> list[str]:
+def rehearsal_overrides(env: Environment, mock_base_url: str, key_secret: str = "rehearsal-llm-key") -> list[str]:
     """Point every model at the local demo provider (OpenAI-compatible), keeping names and tiers (routing refers to
-    them) and reading its key from the target's secret store like any provider key."""
+    them) and reading its key from the target's secret store like any provider key; and stand the admin network in by
+    loopback (ADMIN_NETWORK)."""
     models = [
         {
             "model_name": m.model_name,
@@ -54,7 +55,22 @@ def mock_model_overrides(env: Environment, mock_base_url: str, key_secret: str =
         }
         for m in env.gateway.models
     ]
-    return [f"gateway.models={json.dumps(models)}"]
+    return [f"gateway.models={json.dumps(models)}", *admin_network_override(env)]
+
+
+# The checks create keys, teams and budgets through LiteLLM's management API, which the deployed front door serves
+# only to `gateway.exposure.admin_cidrs` (docs/security.md). The rehearsal's client is on loopback.
+ADMIN_NETWORK = NotReproduced(
+    "admin network",
+    "the operator's admin network (gateway.exposure.admin_cidrs) is stood in by loopback: the rehearsal adds "
+    "127.0.0.1/32 to it so its checks can use the management API; non-admin clients are covered by the "
+    "front-door sweeps of tests/security",
+)
+
+
+def admin_network_override(env: Environment) -> list[str]:
+    cidrs = [*env.gateway.exposure.admin_cidrs, "127.0.0.1/32"]
+    return [f"gateway.exposure.admin_cidrs={json.dumps(cidrs)}"]
 
 
 @dataclass

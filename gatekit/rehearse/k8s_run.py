@@ -27,7 +27,7 @@ from gatekit.clouds.plan import Plan, run_plan
 from gatekit.clouds.policy import Secret
 from gatekit.config import Environment, load_environment
 from gatekit.rehearse import services
-from gatekit.rehearse.aws_target import mock_model_overrides
+from gatekit.rehearse.aws_target import ADMIN_NETWORK, rehearsal_overrides
 from gatekit.rehearse.k8s import K8sExtraction, _remap_all, extract_k8s, materialise
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context, rehearse
@@ -137,14 +137,14 @@ def _operator_values(env: Environment) -> dict[str, str]:
 def rehearse_pulumi(
     shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, overrides: list[str]
 ) -> Report:
-    all_overrides = [*overrides, *mock_model_overrides(env, shared.mock_llm, PROVIDER_KEY_SECRET)]
+    all_overrides = [*overrides, *rehearsal_overrides(env, shared.mock_llm, PROVIDER_KEY_SECRET)]
     env = load_environment(env.name, shared.config_dir, all_overrides)
     operator = _operator_values(env)
     plan = run_plan(env.name, Path(__file__).resolve().parents[2] / "pulumi", tuple(all_overrides), operator)
     documents = uploaded_documents(plan)
     manifests = manifests_of(plan)
     config_map = next(m for m in manifests if m["kind"] == "ConfigMap" and m["metadata"]["name"].endswith("-config"))
-    not_reproduced = list(K8S_ONLY)
+    not_reproduced = [*K8S_ONLY, ADMIN_NETWORK]
     if env.target == "azure":
         (blob,) = documents.values()
         config_map["data"]["GATEKIT_CONFIG_SOURCE"] = "file"

@@ -10,7 +10,7 @@ import pytest
 
 from gatekit.config import load_environment
 from gatekit.rehearse.aws_run import PROVIDER_KEY_SECRET
-from gatekit.rehearse.aws_target import mock_model_overrides, prepare_ecs
+from gatekit.rehearse.aws_target import prepare_ecs, rehearsal_overrides
 from gatekit.rehearse.aws_world import Endpoint
 from gatekit.rehearse.session import Shared
 from gatekit.render import container
@@ -77,7 +77,7 @@ def test_every_secret_resolves_from_the_store_the_stacks_populate(extracted) -> 
 
 def test_config_document_is_the_sync_document(rehearsal: Shared, extracted) -> None:  # type: ignore[no-untyped-def]
     env, deployment, _ = extracted
-    overrides = mock_model_overrides(env, rehearsal.mock_llm, PROVIDER_KEY_SECRET)
+    overrides = rehearsal_overrides(env, rehearsal.mock_llm, PROVIDER_KEY_SECRET)
     expected = sync_document(load_environment(env.name, rehearsal.config_dir, overrides)).text
     assert deployment.config_source.type == "s3"
     assert deployment.config_source.document == expected
