@@ -14,7 +14,7 @@ COMPILE_SKIP := /(pulumi_azure_native|pulumi_gcp|pulumi_kubernetes|aws_cdk)/
 export UV_LINK_MODE := copy
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-train setup-tools system up test lint fmt check-config docs clean
+.PHONY: help setup setup-train setup-tools system image up test lint fmt check-config docs clean
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,12 @@ setup-tools: $(CHECKOV_VENV)/.ready setup-train
 system: ## Install the system packages the tests use (Debian; root)
 	@scripts/system-packages.sh
 
+# The gateway image, built here with podman (no Docker engine; bases bootstrapped from Debian packages, state under
+# .image/ only). Cached on its inputs: a second run with nothing changed takes seconds. tests/image/test_built_image.py
+# runs container-structure-test on it and drives it read-only, capability-less and offline.
+image: system ## Build image/Dockerfile with podman (cached; GATEKIT_IMAGE_RELEASE=1 for the registry bases)
+	@scripts/image-build.sh
+
 up: setup ## Run the gateway locally (env `local`: LiteLLM proxy + demo provider on :4000)
 	$(VENV)/bin/gatekit up
 
@@ -78,8 +84,8 @@ docs: setup ## Regenerate config/schema.json and docs/config.md from the model
 	$(VENV)/bin/gatekit config schema
 	$(VENV)/bin/gatekit config docs
 
-test: setup setup-tools system lint check-config ## Everything CI runs
+test: setup setup-tools system image lint check-config ## Everything CI runs
 	$(VENV)/bin/pytest
 
 clean: ## Remove environments and build output
-	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) .gatekit cdk.out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) .gatekit cdk.out .pytest_cache .ruff_cache .image

@@ -28,12 +28,24 @@ def project_root(start: Path | None = None) -> Path:
     raise LockError(f"no uv.lock + pyproject.toml in {here} or its parents (run from the gatekit checkout)")
 
 
-def find_uv() -> str:
-    """$UV, else `uv` on PATH, else the uv next to this interpreter."""
-    for candidate in (os.environ.get("UV"), shutil.which("uv"), str(Path(sys.executable).with_name("uv"))):
+def find_uv(root: Path | None = None) -> str:
+    """$UV, else `uv` on PATH, else the uv next to this interpreter, else the checkout's hashed uv (`make setup`
+    installs it into .venv-uv from tools/uv-requirements.txt): no environment variable is needed."""
+    checkout = root or _checkout()
+    candidates = [os.environ.get("UV"), shutil.which("uv"), str(Path(sys.executable).with_name("uv"))]
+    if checkout is not None:
+        candidates.append(str(checkout / ".venv-uv" / "bin" / "uv"))
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    raise LockError("uv not found: set $UV or put uv on PATH (the same uv `make setup` uses)")
+    raise LockError("uv not found: run `make setup` (installs the hashed uv into .venv-uv), or set $UV")
+
+
+def _checkout() -> Path | None:
+    try:
+        return project_root()
+    except LockError:
+        return None
 
 
 def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
@@ -46,7 +58,7 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
 
 def export_runtime_requirements(root: Path, dest: Path) -> int:
     """Write the runtime requirement set with every hash from uv.lock; returns the number of requirements."""
-    cmd = [find_uv(), "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate"]
+    cmd = [find_uv(root), "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate"]
     cmd += [a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)]
     cmd += ["--project", str(root)]
     text = _run(cmd, "exporting the runtime requirements from uv.lock")
@@ -57,7 +69,16 @@ def export_runtime_requirements(root: Path, dest: Path) -> int:
 
 def sbom_export(root: Path) -> str:
     """CycloneDX 1.5 JSON of the runtime set, from uv.lock (uv's `sbom-export` preview feature)."""
-    cmd = [find_uv(), "export", "--frozen", "--no-dev", "--format", "cyclonedx1.5", "--preview-features", "sbom-export"]
+    cmd = [
+        find_uv(root),
+        "export",
+        "--frozen",
+        "--no-dev",
+        "--format",
+        "cyclonedx1.5",
+        "--preview-features",
+        "sbom-export",
+    ]
     cmd += [a for extra in RUNTIME_EXTRAS for a in ("--extra", extra)]
     return _run([*cmd, "--project", str(root)], "exporting the CycloneDX SBOM from uv.lock")
 
@@ -85,10 +106,20 @@ def download_wheelhouse(requirements: Path, wheelhouse: Path) -> list[Path]:
 def build_gatekit_wheel(root: Path, out_dir: Path) -> Path:
     """Build gatekit's own wheel (installed --no-deps after the locked set) and move it into out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    backend = root / "tools" / "build-requirements.txt"
+    if not backend.is_file():
+        raise LockError(f"{backend} is missing: the build backend is installed from it, hash-checked")
     with tempfile.TemporaryDirectory(prefix="gatekit-wheel-") as tmp:
+        # The build backend (hatchling) hash-checked into its own venv; uv never resolves one on its own.
+        venv = Path(tmp) / "backend"
+        _run([sys.executable, "-m", "venv", str(venv)], "creating the build-backend venv")
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+        _run([*pip, "--require-hashes", "--only-binary=:all:", "-r", str(backend)], "installing the build backend")
         # uv build also writes a .gitignore into its out dir: build aside, keep only the wheel.
-        _run([find_uv(), "build", "--wheel", "--out-dir", tmp, str(root)], "building the gatekit wheel")
-        built = sorted(Path(tmp).glob("gatekit-*.whl"))
+        dist = Path(tmp) / "dist"
+        cmd = [find_uv(root), "build", "--wheel", "--no-build-isolation", "--python", str(venv / "bin" / "python")]
+        _run([*cmd, "--out-dir", str(dist), str(root)], "building the gatekit wheel")
+        built = sorted(dist.glob("gatekit-*.whl"))
         if len(built) != 1:
             raise LockError(f"uv build produced {len(built)} gatekit wheels, expected one")
         return Path(shutil.move(built[0], out_dir / built[0].name))
