@@ -107,7 +107,12 @@ class KmsSigner:
             KeyId=self.key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm=self._algorithm
         )
         signature = bytes(reply["Signature"])
-        verify(self.public_pem(), data, signature)  # a KMS answer that does not verify is never written
+        try:
+            verify(self.public_pem(), data, signature)  # a KMS answer that does not verify is never written
+        except InvalidSignature:
+            raise SigningError(
+                f"{self.description}: the signature KMS returned does not verify against its public key"
+            ) from None
         return signature
 
 
