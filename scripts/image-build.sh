@@ -4,7 +4,8 @@
 #   local (default): bases bootstrapped from Debian packages (scripts/image-bases.sh), registries never consulted,
 #                    PRISMA_ENGINES=absent unless GATEKIT_PRISMA_ENGINES=bake (the engines host is unreachable here).
 #   GATEKIT_IMAGE_RELEASE=1: the digest-pinned registry bases of image/Dockerfile and PRISMA_ENGINES=bake.
-# Prints the image reference; writes .image/gateway.ref and .image/gateway-<key>.tar (docker-archive).
+# Prints the image reference; writes .image/gateway.ref (reference, archive, SBOM), .image/gateway-<key>.tar
+# (docker-archive) and .image/gateway-<key>.sbom.cdx.json (scripts/image-sbom.py).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/image-env.sh"
 command -v podman >/dev/null || { echo "image-build: podman is missing (make system installs it)" >&2; exit 1; }
@@ -52,6 +53,11 @@ else
     podman save --format docker-archive -o "$ARCHIVE.part" "$REF" && mv "$ARCHIVE.part" "$ARCHIVE"
     echo "image-build: built in $(( $(date +%s) - start )) s" >&2
 fi
-echo "$REF" > "$GATEKIT_IMAGE_STATE/gateway.ref"
-echo "$ARCHIVE" >> "$GATEKIT_IMAGE_STATE/gateway.ref"
+# The SBOM of what is really in the image (OS packages, tini, installed Python distributions, Prisma engines).
+SBOM=$GATEKIT_IMAGE_STATE/gateway-$KEY.sbom.cdx.json
+if [ ! -s "$SBOM" ]; then
+    rm -f "$GATEKIT_IMAGE_STATE"/gateway-*.sbom.cdx.json
+    python3 "$REPO/scripts/image-sbom.py" "$ARCHIVE" "$SBOM.part" && mv "$SBOM.part" "$SBOM"
+fi
+printf '%s\n%s\n%s\n' "$REF" "$ARCHIVE" "$SBOM" > "$GATEKIT_IMAGE_STATE/gateway.ref"
 echo "$REF"

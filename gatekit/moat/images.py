@@ -13,6 +13,7 @@ from gatekit.moat.components import Component, _tail
 
 GATEWAY_ARCHIVE = "images/gatekit-gateway.tar"
 COLLECTOR_ARCHIVE = "images/collector.tar"
+GATEWAY_SBOM = "sbom/gateway-image.cdx.json"
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:
@@ -33,9 +34,12 @@ def gateway_archive(root: Path, bundle: Path) -> Component:
     if proc.returncode != 0:
         return Component("gateway_image", False, reason=f"scripts/image-build.sh failed: {_tail(proc.stderr)}")
     state = Path(os.environ.get("GATEKIT_IMAGE_STATE", root / ".image"))
-    ref, archive = (state / "gateway.ref").read_text().split()
+    ref, archive, sbom = (state / "gateway.ref").read_text().split()
     _link_or_copy(Path(archive), bundle / GATEWAY_ARCHIVE)
-    return Component("gateway_image", True, [GATEWAY_ARCHIVE], details={"ref": ref, "format": "docker-archive"})
+    _link_or_copy(Path(sbom), bundle / GATEWAY_SBOM)
+    return Component(
+        "gateway_image", True, [GATEWAY_ARCHIVE, GATEWAY_SBOM], details={"ref": ref, "format": "docker-archive"}
+    )
 
 
 def collector_archive(root: Path, bundle: Path, image: str) -> Component:

@@ -16,15 +16,16 @@ STATE = Path(os.environ.get("GATEKIT_IMAGE_STATE", REPO / ".image"))
 class BuiltImage:
     ref: str
     archive: Path
+    sbom: Path
 
 
 def built_image() -> BuiltImage:
     """The image of this checkout's inputs; fails (never skips) when `make image` did not run."""
     ref_file = STATE / "gateway.ref"
     assert ref_file.is_file(), f"{ref_file} is missing: run `make image` first (make test does)"
-    ref, archive = ref_file.read_text().split()
-    assert Path(archive).is_file(), f"{archive} is missing: run `make image` again"
-    return BuiltImage(ref, Path(archive))
+    ref, archive, sbom = ref_file.read_text().split()
+    assert Path(archive).is_file() and Path(sbom).is_file(), f"{archive} or its SBOM is missing: run `make image`"
+    return BuiltImage(ref, Path(archive), Path(sbom))
 
 
 def podman_env() -> dict[str, str]:

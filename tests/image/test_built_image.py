@@ -117,3 +117,16 @@ def test_sigterm_drains_and_exits_zero(run):
 
 def test_the_master_key_never_reaches_the_logs(run):
     assert run["key"] not in run["logs"]
+
+
+def test_sbom_lists_what_is_really_in_the_image(image):
+    bom = json.loads(image.sbom.read_text())
+    names = {c["name"]: c for c in bom["components"]}
+    assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5"
+    for os_package in ("libc6", "libssl3", "python3.11-minimal", "libpython3.11-stdlib", "tini", "ca-certificates"):
+        assert names[os_package]["purl"].startswith(f"pkg:deb/debian/{os_package}@"), os_package
+    for python_package in ("litellm", "gatekit", "prisma", "uvicorn"):
+        assert names[python_package]["purl"].startswith("pkg:pypi/"), python_package
+    # Platform markers honoured: what pip really installed, never what a lock merely mentions.
+    assert not {"torch", "pywin32", "nvidia-cublas-cu12", "triton"} & set(names)
+    assert "prisma-engines" in names or any(n.startswith("prisma-query-engine") for n in names)
