@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """CycloneDX 1.5 SBOM of what is really in a built gateway image (docker-archive), read from its layers:
-  - Debian packages of the runtime base (/usr/share/gatekit/base-packages.txt of the bootstrapped base, or dpkg's
-    status.d of a distroless base) and those copied from the builder (interpreter: python-runtime-packages.txt);
-  - tini (the builder's Debian package it was copied from);
-  - every Python distribution installed in /opt/gatekit/venv (its .dist-info METADATA: what pip really installed,
-    so environment markers are already honoured - no torch, no pywin32);
-  - Prisma engine files (/opt/prisma/ENGINES.sha256), or their recorded absence.
-    scripts/image-sbom.py IMAGE.tar OUT.cdx.json   (stdlib only)
+- Debian packages of the runtime base (/usr/share/gatekit/base-packages.txt of the bootstrapped base, or dpkg's
+  status.d of a distroless base) and those copied from the builder (interpreter: python-runtime-packages.txt);
+- tini (the builder's Debian package it was copied from);
+- every Python distribution installed in /opt/gatekit/venv (its .dist-info METADATA: what pip really installed,
+  so environment markers are already honoured - no torch, no pywin32);
+- Prisma engine files (/opt/prisma/ENGINES.sha256), or their recorded absence.
+  scripts/image-sbom.py IMAGE.tar OUT.cdx.json   (stdlib only)
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def components(files: dict[str, bytes]) -> list[dict]:
         if path.startswith("var/lib/dpkg/status.d/"):
             fields = HeaderParser().parsestr(data.decode(errors="replace"))
             if fields.get("Package"):
-                out.append(deb(fields["Package"], fields["Version"], fields["Architecture"], "runtime base (distroless)"))
+                out.append(
+                    deb(fields["Package"], fields["Version"], fields["Architecture"], "runtime base (distroless)")
+                )
     for line in files.get("opt/gatekit/share/python-runtime-packages.txt", b"").decode().splitlines():
         name, version, arch = line.split()
         out.append(deb(name, version, arch, "interpreter files copied from the builder"))

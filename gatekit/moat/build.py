@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from gatekit.config import Environment
-from gatekit.moat import components, images
+from gatekit.moat import aws_offline, components, images
 from gatekit.moat.components import Component
 from gatekit.moat.lock import (
     RUNTIME_EXTRAS,
@@ -102,7 +102,7 @@ def build_bundle(request: BuildRequest, echo: Callable[[str], None]) -> BuildRes
     signer = open_signer(request.sign_key) if request.sign_key is not None else None  # fails now, not after minutes
     _empty_out(out)
     result = BuildResult(out)
-    progress = Progress(12, echo)
+    progress = Progress(13, echo)
 
     progress.start("exporting the runtime requirement set from uv.lock (hashes included)")
     requirements = out / "requirements" / "runtime.txt"
@@ -174,6 +174,10 @@ def _build_rest(
     progress.start("waiting for CDK synth")
     result.components["cdk"] = components.finish_cdk_synth(synth, out, out / "iac" / "cdk")
     progress.done(_summary(result.components["cdk"]))
+
+    progress.start("pinned AWS CDK CLI (npm tarball, lock integrity) and its bootstrap template")
+    result.components["cdk_cli"] = aws_offline.cdk_cli(root, out)
+    progress.done(_summary(result.components["cdk_cli"]))
 
     progress.start("image archives (gateway: scripts/image-build.sh; the ADOT collector: mirrored)")
     result.components["gateway_image"] = images.gateway_archive(root, out)
