@@ -34,7 +34,7 @@ KEY=$( { find gatekit cdk config -type f ! -name '*.pyc' ! -path '*/__pycache__/
          sha256sum "${INPUTS[@]}"; echo "$BASES $PRISMA $VERSION"; } | sha256sum | cut -c1-16)
 REF=localhost/gatekit-gateway:$KEY
 ARCHIVE=$GATEKIT_IMAGE_STATE/gateway-$KEY.tar
-if podman image exists "$REF" && [ -s "$ARCHIVE" ]; then
+if podman image exists "$REF"; then
     echo "image-build: $REF is up to date (inputs unchanged)" >&2
 else
     echo "image-build: building $REF (log: $GATEKIT_IMAGE_STATE/build.log)" >&2
@@ -42,16 +42,25 @@ else
     # TLS inside the build goes through this machine's egress path: the host CA bundle is mounted, never copied.
     CA=()
     [ -f /etc/ssl/certs/ca-certificates.crt ] && CA=(--volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
-    if ! podman build --isolation chroot --network host "${PULL[@]}" --format docker \
+    # --layers=false: one commit per stage. With vfs every layer is a full copy of the root filesystem (tens of GB
+    # and most of the build time for this Dockerfile); the input-hash cache above replaces layer caching.
+    if ! podman build --isolation chroot --network host --layers=false "${PULL[@]}" --format docker \
             "${CA[@]}" "${ARGS[@]}" --build-arg "REVISION=$REVISION" \
             --label "dev.gatekit.inputs=$KEY" -f image/Dockerfile -t "$REF" . > "$GATEKIT_IMAGE_STATE/build.log" 2>&1; then
         tail -40 "$GATEKIT_IMAGE_STATE/build.log" >&2
         echo "image-build: the build failed (full log: $GATEKIT_IMAGE_STATE/build.log)" >&2
         exit 1
     fi
-    rm -f "$GATEKIT_IMAGE_STATE"/gateway-*.tar
-    podman save --format docker-archive -o "$ARCHIVE.part" "$REF" && mv "$ARCHIVE.part" "$ARCHIVE"
     echo "image-build: built in $(( $(date +%s) - start )) s" >&2
+fi
+if [ ! -s "$ARCHIVE" ]; then
+    rm -f "$GATEKIT_IMAGE_STATE"/gateway-*.tar
+    # Only this project's store: older gateway builds and dangling intermediates go.
+    for old in $(podman images --format '{{.Repository}}:{{.Tag}}'); do
+        case "$old" in localhost/gatekit-gateway:*) [ "$old" = "$REF" ] || podman rmi --force "$old" >/dev/null ;; esac
+    done
+    podman image prune --force >/dev/null
+    podman save --format docker-archive -o "$ARCHIVE.part" "$REF" && mv "$ARCHIVE.part" "$ARCHIVE"
 fi
 # The SBOM of what is really in the image (OS packages, tini, installed Python distributions, Prisma engines).
 SBOM=$GATEKIT_IMAGE_STATE/gateway-$KEY.sbom.cdx.json
