@@ -14,7 +14,7 @@ COMPILE_SKIP := /(pulumi_azure_native|pulumi_gcp|pulumi_kubernetes|aws_cdk)/
 export UV_LINK_MODE := copy
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-train setup-tools system up test lint fmt check-config docs clean
+.PHONY: help setup setup-train setup-tools system image image-test up test lint fmt check-config docs clean
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -71,6 +71,17 @@ setup-tools: $(CHECKOV_VENV)/.ready setup-train $(VENV)/.prisma-generated
 system: ## Install the system packages the tests use (Debian; root)
 	@scripts/system-packages.sh
 
+# The gateway image, built here with podman (no Docker engine; bases bootstrapped from Debian packages, state under
+# .image/ only). Cached on its inputs: a second run with nothing changed takes seconds. tests/image/built_image_checks.py
+# runs container-structure-test on it and drives it read-only, capability-less and offline.
+image: system ## Build image/Dockerfile with podman (cached; GATEKIT_IMAGE_RELEASE=1 for the registry bases)
+	@scripts/image-build.sh
+
+# The built image's own tests (structure tests on the real image; read-only, no capabilities, no network: ready ->
+# chat -> stream -> 401 -> SIGTERM drain). A separate stage, not yet part of `make test`: see docs/moat-mode.md.
+image-test: setup image ## Build the image, then run its tests (tests/image/built_image_checks.py)
+	$(VENV)/bin/pytest tests/image/built_image_checks.py
+
 up: setup ## Run the gateway locally (env `local`: LiteLLM proxy + demo provider on :4000)
 	$(VENV)/bin/gatekit up
 
@@ -93,4 +104,4 @@ test: setup setup-tools system lint check-config ## Everything CI runs
 	$(VENV)/bin/pytest
 
 clean: ## Remove environments and build output
-	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) $(STANDIN)/node_modules .gatekit cdk.out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) $(STANDIN)/node_modules .gatekit cdk.out .pytest_cache .ruff_cache .image

@@ -10,6 +10,13 @@ declare -A NEEDED=(
   [ip]=iproute2
   [unshare]=util-linux
   [sha256sum]=coreutils
+  [openssl]=openssl
+  # `make image`: podman builds image/Dockerfile without a Docker engine; mmdebstrap bootstraps the bases
+  [podman]=podman
+  [buildah]=buildah
+  [mmdebstrap]=mmdebstrap
+  [runc]=runc
+  [newuidmap]=uidmap
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do

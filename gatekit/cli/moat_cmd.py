@@ -25,50 +25,62 @@ def moat() -> None:
 )
 @click.option(
     "--sign-key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Ed25519 private key (PEM) that signs MANIFEST; its public half travels with the bundle.",
+    metavar="PEM|kms:KEY",
+    help="Signs MANIFEST: an Ed25519/ECDSA P-256/RSA private key (PEM file), or kms:<key id, ARN or alias> for an "
+    "AWS KMS SIGN_VERIFY key (ECC_NIST_P256 or RSA). Its public half travels with the bundle.",
+)
+@click.option(
+    "--serial",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Monotonic bundle version (default: build time, seconds since the epoch); installers refuse a lower one.",
 )
 @click.option(
     "--allow-absent",
-    "allowed_absent",
     multiple=True,
     metavar="COMPONENT",
-    help="A component the bundle may lack (e.g. `images` on a host without a container builder); repeatable. Any "
-    "other absent component fails the build.",
+    help="A component that may be absent (e.g. collector_image); any other absent component fails the build.",
 )
 @config_dir_option
 @set_option
 def build(
     env_name: str,
     out_dir: Path,
-    sign_key: Path | None,
-    allowed_absent: tuple[str, ...],
+    sign_key: str | None,
+    serial: int | None,
+    allow_absent: tuple[str, ...],
     config_dir: Path | None,
     overrides: tuple[str, ...],
 ) -> None:
-    """Assemble the bundle: wheelhouse, offline gateway config, encodings, IaC, SBOM and a MANIFEST. Exits 1 when a
-    component is absent, unless it is named with --allow-absent."""
+    """Assemble the bundle: wheelhouse, image archives, offline gateway config, encodings, IaC, SBOM and a MANIFEST.
+    Exits 1 when a component is absent, unless it is named with --allow-absent (the bundle still records why)."""
     from gatekit.config import default_config_dir
     from gatekit.moat.build import BuildRequest, BundleError, build_bundle
     from gatekit.moat.lock import LockError, project_root
+    from gatekit.moat.signing import SigningError
 
     env = load_or_exit(env_name, config_dir, overrides)
     try:
         root = project_root()
-        request = BuildRequest(env, root, out_dir, (config_dir or default_config_dir()).resolve(), overrides, sign_key)
+        request = BuildRequest(
+            env, root, out_dir, (config_dir or default_config_dir()).resolve(), overrides, sign_key, serial
+        )
         result = build_bundle(request, lambda line: click.echo(line, err=True))
-    except (BundleError, LockError, ValueError) as exc:
+    except (BundleError, LockError, SigningError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     absent = {name: c.reason for name, c in result.components.items() if not c.present}
     click.echo(f"bundle {result.out}: {result.wheels} wheels, built in {result.seconds:.0f} s")
     for name, reason in sorted(absent.items()):
-        click.echo(f"  absent {name}: {reason}")
-    unexpected = sorted(set(absent) - set(allowed_absent))
-    if unexpected:
+        allowed = " (allowed)" if name in allow_absent else ""
+        click.echo(f"  absent {name}{allowed}: {reason}")
+    unknown = sorted(set(allow_absent) - set(result.components))
+    if unknown:
+        raise click.ClickException(f"--allow-absent names no component: {', '.join(unknown)}")
+    refused = sorted(set(absent) - set(allow_absent))
+    if refused:
         raise click.ClickException(
-            f"the bundle lacks {', '.join(unexpected)} (see above); fix the cause, or accept the gap explicitly with "
-            + " ".join(f"--allow-absent {name}" for name in unexpected)
+            f"incomplete bundle: {', '.join(refused)} absent (see above; --allow-absent NAME to accept)"
         )
 
 
@@ -78,7 +90,8 @@ def build(
     "--trusted-key",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Public key obtained out of band; the bundle must be signed by it.",
+    help="Public key obtained out of band; the bundle must be signed by it. (Before installing, verify with "
+    "openssl instead: this command runs from an installation, never from the bundle being checked.)",
 )
 def verify(bundle_dir: Path, trusted_key: Path | None) -> None:
     """Check every file against MANIFEST (offline). Exits 1 naming each missing, extra or altered file."""

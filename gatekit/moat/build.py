@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from gatekit.config import Environment
-from gatekit.moat import components
+from gatekit.moat import aws_offline, components, images
 from gatekit.moat.components import Component
 from gatekit.moat.lock import (
     RUNTIME_EXTRAS,
@@ -23,8 +23,9 @@ from gatekit.moat.lock import (
     export_runtime_requirements,
     write_gatekit_requirement,
 )
-from gatekit.moat.manifest import load_private_key, write_manifest
+from gatekit.moat.manifest import write_manifest
 from gatekit.moat.offline import collect_tiktoken
+from gatekit.moat.signing import Signer, open_signer
 from gatekit.render.env import render_environment
 from gatekit.render.litellm import render_litellm_config
 from gatekit.render.offline import OFFLINE_ENV, TIKTOKEN_DIR_ENV, offline_litellm_config
@@ -43,7 +44,9 @@ class BuildRequest:
     out: Path
     config_dir: Path
     overrides: Sequence[str] = ()
-    sign_key: Path | None = None
+    sign_key: Path | str | None = None  # a PEM private key, or `kms:<key id/ARN/alias>`
+    serial: int | None = None  # monotonic bundle version (default: the build time, seconds since the epoch)
+    allow_absent: Sequence[str] = ()  # components that may be absent; any other absent one fails the build
 
 
 @dataclass
@@ -97,11 +100,10 @@ def build_bundle(request: BuildRequest, echo: Callable[[str], None]) -> BuildRes
     env, root, out = request.env, request.root, request.out.resolve()
     if env.target != "moat":
         raise BundleError(f"environment `{env.name}` has target `{env.target}`; a moat bundle needs target `moat`")
-    if request.sign_key is not None:
-        load_private_key(request.sign_key)  # a bad key fails now, not after minutes of downloads
+    signer = open_signer(request.sign_key) if request.sign_key is not None else None  # fails now, not after minutes
     _empty_out(out)
     result = BuildResult(out)
-    progress = Progress(12, echo)
+    progress = Progress(13, echo)
 
     progress.start("exporting the runtime requirement set from uv.lock (hashes included)")
     requirements = out / "requirements" / "runtime.txt"
@@ -113,7 +115,7 @@ def build_bundle(request: BuildRequest, echo: Callable[[str], None]) -> BuildRes
     progress.done("started" if not isinstance(synth, Component) else f"absent: {synth.reason}")
 
     try:
-        _build_rest(request, out, requirements, synth, result, progress)
+        _build_rest(request, out, requirements, synth, result, progress, signer)
     except BaseException:
         if isinstance(synth, components.Synth):
             synth.stop()
@@ -129,6 +131,7 @@ def _build_rest(
     synth: components.Synth | Component,
     result: BuildResult,
     progress: Progress,
+    signer: Signer | None,
 ) -> None:
     env, root = request.env, request.root
     progress.start("downloading the wheelhouse (pip download --require-hashes --only-binary=:all:)")
@@ -173,10 +176,22 @@ def _build_rest(
     result.components["cdk"] = components.finish_cdk_synth(synth, out, out / "iac" / "cdk")
     progress.done(_summary(result.components["cdk"]))
 
-    progress.start("image archives")
-    tag = f"gatekit-gateway:{wheel.name.split('-')[1]}"
-    result.components["images"] = components.image_archives(root, out / "images", out, tag)
-    progress.done(_summary(result.components["images"]))
+    progress.start("pinned AWS CDK CLI (npm tarball, lock integrity) and its bootstrap template")
+    result.components["cdk_cli"] = aws_offline.cdk_cli(root, out)
+    progress.done(_summary(result.components["cdk_cli"]))
+
+    progress.start("image archives (gateway: scripts/image-build.sh; the ADOT collector: mirrored)")
+    result.components["gateway_image"] = images.gateway_archive(root, out)
+    collector = env.aws.collector_image if env.aws is not None else None
+    result.components["collector_image"] = (
+        images.collector_archive(root, out, collector)
+        if collector
+        else Component("collector_image", False, reason="the environment has no aws.collector_image")
+    )
+    progress.done(
+        f"gateway {_summary(result.components['gateway_image'])}; "
+        f"collector {_summary(result.components['collector_image'])}"
+    )
 
     progress.start("CycloneDX SBOM of the locked runtime set (uv export --format cyclonedx1.5)")
     result.components["sbom"] = components.sbom(root, out / "sbom" / "runtime.cdx.json", out)
@@ -185,8 +200,8 @@ def _build_rest(
     progress.start("installer, bundle.json and MANIFEST")
     _write_installer(root, out)
     _write_metadata(request, result, wheel.name)
-    write_manifest(out, request.sign_key)
-    progress.done("MANIFEST" + (" signed (MANIFEST.sig, moat-signing.pub)" if request.sign_key else " (unsigned)"))
+    write_manifest(out, signer)
+    progress.done("MANIFEST" + (f" signed by {signer.description}" if signer else " (unsigned)"))
 
 
 def _summary(component: Component) -> str:
@@ -210,6 +225,8 @@ def _write_metadata(request: BuildRequest, result: BuildResult, gatekit_wheel: s
     env = request.env
     metadata = {
         "format": BUNDLE_FORMAT,
+        # Monotonic: the installer refuses a bundle whose serial is lower than the installed one (no downgrade).
+        "serial": request.serial if request.serial is not None else int(time.time()),
         "gatekit_wheel": gatekit_wheel,
         "environment": env.name,
         "target": env.target,

@@ -142,25 +142,6 @@ def routing_artifacts(env: Environment, wheelhouse: Path, dest: Path, bundle: Pa
     return Component("routing", True, paths or [details["encoder_wheel"]], details=details)
 
 
-def image_archives(root: Path, dest: Path, bundle: Path, tag: str) -> Component:
-    """Build the image and save it as an archive when a working container builder exists; never faked."""
-    for tool in ("docker", "podman"):
-        path = shutil.which(tool)
-        if path is None or subprocess.run([path, "info"], capture_output=True, check=False).returncode != 0:
-            continue
-        build = [path, "build", "-f", str(root / "image" / "Dockerfile"), "-t", tag, str(root)]
-        proc = subprocess.run(build, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            return Component("images", False, reason=f"`{tool} build` failed: {_tail(proc.stderr or proc.stdout)}")
-        dest.mkdir(parents=True, exist_ok=True)
-        archive = dest / "gatekit-gateway.tar"
-        proc = subprocess.run([path, "save", "-o", str(archive), tag], capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            return Component("images", False, reason=f"`{tool} save` failed: {_tail(proc.stderr or proc.stdout)}")
-        return Component("images", True, [archive.relative_to(bundle).as_posix()], details={"tag": tag})
-    return Component("images", False, reason="no container builder (a running docker or podman) on the build host")
-
-
 def cost_map(litellm_wheel: Path, dest: Path, bundle: Path) -> Component:
     """LiteLLM's packaged model cost map (what LITELLM_LOCAL_MODEL_COST_MAP=True loads)."""
     member = "litellm/model_prices_and_context_window_backup.json"

@@ -38,17 +38,23 @@ def project_root(start: Path | None = None) -> Path:
 CHECKOUT_UV = Path(".venv-uv") / "bin" / "uv"
 
 
-def find_uv() -> str:
-    """$UV, else the checkout's own uv (`make setup`), else `uv` on PATH, else the uv next to this interpreter."""
-    try:
-        checkout_uv: str | None = str(project_root() / CHECKOUT_UV)
-    except LockError:
-        checkout_uv = None
+def find_uv(root: Path | None = None) -> str:
+    """$UV, else the checkout's own uv (`make setup`), else `uv` on PATH, else the uv next to this interpreter: no
+    environment variable is needed."""
+    checkout = root or _checkout()
+    checkout_uv = str(checkout / CHECKOUT_UV) if checkout is not None else None
     candidates = (os.environ.get("UV"), checkout_uv, shutil.which("uv"), str(Path(sys.executable).with_name("uv")))
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     raise LockError(f"uv not found: run `make setup` (it installs {CHECKOUT_UV}), set $UV, or put uv on PATH")
+
+
+def _checkout() -> Path | None:
+    try:
+        return project_root()
+    except LockError:
+        return None
 
 
 def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
@@ -61,7 +67,7 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
 
 def export_runtime_requirements(root: Path, dest: Path) -> int:
     """Write the runtime requirement set with every hash from uv.lock; returns the number of requirements."""
-    cmd = [find_uv(), "export", *REQUIREMENTS_FLAGS, "--project", str(root)]
+    cmd = [find_uv(root), "export", *REQUIREMENTS_FLAGS, "--project", str(root)]
     text = _run(cmd, "exporting the runtime requirements from uv.lock")
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(text)
@@ -70,7 +76,7 @@ def export_runtime_requirements(root: Path, dest: Path) -> int:
 
 def sbom_export(root: Path) -> str:
     """CycloneDX 1.5 JSON of the runtime set, from uv.lock (uv's `sbom-export` preview feature)."""
-    cmd = [find_uv(), "export", *SBOM_FLAGS, "--project", str(root)]
+    cmd = [find_uv(root), "export", *SBOM_FLAGS, "--project", str(root)]
     return _run(cmd, "exporting the CycloneDX SBOM from uv.lock")
 
 
@@ -97,10 +103,20 @@ def download_wheelhouse(requirements: Path, wheelhouse: Path) -> list[Path]:
 def build_gatekit_wheel(root: Path, out_dir: Path) -> Path:
     """Build gatekit's own wheel (installed --no-deps after the locked set) and move it into out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    backend = root / "tools" / "build-requirements.txt"
+    if not backend.is_file():
+        raise LockError(f"{backend} is missing: the build backend is installed from it, hash-checked")
     with tempfile.TemporaryDirectory(prefix="gatekit-wheel-") as tmp:
+        # The build backend (hatchling) hash-checked into its own venv; uv never resolves one on its own.
+        venv = Path(tmp) / "backend"
+        _run([sys.executable, "-m", "venv", str(venv)], "creating the build-backend venv")
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+        _run([*pip, "--require-hashes", "--only-binary=:all:", "-r", str(backend)], "installing the build backend")
         # uv build also writes a .gitignore into its out dir: build aside, keep only the wheel.
-        _run([find_uv(), "build", "--wheel", "--out-dir", tmp, str(root)], "building the gatekit wheel")
-        built = sorted(Path(tmp).glob("gatekit-*.whl"))
+        dist = Path(tmp) / "dist"
+        cmd = [find_uv(root), "build", "--wheel", "--no-build-isolation", "--python", str(venv / "bin" / "python")]
+        _run([*cmd, "--out-dir", str(dist), str(root)], "building the gatekit wheel")
+        built = sorted(dist.glob("gatekit-*.whl"))
         if len(built) != 1:
             raise LockError(f"uv build produced {len(built)} gatekit wheels, expected one")
         return Path(shutil.move(built[0], out_dir / built[0].name))

@@ -1,5 +1,6 @@
-"""MANIFEST: the SHA-256 of every file of a bundle, a self-check line, and an optional Ed25519 signature whose
-public key travels with the bundle.
+"""MANIFEST: the SHA-256 of every file of a bundle, a self-check line, and a signature (raw bytes in MANIFEST.sig,
+verifiable with OpenSSL: gatekit/moat/signing.py) whose public key travels with the bundle as a convenience only -
+the operator verifies against the key received out of band.
 
 Format (sha256sum-compatible lines, so `sha256sum -c` also works on the entries):
     # gatekit moat bundle manifest v1
@@ -16,9 +17,9 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from gatekit.moat.lock import sha256_file
+from gatekit.moat.signing import Signer, SigningError, open_signer, verify
 
 MANIFEST = "MANIFEST"
 SIGNATURE = "MANIFEST.sig"
@@ -47,36 +48,30 @@ def render_manifest(root: Path, files: list[str]) -> str:
     return body + TRAILER + hashlib.sha256(body.encode()).hexdigest() + "\n"
 
 
-def write_manifest(root: Path, sign_key: Path | None = None) -> Path:
-    """Write MANIFEST (and MANIFEST.sig + the public key when a private key is given)."""
-    if sign_key is not None:
-        private = load_private_key(sign_key)
-        public_pem = private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        (root / PUBLIC_KEY).write_bytes(public_pem)
+def write_manifest(root: Path, signer: Signer | Path | str | None = None) -> Path:
+    """Write MANIFEST (and MANIFEST.sig + the public key when a signer is given: a PEM path or `kms:KEY`)."""
+    if signer is not None and isinstance(signer, (str, Path)):
+        signer = open_signer(signer)
+    if signer is not None:
+        (root / PUBLIC_KEY).write_bytes(signer.public_pem())
     text = render_manifest(root, bundle_files(root))
     (root / MANIFEST).write_text(text)
-    if sign_key is not None:
-        (root / SIGNATURE).write_bytes(private.sign(text.encode()).hex().encode() + b"\n")
+    if signer is not None:
+        (root / SIGNATURE).write_bytes(signer.sign(text.encode()))
     return root / MANIFEST
 
 
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: not an unencrypted PEM private key ({exc})") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path}: the signing key must be Ed25519 (openssl genpkey -algorithm ed25519)")
-    return key
+def load_private_key(path: Path) -> Signer:
+    """Open a PEM signing key (kept for callers that validate a key early)."""
+    return open_signer(path)
 
 
 def fingerprint(public_pem: bytes) -> str:
-    """SHA-256 of the raw public key, to compare out of band."""
+    """SHA-256 of the DER SubjectPublicKeyInfo, to compare out of band (`openssl pkey -pubin -in KEY -outform DER |
+    sha256sum` prints the same hex)."""
     key = serialization.load_pem_public_key(public_pem)
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "SHA256:" + hashlib.sha256(raw).hexdigest()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "SHA256:" + hashlib.sha256(der).hexdigest()
 
 
 @dataclass
@@ -136,12 +131,9 @@ def _check_signature(root: Path, manifest: bytes, trusted_key: Path | None, resu
     elif key_path.is_file() and key_path.read_bytes() != key_pem:
         result.signature.append(f"{PUBLIC_KEY} is not the trusted key {trusted_key}")
     try:
-        public = serialization.load_pem_public_key(key_pem)
-        if not isinstance(public, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 key")
-        public.verify(bytes.fromhex(sig_path.read_text().strip()), manifest)
+        verify(key_pem, manifest, sig_path.read_bytes())
         result.signed_by = fingerprint(key_pem)
-    except (InvalidSignature, ValueError) as exc:
+    except (InvalidSignature, SigningError, ValueError) as exc:
         result.signature.append(f"{SIGNATURE} does not verify {MANIFEST} ({type(exc).__name__})")
 
 

@@ -69,12 +69,20 @@ def banner(env: Environment, key: str, generated: bool, config_path: str) -> str
     groups = sorted({m.tier for m in env.gateway.models if m.tier} | {m.model_name for m in env.gateway.models})
     if env.gateway.routing.ml.enabled:
         groups.append(f"{env.gateway.routing.ml.alias} (ML routing)")
+    # A key the user supplied (environment, secret store) is never printed: banners end up in journals and CI logs.
+    # Only a key generated here for a laptop session is shown, since nobody could use the gateway otherwise.
+    shown = key if generated else f"${env.secrets.master_key.env_var}"
+    described = (
+        f"{key}  (generated; set {env.secrets.master_key.env_var} to choose one)"
+        if generated
+        else f"from ${env.secrets.master_key.env_var} (not printed)"
+    )
     lines = [
         f"gatekit gateway `{env.name}` starting on {url}",
         f"  LiteLLM config : {config_path}",
         f"  models         : {', '.join(groups)}",
-        f"  master key     : {key}" + ("  (generated; set GATEKIT_MASTER_KEY to choose one)" if generated else ""),
-        f"  try            : curl -s {url}/v1/chat/completions -H 'Authorization: Bearer {key}' "
+        f"  master key     : {described}",
+        f'  try            : curl -s {url}/v1/chat/completions -H "Authorization: Bearer {shown}" '
         '-H \'Content-Type: application/json\' -d \'{"model": "economy", "messages": '
         '[{"role": "user", "content": "hello"}]}\'',
         f"  claude code    : ANTHROPIC_BASE_URL={url} ANTHROPIC_AUTH_TOKEN=<master key> claude --model economy",

@@ -31,8 +31,12 @@ def tool(name: str) -> str:
 
 
 def structure_test(image_tar: Path) -> dict:
+    return structure_test_configs(image_tar, [STRUCTURE])
+
+
+def structure_test_configs(image_tar: Path, configs: list[Path]) -> dict:
     cmd = [tool("container-structure-test"), "test", "--driver", "tar", "--image", str(image_tar)]
-    cmd += ["--config", str(STRUCTURE), "--output", "json", "--no-color"]
+    cmd += [a for c in configs for a in ("--config", str(c))] + ["--output", "json", "--no-color"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     report["returncode"] = proc.returncode

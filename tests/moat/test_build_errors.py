@@ -35,3 +35,35 @@ def test_a_signing_key_that_is_not_ed25519_is_refused_before_any_download(tmp_pa
     proc = build("--env", "moat", "--out", str(tmp_path / "b"), "--sign-key", str(key))
     assert proc.returncode == 1
     assert "not an unencrypted PEM private key" in proc.stderr
+
+
+def _fake_build(absent: dict[str, str]):
+    from gatekit.moat.build import BuildResult
+    from gatekit.moat.components import Component
+
+    def build_bundle(request, echo):
+        result = BuildResult(request.out, wheels=3)
+        result.components["tiktoken"] = Component("tiktoken", True, ["tiktoken/x"])
+        for name, reason in absent.items():
+            result.components[name] = Component(name, False, reason=reason)
+        return result
+
+    return build_bundle
+
+
+def test_an_absent_component_fails_the_build_unless_allowed(tmp_path, monkeypatch):
+    """The exit-status decision of `moat build` over a build result (the full build is tests/moat/conftest.py's)."""
+    from click.testing import CliRunner
+
+    from gatekit.cli import cli
+
+    monkeypatch.setattr("gatekit.moat.build.build_bundle", _fake_build({"collector_image": "no registry"}))
+    args = ["moat", "build", "--env", "moat", "--out", str(tmp_path / "b")]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 1
+    assert "incomplete bundle: collector_image absent" in refused.output
+    allowed = CliRunner().invoke(cli, [*args, "--allow-absent", "collector_image"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "absent collector_image (allowed): no registry" in allowed.output
+    unknown = CliRunner().invoke(cli, [*args, "--allow-absent", "collector_image", "--allow-absent", "nonsense"])
+    assert unknown.exit_code == 1 and "names no component: nonsense" in unknown.output
