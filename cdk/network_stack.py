@@ -14,6 +14,7 @@ from constructs import Construct
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import encryption_key, log_group
 from gatekit.config import Environment
+from gatekit.render.agent_egress import security_group_egress
 
 DB_PORT = 5432
 CACHE_PORT = 6379
@@ -188,6 +189,8 @@ class NetworkStack(Stack):
         service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "Model providers and AWS APIs")
         for upstream in upstream_ports(env):
             service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(upstream), "Model upstream (api_base port)")
+        for rule in security_group_egress(env):  # MCP servers and A2A agents, one rule per peer (issue 19)
+            service.add_egress_rule(ec2.Peer.ipv4(rule["cidr"]), ec2.Port.tcp(rule["port"]), rule["description"])
 
         database.add_ingress_rule(service, ec2.Port.tcp(DB_PORT), "Gateway and migrations tasks")
         cache.add_ingress_rule(service, ec2.Port.tcp(CACHE_PORT), "Gateway tasks")

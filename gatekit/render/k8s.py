@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from gatekit.config import Environment
+from gatekit.render.agent_egress import network_policy_egress
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
 from gatekit.render.k8s_ingress import ingress_manifest
@@ -122,6 +123,7 @@ def _network_policy(
                     "ports": [{"protocol": "TCP", "port": p} for p in (80, 988)],
                 },
                 {"ports": tcp},
+                *network_policy_egress(env),  # MCP servers and A2A agents, one rule per peer (issue 19)
             ],
         },
     }

@@ -287,3 +287,31 @@ def test_agent_gateways_need_their_client_paths_exposed(config_dir: Path) -> Non
     path.write_text(path.read_text() + "  exposure:\n    paths: ['/v1/*', '/mcp', '/mcp/*', '/health/*']\n")
     code, out = validate(config_dir, "agents")
     assert "/mcp/*` is not exposed" not in out, out
+
+
+def test_egress_rules_are_wired_into_the_rendered_network_policy_and_security_group(config_dir: Path) -> None:
+    """The k8s NetworkPolicy every Kubernetes target applies, and the gateway tasks' security group in the synthesized
+    network stack, carry one egress rule per MCP server / A2A agent."""
+    from gatekit.render.agent_egress import network_policy_egress
+    from gatekit.render.k8s import render_gateway_manifests
+
+    write_env(config_dir, "agents", "k8s", "", f"{GROUPS}\n{SERVERS}{AGENTS}")
+    env = load_environment("agents", config_dir)
+    (policy,) = [m for m in render_gateway_manifests(env) if m["kind"] == "NetworkPolicy"]
+    expected = network_policy_egress(env)
+    assert expected and all(rule in policy["spec"]["egress"] for rule in expected)
+
+    from cdk.app_builder import build_app, new_app
+
+    write_env(config_dir, "agents-aws", "moat", "", f"{GROUPS}\n{SERVERS}{AGENTS}")
+    app = new_app()
+    stacks = build_app(app, load_environment("agents-aws", config_dir), nag=False)
+    template = app.synth().get_stack_by_name(stacks.network.stack_name).template
+    egress = [
+        rule
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::EC2::SecurityGroup"
+        for rule in resource["Properties"].get("SecurityGroupEgress", [])
+    ] + [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
+    described = {r.get("Description", "") for r in egress}
+    assert {"gatekit mcp tools (tools.internal:8000)", "gatekit mcp search (10.0.3.4:443)"} <= described

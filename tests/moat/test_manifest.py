@@ -69,13 +69,14 @@ def test_a_missing_manifest_is_named(small):
     assert verify_bundle(small).lines() == ["missing: MANIFEST"]
 
 
-def test_signing_key_must_be_ed25519(small, tmp_path):
-    from cryptography.hazmat.primitives.asymmetric import ec
+def test_signing_key_must_be_a_kind_openssl_verifies(small, tmp_path):
+    """Ed25519, ECDSA P-256 and RSA are accepted (the operator verifies with openssl); anything else is refused."""
+    from cryptography.hazmat.primitives.asymmetric import dsa
 
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+    pem = dsa.generate_private_key(2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    key = tmp_path / "ec.pem"
+    key = tmp_path / "dsa.pem"
     key.write_bytes(pem)
-    with pytest.raises(ValueError, match="Ed25519"):
+    with pytest.raises(ValueError, match="Ed25519, ECDSA P-256 or RSA"):
         write_manifest(small, key)
