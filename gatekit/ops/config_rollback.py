@@ -13,7 +13,7 @@ from gatekit.ops.errors import OpsError
 from gatekit.ops.plan import Plan
 from gatekit.ops.push_config import split_s3_uri
 from gatekit.ops.replicas import wait_for_version
-from gatekit.runtime.state import config_version
+from gatekit.render.sync_document import config_version
 
 
 def object_versions(deployment: Deployment, bucket: str, key: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ path (`gateway.config_sync.uri` is one) differs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -40,11 +41,15 @@ class SyncDocument:
         return self.body.decode()
 
 
+def config_version(env: Environment) -> str:
+    """Content hash of the resolved environment: identical documents give identical versions on every replica."""
+    canonical = json.dumps(env.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
 def sync_document(env: Environment) -> SyncDocument:
     """The resolved environment as the JSON document replicas sync. Raises DocumentError when a replica would
     reject it (the same validation and checks the runtime runs)."""
-    from gatekit.runtime.state import config_version
-
     data = env.model_dump(mode="json")
     body = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
     parsed = Environment.model_validate(json.loads(body))  # exactly what a replica does with the body

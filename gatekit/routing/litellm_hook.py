@@ -19,6 +19,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from gatekit.routing.engine import RoutingEngine, RoutingUnavailable
+from gatekit.routing.observers import notify
 from gatekit.routing.spec import SPEC_KEY, RoutingSpec
 from gatekit.routing.status import set_active
 
@@ -78,22 +79,6 @@ def spec_from_config_file(path: str | None) -> RoutingSpec:
     return RoutingSpec.from_dict(document[SPEC_KEY])
 
 
-def _record_span(decision: Any) -> None:
-    from gatekit.runtime.telemetry import record_route_decision
-
-    record_route_decision(
-        decision.strategy,
-        decision.candidates,
-        decision.tier,
-        score=decision.score,
-        latency_ms=decision.latency_ms,
-        attributes={
-            "gatekit.route.profile": decision.profile,
-            "gatekit.route.artifact": decision.artifact_version or "",
-        },
-    )
-
-
 class MLRoutingHook(CustomLogger):
     def __init__(self, engine: RoutingEngine) -> None:
         super().__init__()
@@ -135,7 +120,7 @@ class MLRoutingHook(CustomLogger):
             "requested_profile": requested,
             "profile_clamped": bool(requested and requested != decision.profile),
         }
-        _record_span(decision)
+        notify(decision)  # e.g. the runtime's `gatekit.route` span (gatekit.routing.observers)
         return data
 
     async def async_post_call_response_headers_hook(

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from gatekit.config import Environment
+from gatekit.routing.observers import add_decision_observer
 from gatekit.runtime.agent_observer import AgentObserver
 from gatekit.runtime.auth_guard import MasterKeyGuard
 from gatekit.runtime.dependencies import DependencyMonitor
@@ -22,7 +23,7 @@ from gatekit.runtime.middleware import GatekitMiddleware
 from gatekit.runtime.sources import ConfigSource
 from gatekit.runtime.state import RuntimeState
 from gatekit.runtime.surface import SurfaceLayer
-from gatekit.runtime.telemetry import Telemetry
+from gatekit.runtime.telemetry import Telemetry, route_span
 
 
 def build_app(
@@ -33,6 +34,7 @@ def build_app(
     source: ConfigSource | None = None,
 ) -> ASGIApp:
     state = state or RuntimeState(env)
+    add_decision_observer(route_span)  # routing decisions become `gatekit.route` spans
     master_key = os.environ[env.secrets.master_key.env_var]
     app = SurfaceLayer(litellm_app, env, DependencyMonitor.for_environment(env))  # runtime/surface.py
     # MCP tool calls and A2A invocations: spans, metrics, trace context to the peers (runtime/agent_observer.py).

@@ -5,21 +5,14 @@ flag and records a deadline), so plain attributes suffice."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from gatekit.config import Environment
+from gatekit.render.sync_document import config_version
 from gatekit.runtime.metrics import RuntimeMetrics, default_metrics
-
-
-def config_version(env: Environment) -> str:
-    """Content hash of the resolved environment: identical documents give identical versions on every replica."""
-    canonical = json.dumps(env.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _now() -> str:

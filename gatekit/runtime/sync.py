@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from gatekit.config import Environment
 from gatekit.config.checks import check_environment
 from gatekit.render.env import render_environment
+from gatekit.render.sync_document import config_version
 from gatekit.runtime.sources import ConfigSource, SourceError
-from gatekit.runtime.state import RuntimeState, config_version
+from gatekit.runtime.state import RuntimeState
 
 log = logging.getLogger("gatekit.runtime.sync")
 

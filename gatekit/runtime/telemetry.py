@@ -27,6 +27,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from gatekit.config import Environment
+from gatekit.routing.engine import Decision
 
 TRACER_NAME = "gatekit"
 TRACE_ID_HEADER = b"x-gatekit-trace-id"
@@ -136,6 +137,21 @@ def record_route_decision(
     attrs.update(attributes or {})
     span = _tracer().start_span("gatekit.route", kind=SpanKind.INTERNAL, attributes=attrs, start_time=start_ns)
     span.end(end_time=end_ns)
+
+
+def route_span(decision: Decision) -> None:
+    """The decision observer the runtime registers with gatekit.routing.observers (runtime/app.py)."""
+    record_route_decision(
+        decision.strategy,
+        decision.candidates,
+        decision.tier,
+        score=decision.score,
+        latency_ms=decision.latency_ms,
+        attributes={
+            "gatekit.route.profile": decision.profile,
+            "gatekit.route.artifact": decision.artifact_version or "",
+        },
+    )
 
 
 def record_upstream_call(

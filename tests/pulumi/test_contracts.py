@@ -14,9 +14,9 @@ from gatekit.render.container import gateway_container, migrations_container
 from gatekit.render.env import render_environment
 from gatekit.render.k8s import CONFIG_MOUNT, render_gateway_manifests
 from gatekit.render.litellm import render_litellm_config
+from gatekit.render.sync_document import config_version
 from gatekit.runtime.apply import restart_required
 from gatekit.runtime.sources import FileSource
-from gatekit.runtime.state import config_version
 from gatekit.runtime.sync import InvalidDocumentError, parse_document
 from tests.pulumi.conftest import environment
 

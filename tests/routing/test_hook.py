@@ -82,6 +82,7 @@ def _call(hook, data):
 
 
 def test_pre_call_hook_rewrites_the_alias_and_sets_headers(hook):
+    from gatekit.routing.observers import add_decision_observer, remove_decision_observer
     from gatekit.runtime import telemetry
 
     exporter = InMemorySpanExporter()
@@ -90,10 +91,12 @@ def test_pre_call_hook_rewrites_the_alias_and_sets_headers(hook):
     tracer = provider.get_tracer("test")
     original = telemetry._tracer
     telemetry._tracer = lambda: tracer
+    add_decision_observer(telemetry.route_span)  # what the runtime's build_app registers
     try:
         data = _call(hook, {"model": "auto", "messages": [{"role": "user", "content": "thanks!"}]})
     finally:
         telemetry._tracer = original
+        remove_decision_observer(telemetry.route_span)
     assert data["model"] == "economy"
     route = data["metadata"]["gatekit_route"]
     assert route["strategy"] == "knn" and route["profile"] == "balanced"

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from gatekit.config.gateway import ConfigSync
+from gatekit.render.sync_document import config_version
 from gatekit.runtime.sources import FileSource, GcsSource, S3Source, SourceError, SourceUnavailableError, open_source
-from gatekit.runtime.state import RuntimeState, config_version
+from gatekit.runtime.state import RuntimeState
 from gatekit.runtime.sync import ConfigSyncer, InvalidDocumentError, parse_document
 from tests.conftest import REPO
 from tests.runtime.conftest import document, edited, local_env
