@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
+from cdk.architecture import node_ami_type, node_instance_type
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
 from cdk.database import RUNTIME_USER
@@ -85,7 +86,8 @@ class GatewayEksStack(Stack):
         )
         self.nodes = self.cluster.add_nodegroup_capacity(
             "Nodes",
-            instance_types=[ec2.InstanceType(env.kubernetes.node_machine_type or DEFAULT_NODE_TYPE)],
+            instance_types=[node_instance_type(env)],  # compute.architecture (cdk/architecture.py)
+            ami_type=node_ami_type(env),
             min_size=env.kubernetes.node_count_min,
             desired_size=env.kubernetes.node_count_min,
             max_size=env.kubernetes.node_count_max,

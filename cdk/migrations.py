@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
+from cdk.architecture import migrations_platform
 from cdk.gateway_task import GATEWAY_USER
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import log_group
@@ -44,7 +45,9 @@ class Migrations(Construct):
         logs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.definition = ecs.FargateTaskDefinition(self, "Definition", cpu=512, memory_limit_mib=1024)
+        self.definition = ecs.FargateTaskDefinition(
+            self, "Definition", cpu=512, memory_limit_mib=1024, runtime_platform=migrations_platform(env)
+        )
         self.definition.add_volume(name="tmp")
         container = self.definition.add_container(
             CONTAINER,

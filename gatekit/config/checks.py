@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from gatekit.config.agents import check_agent_gateways
 from gatekit.config.environment import AWS_TARGETS, Environment
+from gatekit.config.estate_checks import check_estate
 from gatekit.config.timings import TARGET_STOP_LIMIT, DrainTimings
 
 ISOLATED_REQUIRED_ENDPOINTS = ("s3", "secretsmanager", "ecr.api", "ecr.dkr", "logs")
@@ -16,6 +17,7 @@ Finding = tuple[str, str]
 
 def check_environment(env: Environment) -> list[Finding]:
     found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env)]
+    found += check_estate(env)  # architecture, Bedrock kept private, existing VPC (config/estate_checks.py)
     return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
 
 
