@@ -58,6 +58,7 @@ def test_cfn_lint_reports_no_errors(synthesized: dict[str, Synthesized]) -> None
     assert errors == [], json.dumps(errors, indent=1)[:4000]
 
 
+@pytest.mark.timeout(900)  # eight syntheses (estate variants included), two checkov runs at a time
 def test_checkov_passes_with_reasoned_skips_only(synthesized: dict[str, Synthesized]) -> None:
     if not CHECKOV.exists():
         pytest.fail(
