@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
+from cdk.architecture import node_ami_type, node_instance_type
 from cdk.cache import Cache
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
@@ -88,13 +89,12 @@ class GatewayEksStack(Stack):
         )
         self.nodes = self.cluster.add_nodegroup_capacity(
             "Nodes",
-            instance_types=[ec2.InstanceType(env.kubernetes.node_machine_type or DEFAULT_NODE_TYPE)],
+            instance_types=[node_instance_type(env)],  # compute.architecture (cdk/architecture.py)
+            ami_type=node_ami_type(env),  # Amazon Linux 2023 (AL2 has no EKS AMI for Kubernetes 1.33+)
             min_size=env.kubernetes.node_count_min,
             desired_size=env.kubernetes.node_count_min,
             max_size=env.kubernetes.node_count_max,
             subnets=network.app_subnets,
-            # Amazon Linux 2 has no EKS-optimized AMI for Kubernetes 1.33 and later.
-            ami_type=eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
         )
         self._admit_nodes(network, data)
         self.nodes.role.add_managed_policy(

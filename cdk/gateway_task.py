@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from cdk.architecture import task_platform
 from cdk.collector import collector_config_yaml
 from cdk.images import collector_image, gateway_image
 from cdk.policy import suppress_nag
@@ -60,9 +61,7 @@ class GatewayTask(Construct):
             "Definition",
             cpu=env.compute.cpu,
             memory_limit_mib=env.compute.memory_mib,
-            runtime_platform=ecs.RuntimePlatform(
-                operating_system_family=ecs.OperatingSystemFamily.LINUX, cpu_architecture=ecs.CpuArchitecture.X86_64
-            ),
+            runtime_platform=task_platform(env),  # compute.architecture (cdk/architecture.py)
         )
         spec = container.gateway_container(env)
         for name in writable_volumes(spec):

@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
+from cdk.architecture import migrations_platform
 from cdk.gateway_task import writable_volumes
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import log_group
@@ -46,7 +47,9 @@ class Migrations(Construct):
         # prisma-compatible bookkeeping, then exit. (The image has no LiteLLM config file for the `litellm` CLI.)
         spec = migrations_container(env)
         volumes = writable_volumes(spec)
-        self.definition = ecs.FargateTaskDefinition(self, "Definition", cpu=512, memory_limit_mib=1024)
+        self.definition = ecs.FargateTaskDefinition(
+            self, "Definition", cpu=512, memory_limit_mib=1024, runtime_platform=migrations_platform(env)
+        )
         for name in volumes:
             self.definition.add_volume(name=name)
         container = self.definition.add_container(

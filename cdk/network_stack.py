@@ -11,9 +11,11 @@ from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from cdk.existing_network import client_peers, import_vpc, s3_gateway_endpoint
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import encryption_key, log_group
 from gatekit.config import Environment
+from gatekit.config.estate_checks import interface_endpoints
 from gatekit.render.agent_egress import security_group_egress
 
 DB_PORT = 5432
@@ -52,6 +54,8 @@ def internal_ingress_peers(env: Environment) -> list[ec2.IPeer]:
 
 def public_load_balancer(env: Environment) -> bool:
     """Internet-facing HTTPS needs a domain (for the certificate) and a network with an internet route."""
+    if env.network.existing is not None and not env.network.existing.public_subnets:
+        return False  # estate (issue 18): an existing VPC without public subnets gets an internal load balancer
     return env.domain is not None and not env.domain.internal and env.network.mode != "isolated"
 
 
@@ -68,6 +72,12 @@ class NetworkStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.env_config = env_config
         net = env_config.network
+        if net.existing is not None:  # estate (issue 18): an existing VPC, imported without lookups
+            self.vpc = import_vpc(self, env_config, private_group=APP_SUBNETS, public_group=INGRESS_SUBNETS)
+            s3_gateway_endpoint(self, env_config, self.vpc, private_group=APP_SUBNETS)
+            self._interface_endpoints()
+            self.security_groups = self._security_groups()
+            return
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -94,6 +104,8 @@ class NetworkStack(Stack):
 
     @property
     def data_subnets(self) -> ec2.SubnetSelection:
+        if self.env_config.network.existing is not None:  # estate: data stores share the estate's private subnets
+            return ec2.SubnetSelection(subnet_group_name=APP_SUBNETS)
         return ec2.SubnetSelection(subnet_group_name=DATA_SUBNETS)
 
     @property
@@ -135,9 +147,7 @@ class NetworkStack(Stack):
             allow_all_outbound=False,
         )
         sg.add_ingress_rule(ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.tcp(HTTPS), "HTTPS from inside the VPC")
-        for name in self.env_config.network.endpoints:
-            if name == "s3":
-                continue
+        for name in interface_endpoints(self.env_config):  # configured + bedrock-runtime, minus the estate's
             self.vpc.add_interface_endpoint(
                 f"Endpoint-{name.replace('.', '-')}",
                 service=ec2.InterfaceVpcEndpointAwsService(name),
@@ -173,8 +183,9 @@ class NetworkStack(Stack):
                 )
                 skip_checkov(alb, "CKV_AWS_260", "Port 80 only answers with a redirect to HTTPS (listener rule).")
         else:
-            # Internal listeners: the VPC plus the peered/on-prem networks of network.allowed_ingress_cidrs.
-            sources = [vpc_cidr, *internal_ingress_peers(env)]  # security (issue 12)
+            # Internal listeners: the VPC, the peered/on-prem networks of network.allowed_ingress_cidrs (security,
+            # issue 12) and the estate's client prefix list (issue 18).
+            sources = [vpc_cidr, *internal_ingress_peers(env), *client_peers(env)]
         for source in sources:
             for listener_port in listener_ports:
                 purpose = "HTTPS" if listener_port == HTTPS else ("HTTP, redirected to HTTPS" if env.domain else "HTTP")

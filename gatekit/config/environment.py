@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from gatekit.config.estate import Architecture, ExistingNetwork
 from gatekit.config.gateway import Gateway, Strict
 from gatekit.config.secrets import SecretRef
 
@@ -68,6 +69,7 @@ VpcEndpoint = Literal[
     "monitoring",
     "bedrock-runtime",
     "ssm",
+    "bedrock",
 ]
 
 
@@ -86,6 +88,11 @@ class Network(Strict):
         default=True,
         description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) "
         "to internet-facing load balancers.",
+    )
+    existing: ExistingNetwork | None = Field(  # estate (issue 18)
+        default=None,
+        description="Deploy into an existing VPC (AWS targets): gatekit creates no VPC, subnets, NAT or flow logs; "
+        "`cidr` and `az_count` must match the subnets given.",
     )
 
 
@@ -121,6 +128,18 @@ class Compute(Strict):
     replicas: Replicas = Field(default_factory=Replicas)
     autoscaling: Autoscaling = Field(default_factory=Autoscaling)
     image: str | None = Field(default=None, description="Gateway image (digest-pinned outside local).")
+    # --- estate (issue 18): CPU architecture; rules in gatekit/config/estate_checks.py ---
+    architecture: Architecture = Field(
+        default="x86_64",
+        description="CPU architecture of ECS tasks and EKS nodes (arm64: Graviton). Must be one the image is built "
+        "for: gatekit's image declares its architectures; a `compute.image` of your own declares them in "
+        "`compute.image_architectures`.",
+    )
+    image_architectures: list[Architecture] = Field(
+        default_factory=list,
+        description="Architectures of the `compute.image` you bring (a multi-arch manifest); empty: gatekit's image.",
+    )
+    # --- end estate ---
 
     @field_validator("cpu")
     @classmethod
