@@ -27,7 +27,14 @@ ENDPOINTS = [
     "xray",
     "monitoring",
     "bedrock-runtime",
+    "ssm",
 ]
+# Internal HTTPS listeners with a certificate from ACM Private CA (every AWS listener is TLS: docs/security.md).
+DOMAIN = {
+    "name": "gateway.estate.example.internal",
+    "internal": True,
+    "private_ca_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/00000000-0000-4000-8000-0000000000e5",
+}
 
 
 def existing_network(existing_endpoints: list[str]) -> dict[str, object]:
@@ -50,7 +57,7 @@ def existing_network(existing_endpoints: list[str]) -> dict[str, object]:
 def _common(prefix: str, existing_endpoints: list[str]) -> list[str]:
     return [
         f"deployment.prefix={prefix}",
-        "domain=null",
+        f"domain={json.dumps(DOMAIN)}",
         "network.az_count=3",
         f"network.cidr={VPC_CIDR}",
         f"network.existing={json.dumps(existing_network(existing_endpoints))}",
