@@ -33,7 +33,8 @@ ENDPOINTS = [
 DOMAIN = {
     "name": "gateway.estate.example.internal",
     "internal": True,
-    "private_ca_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/00000000-0000-4000-8000-0000000000e5",
+    "private_ca_arn": "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/"
+    "00000000-0000-4000-8000-0000000000e5",
 }
 
 
