@@ -80,9 +80,10 @@ def test_existing_vpc_is_imported_not_created(synthesized: dict[str, Synthesized
     alb_sg = [g for g in estate.resources("network", "AWS::EC2::SecurityGroup").values() if "load balancer" in text(g)]
     assert VPC_CIDR in text(alb_sg)
     from_clients = estate.resources("network", "AWS::EC2::SecurityGroupIngress").values()
-    assert [
+    # HTTPS, plus HTTP only for the listener that redirects to it.
+    assert sorted(
         r["Properties"]["FromPort"] for r in from_clients if r["Properties"].get("SourcePrefixListId") == PREFIX_LIST
-    ] == [80]
+    ) == [80, 443]
     s3 = [p for s, p in _endpoint_services(estate).items() if ".s3" in s]
     assert len(s3) == 1 and s3[0]["VpcEndpointType"] == "Gateway" and len(s3[0]["RouteTableIds"]) == len(ZONES)
 
