@@ -8,10 +8,13 @@ environment with `database.enabled` and no way to reach its database fails at st
 
 from __future__ import annotations
 
+import logging
 import os
 
 from gatekit.config import Environment
 from gatekit.render.litellm import DATABASE_URL_ENV
+
+log = logging.getLogger("gatekit.runtime")
 
 HOW = (
     "DATABASE_URL, or DATABASE_HOST + DATABASE_USER (or DATABASE_USERNAME) + DATABASE_NAME "
@@ -22,8 +25,16 @@ HOW = (
 def apply_database_url(env: Environment) -> str | None:
     """Set os.environ[DATABASE_URL] for a database-enabled environment; returns the URL (None when DB-less).
 
-    Raises gatekit.runtime.prepare.MissingSecretsError when neither form is present."""
+    Raises gatekit.runtime.prepare.MissingSecretsError when neither form is present. A DB-less environment never
+    connects to a database: a DATABASE_URL inherited from the shell is removed (LiteLLM would otherwise use it),
+    with a warning that says so."""
     if not env.database.enabled:
+        if os.environ.pop(DATABASE_URL_ENV, None) is not None:
+            log.warning(
+                "%s is set but environment `%s` has no database (database.enabled is off): ignored, serving DB-less",
+                DATABASE_URL_ENV,
+                env.name,
+            )
         return None
     from litellm.proxy.db.db_url_settings import DatabaseURLSettings
 

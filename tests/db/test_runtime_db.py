@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +46,20 @@ def test_database_enabled_without_any_database_fails_at_start(monkeypatch: pytes
         apply_database_url(db_env())
 
 
-def test_db_less_environment_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_db_less_environment_never_connects_to_an_inherited_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@elsewhere:5432/db")
     assert apply_database_url(load_environment("local", REPO / "config")) is None
+    assert "DATABASE_URL" not in os.environ  # LiteLLM reads it directly: a DB-less gateway must not see it
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Iterator[None]:
+    """apply_database_url writes os.environ itself (LiteLLM's apply_to_env): put the process environment back, so no
+    DATABASE_URL leaks into the gateways later tests start."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def fake_litellm(readiness: dict[str, Any], status: int = 200) -> Any:
