@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
@@ -116,3 +117,16 @@ def gateway_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatewa
 @pytest.fixture(scope="session")
 def local_gateway(gateway_factory: GatewayFactory) -> GatewayHandle:
     return gateway_factory()
+
+
+@pytest.fixture(autouse=True)
+def _event_loop_for_synchronous_callers() -> Iterator[None]:
+    """asyncio.run() (several tests use it) ends by setting the thread's event loop to None; Pulumi's mocks and
+    gatekit's plan harness then call asyncio.get_event_loop(), which raises after that. Give such tests a fresh loop."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+        if loop.is_closed():
+            raise RuntimeError("closed")
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+    yield
