@@ -118,7 +118,7 @@ class GatekitMiddleware:
             body = {"status": "routing-unavailable", "routing": routing_status()}
             await _respond(send, 503, body, self._base_headers(), b"application/json")
             return
-        if scope["path"] == READINESS_PATH and self.state.env.database.enabled:
+        if scope["path"] == READINESS_PATH and self.state.started_with.database.enabled:
             # Ready only with the database connected (never DB-less by accident): gatekit.runtime.readiness.
             await database_readiness(self.app, scope, receive, send, self._base_headers(), _respond)
             return

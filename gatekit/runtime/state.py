@@ -52,6 +52,9 @@ class ConfigStatus:
 class RuntimeState:
     def __init__(self, env: Environment, metrics: RuntimeMetrics | None = None) -> None:
         self.env = env
+        # What the process started with: restart-only settings (the database among them) keep coming from here until
+        # the next start, whatever a synced document says (those changes are reported as restart_required).
+        self.started_with = env
         self.metrics = metrics or default_metrics()
         sync = env.gateway.config_sync
         self.config = ConfigStatus(version=config_version(env), source=sync.source if sync.uri else "startup")

@@ -143,3 +143,18 @@ def test_a_failed_migration_is_recorded_and_blocks_later_runs(harness_postgres: 
         migrate(dsn, directory=tmp_path, views=False)
     with pytest.raises(psycopg.errors.UndefinedTable):
         pg.sql("SELECT * FROM c", db="migrate_failure")
+
+
+def test_readiness_follows_the_database_the_process_started_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A synced document that turns the database on is restart-only: until the restart the process is DB-less and
+    readiness must not wait for a database it will never connect to (nor, the other way, forget one it has)."""
+    from gatekit.runtime.state import RuntimeState
+
+    monkeypatch.setenv("GATEKIT_TEST_MASTER", "sk-test")
+    master = ('secrets.master_key={"env": "GATEKIT_TEST_MASTER"}',)
+    started = load_environment("local", REPO / "config", master)
+    state = RuntimeState(started)
+    app = build_app(fake_litellm({"status": "healthy", "db": "Not connected"}), started, state=state)
+    state.config_applied(db_env(master), "v2", None, ["database"])
+    got, body = call(app, "/health/readiness")
+    assert (got, body["db"]) == (200, "Not connected")
