@@ -51,7 +51,7 @@ def forward_exposed_paths(
     )
     for rule in listener_rules(exposure):
         condition = (
-            elbv2.ListenerCondition.source_ip(list(rule.values))
+            elbv2.ListenerCondition.source_ips(list(rule.values))
             if rule.field == "source-ip"
             else elbv2.ListenerCondition.path_patterns(list(rule.values))
         )

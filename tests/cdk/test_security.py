@@ -297,6 +297,27 @@ def test_listener_forwards_only_the_exposed_paths(each_env: Synthesized) -> None
     assert rendered == expected
 
 
+def test_admin_networks_reach_every_path_through_the_listener() -> None:
+    """`gateway.exposure.admin_cidrs` becomes a source-ip listener rule forwarding every path (synthesized for real:
+    the rule's construct call failed only when an admin network was configured)."""
+    from cdk.app_builder import build_app, new_app
+    from gatekit.config import default_config_dir, load_environment
+
+    env = load_environment("dev", default_config_dir(), ['gateway.exposure.admin_cidrs=["10.20.0.0/24"]'])
+    app = new_app()
+    stacks = build_app(app, env, nag=False)
+    resources = app.synth().get_stack_by_name(stacks.gateway.stack_name).template["Resources"]
+    source_ip = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
+        and r["Properties"]["Conditions"][0]["Field"] == "source-ip"
+    ]
+    assert len(source_ip) == 1
+    assert source_ip[0]["Conditions"][0]["SourceIpConfig"]["Values"] == ["10.20.0.0/24"]
+    assert source_ip[0]["Actions"][0]["Type"] == "forward"
+
+
 def test_gateway_task_hardening_and_drain_timings(each_env: Synthesized) -> None:
     timings = DrainTimings.from_drain(each_env.env.gateway.drain)
     task = task_with(each_env.resources("gateway", "AWS::ECS::TaskDefinition"), "gateway")
