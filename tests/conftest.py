@@ -53,7 +53,13 @@ class GatewayHandle:
         return self.proc.returncode
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = START_TIMEOUT) -> float:
+def wait_ready(
+    url: str,
+    proc: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout: float = START_TIMEOUT,
+    probe: str = "/health/readiness",
+) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if proc.poll() is not None:
@@ -61,7 +67,7 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout:
                 f"gateway exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-4000:]}"
             )
         try:
-            if httpx.get(f"{url}/health/readiness", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{probe}", timeout=2).status_code == 200:
                 return time.monotonic() - start
         except httpx.HTTPError:
             pass

@@ -56,7 +56,9 @@ def db_on_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, proc, log)
+        # Liveness, not readiness: with `database.enabled` and no database behind LiteLLM, readiness is 503 by design
+        # (gatekit.runtime.readiness) — exactly what this composition stands in for.
+        wait_ready(url, proc, log, probe="/health/liveliness")
         yield Gateway(url, key, port, log)
     finally:
         proc.terminate()

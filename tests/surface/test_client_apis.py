@@ -79,7 +79,7 @@ def test_openai_chat_tool_call_round_trip(oai: openai.OpenAI) -> None:
     messages += [first.choices[0].message.model_dump(exclude_none=True)]
     messages += [{"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}]
     second = oai.chat.completions.create(model="economy", messages=messages, tools=tools)
-    assert "tool result received" in second.choices[0].message.content
+    assert "tool get_weather returned: sunny" in second.choices[0].message.content  # the tool result, echoed
     assert "sunny" in second.choices[0].message.content
 
 
@@ -112,7 +112,7 @@ def test_anthropic_tool_use_round_trip(claude: anthropic.Anthropic) -> None:
     ]
     second = claude.messages.create(model="economy", max_tokens=256, tools=[WEATHER_TOOL], messages=messages)
     assert second.stop_reason == "end_turn"
-    assert "tool result received" in second.content[0].text and "sunny" in second.content[0].text
+    assert "tool get_weather returned: sunny" in second.content[0].text  # the tool result, echoed
 
 
 def test_anthropic_tool_use_streaming(claude: anthropic.Anthropic) -> None:
