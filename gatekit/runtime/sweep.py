@@ -91,7 +91,7 @@ def sweep(url: str, routes: Iterable[tuple[str, str]], timeout: float = 30.0) ->
             body = {} if method in ("POST", "PUT", "PATCH") else None
             status = client.request(method, path, json=body).status_code
             if status not in REFUSED:
-                allowed = status == 200 and (path in HEALTH_PATHS or (scraper and path == "/metrics"))
+                allowed = path in HEALTH_PATHS or (scraper and path == "/metrics" and status == 200)
                 hits.append(SweepHit(method, path, status, allowed=allowed))
     return hits
 
