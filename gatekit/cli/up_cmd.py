@@ -24,7 +24,7 @@ def up(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, port:
         overrides = (*overrides, f"gateway.port={port}")
     env = load_or_exit(env_name, config_dir, overrides)
     try:
-        key, generated = ensure_master_key(env)
+        key_file = ensure_master_key(env, runtime_dir_for(env))
         config_path = write_litellm_config(env, runtime_dir_for(env))
         apply_environment(env, config_path)
     except (MissingSecretsError, RuntimeError) as exc:
@@ -33,7 +33,7 @@ def up(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, port:
     try:
         if env.gateway.demo_provider.enabled:
             demo = start_demo_provider(env.gateway.demo_provider)
-        click.echo(banner(env, key, generated, str(config_path)), err=True)
+        click.echo(banner(env, key_file, str(config_path)), err=True)
         run_app(load_proxy_app(), env)
     except DemoProviderError as exc:
         raise click.ClickException(str(exc)) from None

@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -18,17 +19,29 @@ class DemoProviderError(RuntimeError):
     pass
 
 
-def ensure_master_key(env: Environment) -> tuple[str, bool]:
-    """Return (key, generated). A key referenced from a secret store must already be in the environment."""
+KEY_FILE = "master-key"
+
+
+def ensure_master_key(env: Environment, runtime_dir: Path) -> Path | None:
+    """Put the master key in the process environment; return the file holding a generated one (None if supplied).
+
+    A key referenced from a secret store must already be in the environment. A laptop session without one gets a
+    generated key, written owner-only to `<runtime dir>/master-key`: the banner names the file, never the key.
+    """
     ref = env.secrets.master_key
-    existing = os.environ.get(ref.env_var)
-    if existing:
-        return existing, False
+    if os.environ.get(ref.env_var):
+        return None
     if ref.env is None:
         raise RuntimeError(f"master key {ref.describe()} is not in the environment as {ref.env_var}")
     key = "sk-gatekit-" + secrets.token_urlsafe(24)
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    path = runtime_dir / KEY_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    path.chmod(0o600)  # an existing file keeps its old mode through O_CREAT
     os.environ[ref.env_var] = key
-    return key, True
+    return path
 
 
 def start_demo_provider(demo: DemoProvider, timeout: float = 15.0) -> subprocess.Popen[bytes]:
@@ -64,18 +77,16 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait()
 
 
-def banner(env: Environment, key: str, generated: bool, config_path: str) -> str:
+def banner(env: Environment, key_file: Path | None, config_path: str) -> str:
     url = f"http://{env.gateway.host}:{env.gateway.port}"
     groups = sorted({m.tier for m in env.gateway.models if m.tier} | {m.model_name for m in env.gateway.models})
     if env.gateway.routing.ml.enabled:
         groups.append(f"{env.gateway.routing.ml.alias} (ML routing)")
-    # A key the user supplied (environment, secret store) is never printed: banners end up in journals and CI logs.
-    # Only a key generated here for a laptop session is shown, since nobody could use the gateway otherwise.
-    shown = key if generated else f"${env.secrets.master_key.env_var}"
+    # No key is ever printed: banners end up in journals and CI logs. A generated laptop key is named by its file.
+    var = env.secrets.master_key.env_var
+    shown = f"$(cat {key_file})" if key_file else f"${var}"
     described = (
-        f"{key}  (generated; set {env.secrets.master_key.env_var} to choose one)"
-        if generated
-        else f"from ${env.secrets.master_key.env_var} (not printed)"
+        f"generated into {key_file} (owner-only; set {var} to choose one)" if key_file else f"from ${var} (not printed)"
     )
     lines = [
         f"gatekit gateway `{env.name}` starting on {url}",

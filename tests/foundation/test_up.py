@@ -82,7 +82,7 @@ def test_sigterm_exits_cleanly_and_stops_the_demo_provider(gateway_factory: Gate
         httpx.get(f"http://127.0.0.1:{gw.demo_port}/health", timeout=2)
 
 
-def test_generated_master_key_is_printed_and_enforced(tmp_path: Path) -> None:
+def test_generated_master_key_is_kept_in_a_file_and_enforced(tmp_path: Path) -> None:
     port, demo = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "GATEKIT_MASTER_KEY"}
     env["GATEKIT_RUNTIME_DIR"] = str(tmp_path)
@@ -101,7 +101,8 @@ def test_generated_master_key_is_printed_and_enforced(tmp_path: Path) -> None:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_ready(f"http://127.0.0.1:{port}", proc, log)
-        key = next(w for w in log.read_text().split() if w.startswith("sk-gatekit-"))
+        key = (tmp_path / "master-key").read_text().strip()
+        assert key.startswith("sk-gatekit-") and key not in log.read_text()  # named by its file, never printed
         ok = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {key}"})
         assert ok.status_code == 200
     finally:

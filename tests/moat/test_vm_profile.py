@@ -3,8 +3,10 @@ user supplied (journals keep banners)."""
 
 from __future__ import annotations
 
+import os
+
 from gatekit.config import load_environment
-from gatekit.runtime.local import banner
+from gatekit.runtime.local import banner, ensure_master_key
 from tests.moat.conftest import REPO
 
 
@@ -19,12 +21,17 @@ def test_moat_vm_needs_no_cloud_service():
 
 def test_the_banner_never_prints_a_supplied_key():
     env = load_environment("moat-vm", REPO / "config")
-    text = banner(env, "sk-supplied-by-the-operator-123", False, "/opt/gatekit/run/litellm.yaml")
-    assert "sk-supplied-by-the-operator-123" not in text
+    text = banner(env, None, "/opt/gatekit/run/litellm.yaml")
     assert "$GATEKIT_SECRET_MASTER_KEY" in text and "not printed" in text
 
 
-def test_a_generated_laptop_key_is_shown_so_the_gateway_is_usable():
+def test_a_generated_laptop_key_is_named_by_its_owner_only_file(tmp_path, monkeypatch):
     env = load_environment("local", REPO / "config")
-    text = banner(env, "sk-gatekit-generated", True, "/tmp/litellm.yaml")
-    assert "sk-gatekit-generated  (generated;" in text
+    monkeypatch.delenv(env.secrets.master_key.env_var, raising=False)
+    key_file = ensure_master_key(env, tmp_path)
+    assert key_file is not None and key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert key.startswith("sk-gatekit-") and os.environ[env.secrets.master_key.env_var] == key
+    text = banner(env, key_file, "/tmp/litellm.yaml")
+    assert key not in text
+    assert f"$(cat {key_file})" in text and "owner-only" in text
