@@ -136,3 +136,18 @@ def _event_loop_for_synchronous_callers() -> Iterator[None]:
     except RuntimeError:
         asyncio.set_event_loop(asyncio.new_event_loop())
     yield
+
+
+# Under `pytest -n N --dist loadgroup` (make test) each top-level test directory runs whole on one worker, in order:
+# its session fixtures (a rehearsal, a database gateway, the moat bundle's image) start once, and tests that rely on
+# the order of their directory (spend checks before a database outage) keep it. The image and moat suites share the
+# one image build, so they form one group.
+_SAME_GROUP = {"image": "moat"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_root = Path(__file__).resolve().parent
+    for item in items:
+        rel = item.path.resolve().relative_to(tests_root)
+        top = rel.parts[0] if len(rel.parts) > 1 else "root"
+        item.add_marker(pytest.mark.xdist_group(_SAME_GROUP.get(top, top)))
