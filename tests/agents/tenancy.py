@@ -180,17 +180,18 @@ def check_denied(who: str, seen: Seen) -> None:
 
 
 def run_tenancy(urls: list[str], master_key: str, env: Environment, peer_seen: Callable[[], int]) -> dict[str, Any]:
-    """Create the tenants through the first URL, then every flow as each of them on every URL (replicas share the
-    database). `peer_seen()` counts the requests the MCP and A2A peers received: a denied caller adds none.
-    Returns evidence; raises AssertionError on any deviation."""
+    """Create the tenants through the first URL, then every flow as each of them there, and as one allowed and one
+    denied caller on every other URL (replicas share the database). `peer_seen()` counts the requests the MCP and
+    A2A peers received: a denied caller adds none. Returns evidence; raises AssertionError on any deviation."""
     api = GatewayApi(urls[0], master_key, timeout=TIMEOUT)
     try:
         keys = create_tenants(api, env)
     except OpsError as exc:
         raise AssertionError(f"creating teams and keys failed: {exc}") from None
     evidence: dict[str, Any] = {"team_bound": team_bounds_its_keys(api)[:200], "callers": {}}
-    for url in urls:
-        for who in (*ALLOWED, *DENIED):
+    for i, url in enumerate(urls):
+        # Every caller on the first URL; on the others (replicas sharing the database) one of each kind.
+        for who in (*ALLOWED, *DENIED) if i == 0 else (ALLOWED[0], DENIED[0]):
             before = peer_seen()
             seen = observe(url, master_key, keys[who])
             if who in ALLOWED:
