@@ -58,7 +58,7 @@ def launch_peer(kind: str, workdir: Path) -> Peer:
     return Peer(kind, port, token, proc, log_path)
 
 
-def wait_peer(peer: Peer, timeout: float = 90) -> None:
+def wait_peer(peer: Peer, timeout: float = 600) -> None:  # generous: a loaded machine imports slowly
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if peer.proc.poll() is not None:

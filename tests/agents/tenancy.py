@@ -1,7 +1,7 @@
 """Access groups with real tenancy: teams and virtual keys created through LiteLLM's management API on a DB-on gateway
 (gatekit.ops.agent_access, which sends the `object_permission` gatekit renders), then every agent-gateway flow as each
-of them. Shared by the local DB-on gateway (tests/db/test_agent_tenancy.py) and the rehearsed target
-(tests/rehearse/test_rehearse_agents.py): the configuration is tests/agents/conftest.py's `gateway_overrides`.
+of them. Shared by the local DB-on gateway (tests/db/test_tenancy_agent_gateways.py) and the rehearsed target
+(tests/rehearse/agents.py): the configuration is tests/agents/conftest.py's `gateway_overrides`.
 
 Who is who (groups: `research` = keys [alice], teams [t-research]; `ops` = keys [bob]; `tools` and agent `echo` are
 for `research`, `spare` is public):

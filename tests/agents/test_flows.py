@@ -1,6 +1,6 @@
 """Agent gateways end to end: the real LiteLLM proxy as `make up` runs it (DB-less, master key), a real MCP server
 (official MCP SDK) and a real A2A agent (A2A SDK). Per-key access groups need virtual keys, hence a database: those
-flows run on the DB-on gateway (tests/db/test_agent_tenancy.py) and through a rehearsed target."""
+flows run on the DB-on gateway (tests/db/test_tenancy_agent_gateways.py) and through a rehearsed target."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def db_gateway(
     migrate_result = json.loads(migrate.stdout)
 
     # Real agent-gateway peers (an MCP server and an A2A agent) for the access-group tests on virtual keys and
-    # teams (tests/db/test_agent_tenancy.py); started now, ready long before the proxy is.
+    # teams (tests/db/test_tenancy_agent_gateways.py); started now, ready long before the proxy is.
     peers = [launch_peer(kind, work) for kind in ("mcp", "a2a", "mcp")]
     mcp, agent, spare = peers
     demo_port, port = free_port(), free_port()

@@ -6,6 +6,7 @@ way the target syncs it — while they are up, then `gatekit validate`'s agent g
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ class RehearsalAgents:
         return len(self.mcp.seen()) + len(self.agent.seen())
 
     def probe(self, report: Report, replicas: list[Running], master_key: str, env: Environment) -> None:
+        for peer in (self.mcp, self.agent, self.spare):  # started with the rehearsal, ready long before its replicas
+            wait_peer(peer)
+        started = time.monotonic()
         try:
             evidence: dict[str, Any] = run_tenancy([r.base_url for r in replicas], master_key, env, self.peer_seen)
             results = {r.gate: r for r in gates.run_gates(replicas[0].base_url, master_key, 120)}
@@ -45,7 +49,7 @@ class RehearsalAgents:
         except AssertionError as exc:
             report.add(CHECK, False, error=str(exc)[:4000])
             return
-        report.add(CHECK, True, **evidence)
+        report.add(CHECK, True, seconds=round(time.monotonic() - started, 1), **evidence)
 
 
 def agent_overrides(env_name: str, mcp: Peer, agent: Peer, spare: Peer, config_dir: Path) -> list[str]:
@@ -56,11 +60,9 @@ def agent_overrides(env_name: str, mcp: Peer, agent: Peer, spare: Peer, config_d
 
 @contextmanager
 def rehearsal_agents(shared: Shared, env_name: str, workdir: Path) -> Iterator[RehearsalAgents]:
-    """Peers started and ready; rehearse `env_name` with `.overrides` inside the block."""
+    """Peers started (the probe waits for them); rehearse `env_name` with `.overrides` inside the block."""
     peers = [launch_peer(kind, workdir) for kind in ("mcp", "a2a", "mcp")]
     try:
-        for peer in peers:
-            wait_peer(peer)
         mcp, agent, spare = peers
         # The operator's secrets: the store variable of each peer's `{secret: …}` reference -> its credential.
         by_local = agent_peer_env(mcp, agent, spare)

@@ -10,7 +10,9 @@ from gatekit.config import load_environment
 from tests.agents.tenancy import ALLOWED, DENIED, run_tenancy
 from tests.db.conftest import DbGateway
 
-pytestmark = pytest.mark.timeout(1800)  # may be the first test to pay for the session proxy
+# Named to run after test_gateway_db.py (its spend checks want LiteLLM's first spend cycles); run alone it pays for
+# the session proxy.
+pytestmark = pytest.mark.timeout(1800)
 
 
 def test_access_groups_with_virtual_keys_and_teams(db_gateway: DbGateway) -> None:
