@@ -73,6 +73,7 @@ def _context(shared: Shared, env: Environment, pg: services.Postgres, workdir: P
         publish_document=lambda document: stores.publish_s3(uri, document),
         overlay=aws_overlay(shared, env, pg),
         free_port=services.free_port,
+        probes=list(shared.probes),
     )
 
 
@@ -193,5 +194,6 @@ def rehearse_eks(
         publish_document=lambda document: stores.publish_s3(uri, document),
         overlay=aws_overlay(shared, env, pg),
         free_port=services.free_port,
+        probes=list(shared.probes),
     )
     return rehearse(deployment, context, db_passwords=dict(world.admin_credentials))

@@ -139,7 +139,7 @@ def rehearse_pulumi(
 ) -> Report:
     all_overrides = [*overrides, *rehearsal_overrides(env, shared.mock_llm, PROVIDER_KEY_SECRET)]
     env = load_environment(env.name, shared.config_dir, all_overrides)
-    operator = _operator_values(env)
+    operator = {**_operator_values(env), **shared.operator_values}
     plan = run_plan(env.name, Path(__file__).resolve().parents[2] / "pulumi", tuple(all_overrides), operator)
     documents = uploaded_documents(plan)
     manifests = manifests_of(plan)
@@ -279,4 +279,5 @@ def _context(
         publish_document=publish,
         overlay=overlay,
         free_port=services.free_port,
+        probes=list(shared.probes),
     )

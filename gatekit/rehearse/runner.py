@@ -28,6 +28,11 @@ class RehearsalError(RuntimeError):
     pass
 
 
+# Extra checks a caller runs against the ready replicas (after the built-in request checks, before the hot reload and
+# the drain): probe(report, replicas, master_key, environment) adds its own check results to the report.
+Probe = Callable[[Report, list[Running], str, Environment], None]
+
+
 @dataclass
 class Context:
     """Where the rehearsal runs: the install, the image facts, the database server (superuser SQL), how secrets and
@@ -41,6 +46,7 @@ class Context:
     publish_document: Callable[[str], None]  # the target's config source, as its deploy writes it
     overlay: dict[str, str] = field(default_factory=dict)
     free_port: Callable[[], int] | None = None
+    probes: list[Probe] = field(default_factory=list)
 
 
 def _quote(value: str) -> str:
@@ -168,6 +174,8 @@ def _run(
     key = checks.virtual_key(report, replicas, master_key, model)
     checks.spend_recorded(report, key, sql)
     checks.budget_enforced(report, replicas, master_key, model)
+    for probe in ctx.probes:
+        probe(report, replicas, master_key, env)
 
     def publish() -> str:
         text, version = reloaded_document(env)

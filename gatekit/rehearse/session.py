@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,19 @@ class Shared:
     config_dir: Path = field(default_factory=default_config_dir)
     # Already synthesized assemblies by environment name (tests share them with extraction checks).
     assemblies: dict[str, Path] = field(default_factory=dict)
+    # Set for one rehearsal with `extras()`: checks of the caller's own run against the ready replicas
+    # (runner.Probe), and values of operator secrets by variable (Pulumi targets: what the operator puts in the
+    # stack's secret config or the namespace's Secrets) where the caller must know them (a peer's credential).
+    probes: list[Callable[..., None]] = field(default_factory=list)
+    operator_values: dict[str, str] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def extras(self, probes: list[Callable[..., None]], operator_values: dict[str, str]) -> Iterator[None]:
+        self.probes, self.operator_values = list(probes), dict(operator_values)
+        try:
+            yield
+        finally:
+            self.probes, self.operator_values = [], {}
 
 
 def _workdir() -> Path:

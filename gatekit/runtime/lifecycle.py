@@ -1,5 +1,6 @@
 """What gatekit starts once LiteLLM's own startup has finished (its router exists), and stops before LiteLLM
-shuts down: the upstream-span callback and the config syncer."""
+shuts down: the upstream-span callback, LiteLLM's MCP session managers (runtime/mcp_sessions.py) and the config
+syncer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 from litellm import Router
 
 from gatekit.runtime.apply import RouterApplier
+from gatekit.runtime.mcp_sessions import McpSessions
 from gatekit.runtime.sources import ConfigSource
 from gatekit.runtime.state import RuntimeState
 from gatekit.runtime.sync import ConfigSyncer
@@ -31,6 +33,7 @@ class RuntimeLifecycle:
         self.source = source
         self.syncer: ConfigSyncer | None = None
         self.task: asyncio.Task[None] | None = None
+        self.mcp_sessions = McpSessions(required=bool(state.env.gateway.mcp_servers))
 
     async def startup(self) -> None:
         import litellm
@@ -40,6 +43,8 @@ class RuntimeLifecycle:
         if self.state.env.observability.otlp_endpoint:
             # Upstream spans are only worth building when something exports them.
             litellm.logging_callback_manager.add_litellm_callback(UpstreamSpanLogger())
+        # In this (the lifespan) task, so that shutdown can close them: see runtime/mcp_sessions.py.
+        await self.mcp_sessions.start()
         if self.source is None:
             log.info("config sync off: no gateway.config_sync.uri; serving the startup config", extra=self._where())
             return
@@ -62,6 +67,7 @@ class RuntimeLifecycle:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
             self.task = None
+        await self.mcp_sessions.stop()
 
     def _where(self) -> dict[str, str | None]:
         return {"source": self.source.description if self.source else None}

@@ -1,6 +1,6 @@
 """Agent gateways end to end: the real LiteLLM proxy as `make up` runs it (DB-less, master key), a real MCP server
 (official MCP SDK) and a real A2A agent (A2A SDK). Per-key access groups need virtual keys, hence a database: those
-flows are not here (see docs/agents.md); what DB-less can prove is."""
+flows run on the DB-on gateway (tests/db/test_tenancy_agent_gateways.py) and through a rehearsed target."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import asyncio
 import json
 import re
 import secrets
+import signal
+import subprocess
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -211,7 +213,7 @@ def test_metrics_per_server_and_agent(agent_gateway: AgentGateway) -> None:
 
 
 def test_validate_checks_servers_and_agents_are_healthy(agent_gateway: AgentGateway) -> None:
-    """Last in this module: it stops the spare server."""
+    """Next to last in this module: it stops the spare server."""
     results = {r.gate: r for r in gates.run_gates(agent_gateway.url, agent_gateway.handle.key, TIMEOUT)}
     assert results["mcp-servers"].status == "PASS", results["mcp-servers"]
     assert re.search(r"2 healthy \(spare, tools\); \d+ tools", results["mcp-servers"].detail)
@@ -221,6 +223,31 @@ def test_validate_checks_servers_and_agents_are_healthy(agent_gateway: AgentGate
     results = {r.gate: r for r in gates.run_gates(agent_gateway.url, agent_gateway.handle.key, TIMEOUT)}
     assert results["mcp-servers"].status == "FAIL"
     assert "spare" in results["mcp-servers"].detail and "tools" not in results["mcp-servers"].detail
+
+
+def test_sigterm_drains_and_exits_promptly_after_mcp_sessions(agent_gateway: AgentGateway) -> None:
+    """Last in this module: it stops the gateway. Once MCP sessions were served, LiteLLM's session managers (entered
+    lazily in a request's task) could not be closed from the lifespan task and the drained process lingered ~60 s;
+    gatekit runs them in the lifespan task (gatekit/runtime/mcp_sessions.py), so SIGTERM drains and exits."""
+
+    async def a_session(session: Any) -> int:
+        return len((await session.list_tools()).tools)
+
+    assert run_mcp(agent_gateway, "/mcp/tools", a_session) == 2  # a stateful session (mcp-session-id), then closed
+    handle = agent_gateway.handle
+    budget = 3  # gateway.drain.budget_seconds of this gateway (conftest)
+    # Far below the ~60 s the process lingered, far above the drain budget plus a loaded machine's shutdown.
+    bound = budget + 25
+    handle.proc.send_signal(signal.SIGTERM)
+    try:
+        code = handle.proc.wait(bound)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the gateway was still running {bound} s after SIGTERM:\n{handle.log()[-3000:]}")
+    assert code == 0, handle.log()[-3000:]
+    log = handle.log()
+    assert '"drained"' in log
+    assert "generator didn't stop" not in log and "different task than it was entered in" not in log, log[-3000:]
+    assert "mcp sessions closed" in log
 
 
 def _server_id(gw: AgentGateway, name: str) -> str:

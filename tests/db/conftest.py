@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from gatekit.rehearse.services import Postgres, free_port
+from tests.agents.conftest import Peer, agent_peer_env, gateway_overrides, launch_peer, wait_peer
 from tests.conftest import REPO
 from tests.harness.fixtures import harness_postgres, prisma_engine  # noqa: F401 (session fixtures)
 
@@ -36,6 +37,9 @@ class DbGateway:
     migrate_result: dict[str, object]
     proc: subprocess.Popen[bytes]
     log: Path
+    mcp: Peer  # the agent gateways' peers (tests/agents/peers.py), configured on this gateway
+    agent: Peer
+    overrides: list[str]  # the --set overrides it runs with (its environment: load_environment("local", …, them))
 
     def headers(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.master_key}"}
@@ -120,6 +124,10 @@ def db_gateway(
         raise RuntimeError(f"gatekit migrate failed ({migrate.returncode}):\n{migrate.stderr[-4000:]}")
     migrate_result = json.loads(migrate.stdout)
 
+    # Real agent-gateway peers (an MCP server and an A2A agent) for the access-group tests on virtual keys and
+    # teams (tests/db/test_tenancy_agent_gateways.py); started now, ready long before the proxy is.
+    peers = [launch_peer(kind, work) for kind in ("mcp", "a2a", "mcp")]
+    mcp, agent, spare = peers
     demo_port, port = free_port(), free_port()
     master_key = "sk-gatekit-db-" + secrets.token_hex(12)
     log = work / "processes.log"
@@ -135,12 +143,14 @@ def db_gateway(
         "GATEKIT_RUNTIME_DIR": str(work / "runtime"),
         "PRISMA_QUERY_ENGINE_BINARY": str(prisma_engine),
         "PROXY_BATCH_WRITE_AT": "1",  # LiteLLM's spend batch writer: flush every ~1-6 s instead of 10-15 s
+        **agent_peer_env(mcp, agent, spare),
     }
     overrides = [
         "database.enabled=true",
         'database.url={"env": "DATABASE_URL"}',
         f"gateway.port={port}",
         f"gateway.demo_provider.port={demo_port}",
+        *gateway_overrides(mcp, agent, spare),
     ]
     proxy = subprocess.Popen(
         [sys.executable, "-m", "gatekit.cli", "serve", "--env", "local", *[a for o in overrides for a in ("--set", o)]],
@@ -152,8 +162,12 @@ def db_gateway(
         _wait_http(f"{url}/health/liveliness", proxy, log, lambda r: r.status_code == 200)
         # Readiness: 503 until the database is connected (never DB-less by accident).
         _wait_http(f"{url}/health/readiness", proxy, log, lambda r: r.status_code == 200)
-        yield DbGateway(url, master_key, pg, migrate_result, proxy, log)
+        for peer in peers:
+            wait_peer(peer)
+        yield DbGateway(url, master_key, pg, migrate_result, proxy, log, mcp, agent, overrides)
     finally:
         _stop(proxy)
         _stop(demo)
+        for peer in peers:
+            peer.stop()
         out.close()

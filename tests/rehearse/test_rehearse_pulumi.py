@@ -4,22 +4,37 @@ program fills and the config source it wires; every check passes and what needs 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gatekit.rehearse.report import CHECKS
 from gatekit.rehearse.session import Shared, rehearse_environment
+from tests.rehearse.agents import CHECK as AGENTS_CHECK
+from tests.rehearse.agents import rehearsal_agents
 
 pytestmark = pytest.mark.timeout(2400)
 
 SOURCES = {"gcp": "gcs", "azure": "file", "k8s": "file"}  # azure: the Blob source is not reproduced (see report)
 
 
+# The target whose rehearsal also serves the agent gateways (tests/rehearse/agents.py): a real MCP server and A2A agent,
+# access groups on keys and teams the replicas share through the database. No extra rehearsal: this one gains a check.
+AGENTS_ON = "k8s"
+
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
-def test_rehearse_pulumi_environment(name: str, rehearsal: Shared) -> None:
-    report = rehearse_environment(rehearsal, name)
+def test_rehearse_pulumi_environment(name: str, rehearsal: Shared, tmp_path: Path) -> None:
+    expected = sorted(CHECKS)
+    if name == AGENTS_ON:
+        with rehearsal_agents(rehearsal, name, tmp_path) as agents:
+            report = rehearse_environment(rehearsal, name, agents.overrides)
+        expected = sorted([*CHECKS, AGENTS_CHECK])
+    else:
+        report = rehearse_environment(rehearsal, name)
     assert report.passed, report.to_json()
     data = report.as_dict()
-    assert sorted(c["name"] for c in data["checks"]) == sorted(CHECKS)  # each check once (run order may differ)
+    assert sorted(c["name"] for c in data["checks"]) == expected  # each check once (run order may differ)
     assert all(c["status"] == "pass" and c["evidence"] for c in data["checks"])
     hot = next(c for c in data["checks"] if c["name"] == "hot_reload")["evidence"]
     assert len(hot["after"]) >= 2
