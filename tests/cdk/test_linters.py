@@ -45,6 +45,7 @@ def test_every_exemption_is_on_one_resource_with_a_reason(every_synth: Synthesiz
 
 def test_cfn_lint_reports_no_errors(synthesized: dict[str, Synthesized]) -> None:
     templates = [str(path) for name in ALL_SYNTHS for path in sorted(synthesized[name].outdir.glob("*.template.json"))]
+
     # 7 stacks per ECS synthesis; an EKS one has 6 plus aws-cdk-lib's two nested provider stacks (an existing
     # cluster: only the kubectl provider's).
     def expected(env: Environment) -> int:
