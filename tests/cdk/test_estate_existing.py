@@ -213,7 +213,8 @@ def test_existing_cluster_gets_only_namespaced_manifests_and_the_gateway_role(
     provider = next(m for m in manifests if m["kind"] == "SecretProviderClass")
     assert "usePodIdentity" not in provider["spec"]["parameters"]  # the AWS provider then uses IRSA
     # The kubectl handler runs next to the private API endpoint, and may assume the given kubectl role only.
-    nested = next(t for s, t in item.templates.items() if "KubectlProvider" in s)
+    (nested_file,) = item.outdir.glob("*KubectlProvider*.nested.template.json")
+    nested = json.loads(nested_file.read_text())
     handlers = [r for r in nested["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     subnets = sorted(s.id for s in item.env.network.existing.private_subnets)  # type: ignore[union-attr]
     assert handlers and all(
