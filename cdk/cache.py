@@ -33,6 +33,7 @@ class Cache(Construct):
         slow_log: logs.ILogGroup,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.env_config = env_config
         cache = env_config.cache
         self.auth_secret = sm.Secret(
             self,
@@ -102,6 +103,19 @@ class Cache(Construct):
     def auth_secret_name(env: Environment) -> str:
         """Fixed name: the gateway stack imports it by name, not through a cross-stack export."""
         return f"{env.deployment.prefix}/cache-auth-token"
+
+    @property
+    def auth_secret_locator(self) -> str:
+        """How the gateway stacks name the AUTH token secret (its fixed name: no cross-stack export)."""
+        return self.auth_secret_name(self.env_config)
+
+    @property
+    def port(self) -> int:
+        return CACHE_PORT
+
+    @property
+    def secret_key_arns(self) -> list[str]:
+        return []  # the AUTH token secret is encrypted with the data stack's key
 
     @property
     def host(self) -> str:

@@ -12,6 +12,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from cdk.network_stack import DB_PORT
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import retention
 from gatekit.config import Environment
@@ -163,41 +164,84 @@ class Database(Construct):
         )
 
     def _runtime_user(self) -> cr.AwsCustomResource:
-        """Creates the IAM-authenticated runtime role through the RDS Data API (no network path needed)."""
-        call = cr.AwsSdkCall(
-            service="rds-data",
-            action="ExecuteStatement",
-            parameters={
-                "resourceArn": self.cluster.cluster_arn,
-                "secretArn": self.master_secret_arn,
-                "database": DATABASE_NAME,
-                "sql": RUNTIME_USER_SQL.replace("END $$;", f"  {RUNTIME_MIGRATES_SQL}\nEND $$;")
-                if self.runtime_migrates
-                else RUNTIME_USER_SQL,
-            },
-            physical_resource_id=cr.PhysicalResourceId.of(f"runtime-user-{RUNTIME_USER}"),
-        )
-        resource = cr.AwsCustomResource(
+        resource = runtime_user_resource(
             self,
-            "RuntimeUser",
-            on_create=call,
-            on_update=call,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(actions=["rds-data:ExecuteStatement"], resources=[self.cluster.cluster_arn]),
-                    iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.master_secret_arn]),
-                    # The master secret is encrypted with the data key: reading it needs the key too.
-                    iam.PolicyStatement(
-                        actions=["kms:Decrypt"],
-                        resources=[self.key.key_arn],
-                        conditions={
-                            "StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"}
-                        },
-                    ),
-                ]
-            ),
-            install_latest_aws_sdk=False,
-            timeout=Duration.minutes(5),
+            cluster_arn=self.cluster.cluster_arn,
+            secret_arn=self.master_secret_arn,
+            key_arns=[self.key.key_arn],
+            database=DATABASE_NAME,
+            runtime_migrates=self.runtime_migrates,
         )
         resource.node.add_dependency(self.cluster)
         return resource
+
+    @property
+    def host(self) -> str:
+        return self.cluster.cluster_endpoint.hostname
+
+    @property
+    def port(self) -> int:
+        return DB_PORT
+
+    @property
+    def database_name(self) -> str:
+        return DATABASE_NAME
+
+    @property
+    def secret_key_arns(self) -> list[str]:
+        """Keys of the admin secret beyond the data stack's own (none: RDS encrypts it with the data key)."""
+        return []
+
+
+def runtime_user_sql(runtime_migrates: bool) -> str:
+    if runtime_migrates:
+        return RUNTIME_USER_SQL.replace("END $$;", f"  {RUNTIME_MIGRATES_SQL}\nEND $$;")
+    return RUNTIME_USER_SQL
+
+
+def runtime_user_resource(
+    scope: Construct,
+    *,
+    cluster_arn: str,
+    secret_arn: str,
+    key_arns: list[str],
+    database: str,
+    runtime_migrates: bool,
+) -> cr.AwsCustomResource:
+    """Creates the IAM-authenticated runtime role through the RDS Data API (no network path needed), as the admin user
+    of `secret_arn` (whose value is encrypted with one of `key_arns`, or the account's default key)."""
+    call = cr.AwsSdkCall(
+        service="rds-data",
+        action="ExecuteStatement",
+        parameters={
+            "resourceArn": cluster_arn,
+            "secretArn": secret_arn,
+            "database": database,
+            "sql": runtime_user_sql(runtime_migrates),
+        },
+        physical_resource_id=cr.PhysicalResourceId.of(f"runtime-user-{RUNTIME_USER}"),
+    )
+    statements = [
+        iam.PolicyStatement(actions=["rds-data:ExecuteStatement"], resources=[cluster_arn]),
+        iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]),
+    ]
+    if key_arns:
+        # The admin secret is encrypted with a customer-managed key: reading it needs the key too.
+        statements.append(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=key_arns,
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(scope).region}.amazonaws.com"}
+                },
+            )
+        )
+    return cr.AwsCustomResource(
+        scope,
+        "RuntimeUser",
+        on_create=call,
+        on_update=call,
+        policy=cr.AwsCustomResourcePolicy.from_statements(statements),
+        install_latest_aws_sdk=False,
+        timeout=Duration.minutes(5),
+    )

@@ -122,6 +122,27 @@ EKS_EXEMPTIONS: tuple[Exemption, ...] = (
     Exemption("/@aws-cdk--aws-eks.", "AWS::IAM::Policy", {"AwsSolutions-IAM5": PROVIDER_IAM5}, {}),
     Exemption("/@aws-cdk--aws-eks.ClusterResourceProvider/", "AWS::Lambda::Function", {}, HANDLER_CHECKOV),
     Exemption("/@aws-cdk--aws-eks.KubectlProvider/Provider/", "AWS::Lambda::Function", {}, HANDLER_CHECKOV),
+    # estate (issue 18): the kubectl provider of an imported (existing) cluster, `<cluster id>-KubectlProvider`.
+    Exemption(
+        "-KubectlProvider/Handler/",
+        "AWS::Lambda::Function",
+        {
+            "AwsSolutions-L1": "The kubectl handler's runtime is chosen by aws-cdk-lib (pinned) to match the "
+            "kubectl layer."
+        },
+        HANDLER_CHECKOV,
+    ),
+    Exemption(
+        "-KubectlProvider/",
+        "AWS::IAM::Role",
+        {
+            "AwsSolutions-IAM4": "Lambda basic and VPC execution plus ECR pull: what aws-cdk-lib's kubectl handler and "
+            "its provider need to run in the VPC next to the existing cluster's private API endpoint."
+        },
+        {},
+    ),
+    Exemption("-KubectlProvider/Provider/", "AWS::IAM::Policy", {"AwsSolutions-IAM5": PROVIDER_IAM5}, {}),
+    Exemption("-KubectlProvider/Provider/", "AWS::Lambda::Function", {}, HANDLER_CHECKOV),
     Exemption(
         "/waiter-state-machine/",
         "AWS::StepFunctions::StateMachine",

@@ -14,15 +14,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
-from cdk.cache import Cache
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
-from cdk.database import DATABASE_NAME, RUNTIME_USER
+from cdk.database import RUNTIME_USER
+from cdk.existing_data import grant_existing_secret_keys
 from cdk.gateway_task import READINESS_PATH, GatewayTask, TaskInputs
 from cdk.images import gateway_image
 from cdk.load_balancer import GatewayLoadBalancer
 from cdk.migrations import Migrations
-from cdk.network_stack import CACHE_PORT, DB_PORT, NetworkStack
+from cdk.network_stack import NetworkStack
 from cdk.observability_stack import ObservabilityStack
 from cdk.secrets_stack import SecretsStack, import_for_task
 from gatekit.config import DrainTimings, Environment
@@ -32,9 +32,9 @@ def database_environment(data: DataStack) -> dict[str, str]:
     """Where the database is; credentials are never part of it."""
     assert data.database is not None
     return {
-        "DATABASE_HOST": data.database.cluster.cluster_endpoint.hostname,
-        "DATABASE_PORT": str(DB_PORT),
-        "DATABASE_NAME": DATABASE_NAME,
+        "DATABASE_HOST": data.database.host,
+        "DATABASE_PORT": str(data.database.port),
+        "DATABASE_NAME": data.database.database_name,
         "DATABASE_SSLMODE": "require",
     }
 
@@ -79,7 +79,7 @@ class GatewayEcsStack(Stack):
                 {"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER, "DISABLE_SCHEMA_UPDATE": "True"}
             )
         if data.cache is not None:
-            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(CACHE_PORT)})
+            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(data.cache.port)})
         ssm_reachable = env.network.mode != "isolated" or "ssm" in env.network.endpoints
         self.task = GatewayTask(
             self,
@@ -97,6 +97,7 @@ class GatewayEcsStack(Stack):
         )
         task_role = self.task.definition.task_role
         grant_decrypt_via_secrets_manager(self.task.definition.obtain_execution_role(), [secrets.key, data.key])
+        grant_existing_secret_keys(self.task.definition.obtain_execution_role(), [data.cache])  # estate (issue 18)
         config.grant_read_config(task_role)
         if data.database is not None:
             data.database.grant_connect_runtime(task_role)
@@ -162,7 +163,7 @@ class GatewayEcsStack(Stack):
                 imported[item.ref.secret] = import_for_task(self, cid, item.locator)
             out[item.env_var] = ecs.Secret.from_secrets_manager(imported[item.ref.secret], item.ref.key)
         if data.cache is not None:
-            auth = import_for_task(self, "ImportedCacheAuthToken", Cache.auth_secret_name(self.env_config))
+            auth = import_for_task(self, "ImportedCacheAuthToken", data.cache.auth_secret_locator)
             out["REDIS_PASSWORD"] = ecs.Secret.from_secrets_manager(auth)
         return out
 
@@ -192,7 +193,7 @@ class GatewayEcsStack(Stack):
         config: ConfigStack,
         observability: ObservabilityStack,
     ) -> None:
-        assert data.database is not None and data.database.cluster.secret is not None
+        assert data.database is not None
         migrations = Migrations(
             self,
             "Migrations",
@@ -201,7 +202,7 @@ class GatewayEcsStack(Stack):
             image=gateway_image(env, config.repository),
             database_environment=database_environment(data),
             admin_secret=sm.Secret.from_secret_complete_arn(
-                self, "ImportedDatabaseAdmin", data.database.cluster.secret.secret_arn
+                self, "ImportedDatabaseAdmin", data.database.master_secret_arn
             ),
             subnets=network.vpc.select_subnets(subnet_group_name=network.app_subnets.subnet_group_name).subnet_ids,
             security_group=network.security_groups.service,
@@ -209,5 +210,6 @@ class GatewayEcsStack(Stack):
             logs_key=observability.key,
         )
         grant_decrypt_via_secrets_manager(migrations.definition.obtain_execution_role(), [data.key])
+        grant_existing_secret_keys(migrations.definition.obtain_execution_role(), [data.database])  # estate
         migrations.run.node.add_dependency(data.database.runtime_user)
         self.service.node.add_dependency(migrations.run)

@@ -16,7 +16,17 @@ from cdk.architecture import node_ami_type, node_instance_type
 from cdk.cache import Cache
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
-from cdk.database import RUNTIME_USER
+from cdk.database import RUNTIME_USER, Database
+from cdk.existing_cluster import (
+    creates_namespace,
+    existing_cluster,
+    import_cluster,
+    service_account_annotations,
+    uses_pod_identity,
+    workload_principal,
+)
+from cdk.existing_data import grant_existing_secret_keys
+from cdk.existing_data_rules import admit_to_existing_stores
 from cdk.gateway_ecs_stack import database_environment, grant_decrypt_via_secrets_manager
 from cdk.gateway_task import bedrock_statement, xray_statement
 from cdk.images import gateway_image_tag
@@ -65,7 +75,39 @@ class GatewayEksStack(Stack):
             raise SynthError(
                 f"kubernetes.version {env.kubernetes.version}: the CDK EKS stack ships kubectl {KUBECTL_VERSION}"
             )
-        self.cluster = eks.Cluster(
+        existing = existing_cluster(env)  # estate (issue 18): an existing cluster, imported without lookups
+        if existing is not None:
+            subnets = network.vpc.select_subnets(subnet_group_name=network.app_subnets.subnet_group_name).subnet_ids
+            self.cluster: eks.ICluster = import_cluster(self, env, vpc=network.vpc, private_subnet_ids=subnets)
+            self.pods_security_group_id = existing.security_group_id
+            depends_on: list[Construct] = []
+        else:
+            depends_on = self._create_cluster(env, network)
+        self._admit_nodes(network, data)
+        service_account = f"{env.deployment.prefix}-gateway"
+        role = self._workload_role(env, secrets, data, config, service_account)
+        if uses_pod_identity(env):
+            depends_on.append(
+                eks.CfnPodIdentityAssociation(
+                    self,
+                    "GatewayPodIdentity",
+                    cluster_name=self.cluster.cluster_name,
+                    namespace=env.kubernetes.namespace,
+                    service_account=service_account,
+                    role_arn=role.role_arn,
+                )
+            )
+        manifest = self.cluster.add_manifest("Gateway", *self._manifests(env, secrets, data, config, role))
+        for dependency in depends_on:
+            manifest.node.add_dependency(dependency)
+        self._exemptions(role)
+        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+        CfnOutput(self, "GatewayServiceAccount", value=f"{env.kubernetes.namespace}/{service_account}")
+
+    def _create_cluster(self, env: Environment, network: NetworkStack) -> list[Construct]:
+        """A private cluster with a managed node group and the add-ons the gateway needs; returns what the gateway
+        manifests must wait for."""
+        cluster = self.cluster = eks.Cluster(
             self,
             "Cluster",
             version=eks.KubernetesVersion.of(env.kubernetes.version),
@@ -84,10 +126,11 @@ class GatewayEksStack(Stack):
             ],
             authentication_mode=eks.AuthenticationMode.API_AND_CONFIG_MAP,
         )
-        self.cluster.cluster_security_group.add_ingress_rule(
+        self.pods_security_group_id = cluster.cluster_security_group_id
+        cluster.cluster_security_group.add_ingress_rule(
             network.security_groups.service, ec2.Port.tcp(443), "Gateway nodes to the API server"
         )
-        self.nodes = self.cluster.add_nodegroup_capacity(
+        self.nodes = cluster.add_nodegroup_capacity(
             "Nodes",
             instance_types=[node_instance_type(env)],  # compute.architecture (cdk/architecture.py)
             ami_type=node_ami_type(env),  # Amazon Linux 2023 (AL2 has no EKS AMI for Kubernetes 1.33+)
@@ -96,7 +139,6 @@ class GatewayEksStack(Stack):
             max_size=env.kubernetes.node_count_max,
             subnets=network.app_subnets,
         )
-        self._admit_nodes(network, data)
         self.nodes.role.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy")
         )
@@ -111,22 +153,7 @@ class GatewayEksStack(Stack):
             )
             for name, values in ADDONS.items()
         ]
-        role = self._workload_role(env, secrets, data, config)
-        service_account = f"{env.deployment.prefix}-gateway"
-        association = eks.CfnPodIdentityAssociation(
-            self,
-            "GatewayPodIdentity",
-            cluster_name=self.cluster.cluster_name,
-            namespace=env.kubernetes.namespace,
-            service_account=service_account,
-            role_arn=role.role_arn,
-        )
-        manifest = self.cluster.add_manifest("Gateway", *self._manifests(env, secrets, data, config))
-        for dependency in (*addons, association, self.nodes):
-            manifest.node.add_dependency(dependency)
-        self._exemptions(role)
-        CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
-        CfnOutput(self, "GatewayServiceAccount", value=f"{env.kubernetes.namespace}/{service_account}")
+        return [*addons, self.nodes]
 
     def _secret_objects(self, secrets: SecretsStack, data: DataStack) -> dict[str, str]:
         objects: dict[str, str] = {}
@@ -135,25 +162,26 @@ class GatewayEksStack(Stack):
                 raise SynthError(f"secret `{item.ref.describe()}`: JSON keys are not supported on aws-eks")
             objects[item.env_var] = self._arn(item.locator)
         if data.cache is not None:
-            objects["REDIS_PASSWORD"] = self._arn(Cache.auth_secret_name(self.env_config))
+            objects["REDIS_PASSWORD"] = self._arn(data.cache.auth_secret_locator)
         return objects
 
     def _admit_nodes(self, network: NetworkStack, data: DataStack) -> None:
         """Pods run with the cluster security group (managed nodes without a launch template): the database and cache
         security groups (network stack) must admit it. The rules live here, so the network stack does not refer to
-        this stack."""
+        this stack. Existing stores (issue 18) admit the pods on the groups the estate gives."""
+        admit_to_existing_stores(self, self.env_config, self.pods_security_group_id, source="EKS gateway pods")
         groups = network.security_groups
         rules = []
-        if data.database is not None:
+        if isinstance(data.database, Database):
             rules.append(("DatabaseFromNodes", groups.database, DB_PORT, "EKS gateway pods to the database"))
-        if data.cache is not None:
+        if isinstance(data.cache, Cache):
             rules.append(("CacheFromNodes", groups.cache, CACHE_PORT, "EKS gateway pods to the cache"))
         for cid, group, port, description in rules:
             ec2.CfnSecurityGroupIngress(
                 self,
                 cid,
                 group_id=group.security_group_id,
-                source_security_group_id=self.cluster.cluster_security_group_id,
+                source_security_group_id=self.pods_security_group_id,
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
@@ -165,7 +193,7 @@ class GatewayEksStack(Stack):
         6-character suffix appended."""
         locators = [item.locator for item in secrets.injected]
         if data.cache is not None:
-            locators.append(Cache.auth_secret_name(self.env_config))
+            locators.append(data.cache.auth_secret_locator)
         out: set[str] = set()
         for locator in locators:
             complete = locator.startswith("arn:") and _COMPLETE_ARN.search(locator)
@@ -181,7 +209,7 @@ class GatewayEksStack(Stack):
         )
 
     def _manifests(
-        self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack
+        self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack, role: iam.IRole
     ) -> list[dict[str, object]]:
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
         if data.database is not None:
@@ -189,7 +217,7 @@ class GatewayEksStack(Stack):
             # No migrations task on EKS: the runtime user may create the schema, so LiteLLM migrates at start-up.
             extra_env.update({"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER})
         if data.cache is not None:
-            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(CACHE_PORT)})
+            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(data.cache.port)})
         image = env.compute.image or config.repository.repository_uri_for_tag(gateway_image_tag())
         return render_gateway_manifests(
             env,
@@ -198,25 +226,34 @@ class GatewayEksStack(Stack):
             secret_store=SecretStore(
                 provider="aws",
                 objects=self._secret_objects(secrets, data),
-                parameters={"region": self.region, "usePodIdentity": "true"},
+                # IRSA (an existing cluster's OIDC provider) is the AWS provider's default; Pod Identity is asked for.
+                parameters={"region": self.region, **({"usePodIdentity": "true"} if uses_pod_identity(env) else {})},
             ),
+            service_account_annotations=service_account_annotations(env, role),
+            create_namespace=creates_namespace(env),
             extra_env=extra_env,
             extra_secret_env=["REDIS_PASSWORD"] if data.cache is not None else [],
             exporter=CollectorExporter.awsxray(self.region),
             service=ServiceExposure(type="LoadBalancer", port=80, annotations=INTERNAL_NLB),
         )
 
-    def _workload_role(self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack) -> iam.Role:
+    def _workload_role(
+        self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack, service_account: str
+    ) -> iam.Role:
+        pod_identity = uses_pod_identity(env)
         role = iam.Role(
             self,
             "GatewayRole",
-            assumed_by=iam.ServicePrincipal("pods.eks.amazonaws.com"),
-            description=f"{env.deployment.prefix}: gateway pods (EKS Pod Identity)",
+            assumed_by=workload_principal(env, service_account),  # Pod Identity, or IRSA in an existing cluster
+            description=f"{env.deployment.prefix}: gateway pods ({'EKS Pod Identity' if pod_identity else 'IRSA'})",
         )
         assert role.assume_role_policy is not None
-        role.assume_role_policy.add_statements(
-            iam.PolicyStatement(actions=["sts:TagSession"], principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")])
-        )
+        if pod_identity:
+            role.assume_role_policy.add_statements(
+                iam.PolicyStatement(
+                    actions=["sts:TagSession"], principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")]
+                )
+            )
         config.grant_read_config(role)
         role.add_to_principal_policy(xray_statement())
         bedrock = bedrock_statement(env, self)
@@ -231,6 +268,7 @@ class GatewayEksStack(Stack):
             )
         )
         grant_decrypt_via_secrets_manager(role, [secrets.key, data.key])
+        grant_existing_secret_keys(role, [data.cache])  # estate (issue 18): an existing cache's secret key
         return role
 
     def _exemptions(self, role: iam.Role) -> None:

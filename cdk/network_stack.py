@@ -11,6 +11,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from cdk.existing_data_rules import admit_to_existing_stores, egress_to_existing_stores
 from cdk.existing_network import client_peers, import_vpc, s3_gateway_endpoint
 from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import encryption_key, log_group
@@ -205,4 +206,8 @@ class NetworkStack(Stack):
 
         database.add_ingress_rule(service, ec2.Port.tcp(DB_PORT), "Gateway and migrations tasks")
         cache.add_ingress_rule(service, ec2.Port.tcp(CACHE_PORT), "Gateway tasks")
+        # estate (issue 18): existing Aurora / ElastiCache admit the gateway tasks (EKS pods: the gateway stack).
+        egress_to_existing_stores(self, env, service)
+        if env.target != "aws-eks":
+            admit_to_existing_stores(self, env, service.security_group_id, source="gateway tasks")
         return SecurityGroups(alb=alb, service=service, database=database, cache=cache)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from gatekit.config.estate import Architecture, ExistingNetwork
+from gatekit.config.estate_existing import ExistingAurora, ExistingCache, ExistingEksCluster
 from gatekit.config.gateway import Gateway, Strict
 from gatekit.config.secrets import SecretRef
 
@@ -55,6 +56,10 @@ class Kubernetes(Strict):
     )
     node_count_min: int = Field(default=2, ge=1, le=1000, description="Managed cluster: minimum nodes (autoscaler).")
     node_count_max: int = Field(default=6, ge=1, le=1000, description="Managed cluster: maximum nodes (autoscaler).")
+    existing: ExistingEksCluster | None = Field(  # estate (issue 18)
+        default=None,
+        description="Target aws-eks: deploy into this existing EKS cluster (no cluster, nodes or add-ons created).",
+    )
 
 
 VpcEndpoint = Literal[
@@ -180,6 +185,9 @@ class Database(Strict):
     backup_retention_days: int = Field(default=7, ge=1, le=35)
     deletion_protection: bool = True
     url: SecretRef | None = Field(default=None, description="Bring-your-own database URL (targets k8s, local).")
+    existing: ExistingAurora | None = Field(  # estate (issue 18)
+        default=None, description="AWS targets: use this existing Aurora PostgreSQL cluster instead of creating one."
+    )
 
 
 class Cache(Strict):
@@ -189,6 +197,10 @@ class Cache(Strict):
     replicas_per_shard: int = Field(default=1, ge=0, le=5)
     multi_az: bool = True
     url: SecretRef | None = Field(default=None, description="Bring-your-own Redis URL (targets k8s, local).")
+    existing: ExistingCache | None = Field(  # estate (issue 18)
+        default=None,
+        description="AWS targets: use this existing ElastiCache replication group instead of creating one.",
+    )
 
 
 class Environment(Strict):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gatekit.config.environment import AWS_TARGETS, Environment
 from gatekit.config.estate import GATEKIT_IMAGE_ARCHITECTURES, Architecture
+from gatekit.config.estate_existing_checks import check_existing
 
 Finding = tuple[str, str]
 CDK_TARGETS = AWS_TARGETS | {"moat"}
@@ -56,7 +57,7 @@ def interface_endpoints(env: Environment) -> list[str]:
 
 
 def check_estate(env: Environment) -> list[Finding]:
-    return [*_architecture(env), *_bedrock_private(env), *_existing_network(env)]
+    return [*_architecture(env), *_bedrock_private(env), *_existing_network(env), *check_existing(env)]
 
 
 def _architecture(env: Environment) -> Iterator[Finding]:

@@ -25,6 +25,7 @@ from gatekit.rehearse.aws_target import (
 from gatekit.rehearse.aws_world import AwsWorld, Endpoint
 from gatekit.rehearse.cfn import Assembly, Resolver, UnresolvableError
 from gatekit.rehearse.ecs import ECS_NOT_REPRODUCED
+from gatekit.rehearse.estate import stand_in_existing_stores, stand_in_hosts
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context, rehearse
 from gatekit.rehearse.session import Shared
@@ -163,6 +164,7 @@ def rehearse_eks(
     world.bind(assembly.templates)
     world.reset()
     world.populate()
+    estate = stand_in_existing_stores(world, env)  # existing cluster / Aurora / ElastiCache (issue 18)
     stores = AwsStores(world)
     _set_provider_key(stores)
     ecs_like = extract_config_and_database(assembly, world)
@@ -171,7 +173,8 @@ def rehearse_eks(
     extraction = extract_k8s(manifests, shared.image, target=env.target, env_name=env.name, documents=documents)
     materialise(extraction, workdir / "mounts")
     deployment = extraction.deployment
-    deployment.processes = [translate_for_local(p, world) for p in deployment.processes]
+    deployment.processes = [stand_in_hosts(translate_for_local(p, world), env, world) for p in deployment.processes]
+    deployment.not_reproduced.extend(estate)
     deployment.database = ecs_like[1]
     if deployment.database is not None:
         runtime_user = deployment.gateway().env.get("DATABASE_USER")

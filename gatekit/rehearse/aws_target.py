@@ -16,6 +16,7 @@ from gatekit.config import Environment
 from gatekit.rehearse.aws_world import AwsWorld, Endpoint
 from gatekit.rehearse.cfn import Assembly, Resolver
 from gatekit.rehearse.ecs import extract_ecs
+from gatekit.rehearse.estate import stand_in_existing_stores, stand_in_hosts
 from gatekit.rehearse.image import ImageFacts
 from gatekit.rehearse.spec import ConfigSource, DatabaseSetup, Deployment, NotReproduced, ProcessSpec, SecretSource
 
@@ -146,9 +147,11 @@ def prepare_ecs(
     world.bind(assembly.templates)
     world.reset()
     world.populate()
+    estate = stand_in_existing_stores(world, env)  # existing Aurora / ElastiCache (issue 18)
     deployment = extract_ecs(assembly, world, image, replicas=max(2, env.compute.replicas.desired))
     iam_auth = any(p.env.get("IAM_TOKEN_DB_AUTH") == "True" for p in deployment.processes)
-    deployment.processes = [translate_for_local(p, world) for p in deployment.processes]
+    deployment.processes = [stand_in_hosts(translate_for_local(p, world), env, world) for p in deployment.processes]
+    deployment.not_reproduced.extend(estate)
     deployment.env_name = env.name
     deployment.target = env.target
     if iam_auth:

@@ -158,12 +158,20 @@ def database_setup(assembly: Assembly, resolver: Resolver) -> DatabaseSetup | No
     if create["service"].lower() != "rds-data" or create["action"] != "ExecuteStatement":
         raise UnresolvableError(f"{logical}: not an RDS Data API statement")
     params = create["parameters"]
-    cluster = next(iter(assembly.resources(stack, "AWS::RDS::DBCluster").values()))["Properties"]
+    clusters = assembly.resources(stack, "AWS::RDS::DBCluster")
+    if clusters:
+        admin_user = next(iter(clusters.values()))["Properties"]["MasterUsername"]
+    else:  # an existing cluster (issue 18): the statement runs as the user of the secret it names
+        from gatekit.rehearse.estate import admin_user_of
+
+        if not isinstance(resolver.world, AwsWorld):
+            raise UnresolvableError(f"{logical}: an existing cluster's admin secret needs the AWS world")
+        admin_user = admin_user_of(resolver.world, str(params["secretArn"]))
     return DatabaseSetup(
         statements=(params["sql"],),
         run_as="admin",
         database=params["database"],
-        admin_user=cluster["MasterUsername"],
+        admin_user=admin_user,
     )
 
 

@@ -5,6 +5,10 @@
 - `estate-eks`: EKS with arm64 nodes in the same VPC, private mode; it lists the first deployment's endpoints in
   `existing_endpoints`, so it creates none (two interface endpoints with private DNS for one service cannot coexist in
   a VPC), and every name is generated (no collisions).
+- `estate-data`: ECS in the same VPC with the estate's Aurora cluster and ElastiCache replication group (nothing of
+  either created; ingress added to the given security groups).
+- `estate-cluster`: EKS into the estate's existing cluster (IRSA), with the same existing data stores; the cache gives
+  no security group, so the estate admits the pods itself.
 """
 
 from __future__ import annotations
@@ -78,3 +82,69 @@ ESTATE_VARIANTS: dict[str, tuple[str, list[str]]] = {
         [*_common("gk-est2", ENDPOINTS), "target=aws-eks", "network.mode=private", "network.endpoints=[s3]"],
     ),
 }
+
+
+# The estate's data stores and cluster (literal ids: synthesis looks nothing up).
+ACCOUNT = "123456789012"
+DB_SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:estate/aurora-admin-Ab12Cd"
+CACHE_SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:estate/valkey-auth-Ef34Gh"
+SECRETS_KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+DB_SG = "sg-0d8e7f6a5b4c3d2e1"
+CACHE_SG = "sg-0c1a2b3c4d5e6f708"
+CLUSTER_SG = "sg-0e5c4b3a29180f7e6"
+DB_RESOURCE_ID = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXY0"
+OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF"
+KUBECTL_ROLE = f"arn:aws:iam::{ACCOUNT}:role/platform-eks-deployer"
+
+
+def existing_database(security_groups: list[str]) -> dict[str, object]:
+    return {
+        "cluster_identifier": "estate-aurora",
+        "cluster_resource_id": DB_RESOURCE_ID,
+        "endpoint": "estate-aurora.cluster-c0ffee123456.us-east-1.rds.amazonaws.com",
+        "admin_secret_arn": DB_SECRET_ARN,
+        "secret_kms_key_arn": SECRETS_KEY_ARN,
+        "security_group_ids": security_groups,
+    }
+
+
+def existing_cache(security_groups: list[str]) -> dict[str, object]:
+    return {
+        "replication_group_id": "estate-valkey",
+        "endpoint": "master.estate-valkey.abc123.use1.cache.amazonaws.com",
+        "auth_token_secret_arn": CACHE_SECRET_ARN,
+        "security_group_ids": security_groups,
+    }
+
+
+EXISTING_CLUSTER = {
+    "name": "platform-shared",
+    "kubectl_role_arn": KUBECTL_ROLE,
+    "oidc_provider_arn": OIDC_ARN,
+    "security_group_id": CLUSTER_SG,
+}
+
+
+def _existing_stores(db_groups: list[str], cache_groups: list[str]) -> list[str]:
+    return [
+        f"network.cidr={VPC_CIDR}",
+        "network.az_count=3",
+        f"network.existing={json.dumps(existing_network(ENDPOINTS))}",
+        "network.mode=private",
+        "network.endpoints=[s3]",
+        f"domain={json.dumps(DOMAIN)}",
+        f"database.existing={json.dumps(existing_database(db_groups))}",
+        f"cache.existing={json.dumps(existing_cache(cache_groups))}",
+    ]
+
+
+ESTATE_VARIANTS["estate-data"] = ("staging", ["deployment.prefix=gk-est3", *_existing_stores([DB_SG], [CACHE_SG])])
+ESTATE_VARIANTS["estate-cluster"] = (
+    "staging",
+    [
+        "deployment.prefix=gk-est4",
+        "target=aws-eks",
+        *_existing_stores([DB_SG], []),
+        f"kubernetes.existing={json.dumps(EXISTING_CLUSTER)}",
+    ],
+)

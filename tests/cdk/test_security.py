@@ -94,15 +94,18 @@ def test_required_tags_on_every_taggable_resource(every_synth: Synthesized) -> N
             missing.append(f"{stack}/{logical_id}")
     assert missing == []
     # The resources that matter most carry tags at all (the check above only covers resources with Tags).
+    env = every_synth.env
     gateway = (
         [("gateway", "AWS::EKS::Nodegroup"), ("gateway", "AWS::EKS::Addon")]
-        if every_synth.env.target == "aws-eks"
+        if env.target == "aws-eks"
         else [("gateway", "AWS::ECS::Service"), ("gateway", "AWS::ElasticLoadBalancingV2::LoadBalancer")]
     )
+    if env.kubernetes.existing is not None:  # estate (issue 18): an existing cluster: no nodes, no add-ons
+        gateway = [("gateway", "AWS::IAM::Role")]
     for part, type_ in [
-        *([] if every_synth.env.network.existing else [("network", "AWS::EC2::VPC")]),  # existing VPC: imported
-        ("data", "AWS::RDS::DBCluster"),
-        ("data", "AWS::ElastiCache::ReplicationGroup"),
+        *([] if env.network.existing else [("network", "AWS::EC2::VPC")]),  # existing VPC: imported
+        *([] if env.database.existing else [("data", "AWS::RDS::DBCluster")]),  # existing stores: imported
+        *([] if env.cache.existing else [("data", "AWS::ElastiCache::ReplicationGroup")]),
         ("config", "AWS::S3::Bucket"),
         ("secrets", "AWS::SecretsManager::Secret"),
         *gateway,
