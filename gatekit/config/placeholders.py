@@ -45,6 +45,9 @@ def placeholder_findings(env: Environment) -> Iterator[Finding]:
                 f"`{domain.hosted_zone_id}` is the example hosted zone: set the Route 53 zone id that holds "
                 f"`{domain.name}`",
             )
+    door = env.gateway.exposure.ingress
+    if door is not None and EXAMPLE_DOMAIN.search(door.host):
+        yield "gateway.exposure.ingress.host", f"`{door.host}` is the example domain: set the name your clients use"
     if env.aws is not None and env.aws.account == EXAMPLE_ACCOUNT:
         yield "aws.account", f"{EXAMPLE_ACCOUNT} is the example account: set yours, or leave it empty"
     if env.gcp is not None and "example" in env.gcp.project:

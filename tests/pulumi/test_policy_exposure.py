@@ -201,3 +201,23 @@ def test_collector_sidecar_is_pinned_and_a_tag_is_refused(plan_for: Any) -> None
         with pytest.raises(ConfigError, match=r"observability\.collector_image.*pulled by tag"):
             environment(name, "observability.collector_image=otel/opentelemetry-collector-contrib:0.139.0")
     assert environment("local", "observability.collector_image=otel/x:1")  # local: a tag is fine
+
+
+def test_ingress_front_door_is_tls_clusterip_and_admits_its_controller() -> None:
+    from gatekit.config.placeholders import placeholder_findings
+    from gatekit.render.k8s import render_gateway_manifests
+
+    door = "gateway.exposure.ingress={host: llm.corp-gateway.net, cluster_issuer: corp-ca}"
+    manifests = {m["kind"]: m for m in render_gateway_manifests(environment("k8s", door))}
+    assert manifests["Service"]["spec"]["type"] == "ClusterIP"
+    assert (
+        POLICY["no-public-plaintext"].validate("kubernetes:networking.k8s.io/v1:Ingress", manifests["Ingress"], MARKED)
+        == []
+    )
+    peers = manifests["NetworkPolicy"]["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}} in peers
+    cloud = render_gateway_manifests(environment("k8s", door[:-1] + ", controller_namespace: null}"))
+    (policy,) = [m for m in cloud if m["kind"] == "NetworkPolicy"]
+    assert not any("namespaceSelector" in p for p in policy["spec"]["ingress"][0]["from"])
+    example = environment("k8s", "gateway.exposure.ingress={host: gateway.example.com}")
+    assert "gateway.exposure.ingress.host" in {path for path, _ in placeholder_findings(example)}
