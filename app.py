@@ -12,7 +12,15 @@ from pathlib import Path
 
 from cdk.app_builder import build_app, new_app
 from cdk.secrets_stack import SynthError
-from gatekit.config import ConfigError, default_config_dir, load_environment
+from gatekit.config import ConfigError, Environment, default_config_dir, load_environment
+from gatekit.config.placeholders import placeholder_report
+
+
+def refuse_placeholders(env: Environment, allowed: object) -> None:
+    """`cdk deploy` never ships the shipped files' example values (`-c allow_placeholders=true`: a dry synth)."""
+    text = placeholder_report(env)
+    if text and str(allowed).lower() != "true":
+        sys.exit(f"app.py: {text}\n(a dry synth with the examples: -c allow_placeholders=true)")
 
 
 def main() -> None:
@@ -23,6 +31,7 @@ def main() -> None:
     config_dir = app.node.try_get_context("config_dir")
     try:
         env = load_environment(str(name), Path(config_dir) if config_dir else default_config_dir())
+        refuse_placeholders(env, app.node.try_get_context("allow_placeholders"))
         build_app(app, env)
     except ConfigError as exc:
         sys.exit(exc.report())

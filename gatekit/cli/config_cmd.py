@@ -27,8 +27,19 @@ def config() -> None:
     is_flag=True,
     help="Exit 1 when a limit or budget is configured where nothing enforces it (default: a warning).",
 )
+@click.option(
+    "--deploy",
+    "for_deploy",
+    is_flag=True,
+    help="Also refuse the example values the shipped environments carry (placeholder CA, zone, digests, project).",
+)
 def validate(
-    config_dir: Path | None, overrides: tuple[str, ...], env_name: str | None, all_envs: bool, fail_on_unenforced: bool
+    config_dir: Path | None,
+    overrides: tuple[str, ...],
+    env_name: str | None,
+    all_envs: bool,
+    fail_on_unenforced: bool,
+    for_deploy: bool,
 ) -> None:
     """Exit 0 when valid; else print every problem as FILE:LINE: FIELD: WHAT and exit 1. `--set` applies to every
     environment validated, exactly as `gatekit serve --set` would."""
@@ -48,6 +59,14 @@ def validate(
         for path, message in unenforced(env):
             unenforced_count += 1
             click.echo(f"warning: {name}: {path}: not enforced: {message}", err=True)
+    if for_deploy:  # security (issue 12): example values never reach a deployment
+        from gatekit.config.placeholders import placeholder_report
+
+        reports = [r for r in (placeholder_report(env) for env in envs.values()) if r]
+        for text in reports:
+            click.echo(f"error: {text}", err=True)
+        if reports:
+            raise SystemExit(1)
     if unenforced_count and fail_on_unenforced:
         click.echo(f"gatekit: {unenforced_count} limit(s) configured where nothing enforces them", err=True)
         raise SystemExit(1)

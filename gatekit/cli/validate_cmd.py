@@ -17,6 +17,18 @@ import click
     help="Also call every LiteLLM and gatekit route without a key: only the health probes may answer.",
 )
 @click.option("--sweep-only", is_flag=True, help="Run only the unauthenticated sweep (no key needed).")
+@click.option(
+    "--source-address",
+    default=None,
+    help="Sweep from this local address (e.g. one outside the admin networks on a multi-homed host).",
+)
+@click.option(
+    "--routes-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Sweep this route table (JSON [[method, path], ...], as `python -m gatekit.runtime.sweep` prints it) instead "
+    "of reading the installed LiteLLM's.",
+)
 @click.option("--parity", is_flag=True, help="Run the parity matrix instead of the gates (docs/parity.md).")
 @click.option("--against", default=None, help="With --parity: a vanilla LiteLLM serving the same rendered config.")
 @click.option("--markdown", type=click.Path(dir_okay=False), default=None, help="With --parity: write the matrix here.")
@@ -28,6 +40,8 @@ def validate(
     timeout: float,
     sweep: bool,
     sweep_only: bool,
+    source_address: str | None,
+    routes_file: str | None,
     parity: bool,
     against: str | None,
     markdown: str | None,
@@ -46,7 +60,13 @@ def validate(
         raise SystemExit(run_parity_command(url, key or "", against, timeout, markdown, as_json, demo))
     results = [] if sweep_only else gates.run_gates(url, key or "", timeout)
     if sweep or sweep_only:
-        results.append(gates.sweep_gate(url, min(timeout, 30.0)))
+        routes = None
+        if routes_file:
+            import json
+            from pathlib import Path
+
+            routes = [(str(m), str(p)) for m, p in json.loads(Path(routes_file).read_text())]
+        results.append(gates.sweep_gate(url, min(timeout, 30.0), source_address, routes))
     click.echo(gates.as_json(results) if as_json else gates.as_table(results))
     if any(r.failed for r in results):
         raise SystemExit(1)

@@ -26,6 +26,8 @@ from gatekit.clouds.azure_data import (
 )
 from gatekit.clouds.common import REDIS_URL_ENV, Ctx, managed_secret_env, operator_secrets, store_secret_names, tags
 from gatekit.clouds.component import GatewayComponent
+from gatekit.clouds.database_tls import DATABASE_CA_FILE, azure_postgres_ca_bundle
+from gatekit.clouds.private_access import aks_api_access
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
 from gatekit.render.litellm import DATABASE_URL_ENV
@@ -111,9 +113,11 @@ def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> a
                 "max_count": kube.node_count_max,
                 "availability_zones": zones,
                 "vnet_subnet_id": net.aks_subnet,
-                "enable_node_public_ip": env.network.mode == "public",
+                "enable_node_public_ip": False,
             }
         ],
+        # A private API server, or one behind authorized IP ranges (gatekit.clouds.private_access).
+        api_server_access_profile=aks_api_access(env),
         network_profile={
             "network_plugin": "azure",
             "network_plugin_mode": "overlay",
@@ -263,6 +267,7 @@ def deploy(env: Environment) -> dict[str, Any]:
             "service_account_annotations": {"azure.workload.identity/client-id": identity.client_id},
             "pod_labels": {"azure.workload.identity/use": "true"},
             "exporter": CollectorExporter.azuremonitor(APPINSIGHTS_ENV),
+            "config_files": {DATABASE_CA_FILE: azure_postgres_ca_bundle()} if DATABASE_URL_ENV in generated else {},
             "service": ServiceExposure(
                 type="LoadBalancer",
                 annotations={"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}

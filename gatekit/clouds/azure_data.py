@@ -11,6 +11,8 @@ import pulumi_azure_native as azure
 import pulumi_random as random
 
 from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, Ctx, config_document
+from gatekit.clouds.database_tls import verified_postgres_url
+from gatekit.clouds.private_access import private_link, storage_network, vault_network
 
 DB_NAME = "litellm"
 DB_ADMIN = "gatekit"
@@ -118,15 +120,8 @@ def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
             notes="gatekit: deletion protection",
             opts=ctx.opts,
         )
-    return pulumi.Output.secret(
-        pulumi.Output.concat(
-            f"postgresql://{DB_ADMIN}:",
-            password.result,
-            "@",
-            server.fully_qualified_domain_name,
-            f":5432/{DB_NAME}?sslmode=require",
-        )
-    )
+    # verify-full against Azure's roots (gatekit.clouds.database_tls), by the name the certificate carries.
+    return verified_postgres_url(DB_ADMIN, password.result, server.fully_qualified_domain_name, DB_NAME)
 
 
 def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
@@ -180,6 +175,7 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         kind="StorageV2",
         sku={"name": "Standard_ZRS" if ctx.env.database.deletion_protection else "Standard_LRS"},
         enable_https_traffic_only=True,
+        **storage_network(ctx.env),  # firewall: private endpoint, plus the deployer's networks if any
         minimum_tls_version="TLS1_2",
         allow_blob_public_access=False,
         encryption={
@@ -216,6 +212,10 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         source=pulumi.StringAsset(config_document(ctx.env)),
         opts=ctx.opts,
     )
+    private_link(
+        ctx, "blob", group=net.group, vnet=net.vnet, subnet=net.endpoint_subnet, target=account.id,
+        group_id="blob", zone="privatelink.blob.core.windows.net",
+    )  # fmt: skip
     uri = pulumi.Output.concat(account.primary_endpoints.blob, container.name, f"/{CONFIG_OBJECT}")
     return account, uri
 
@@ -236,10 +236,15 @@ def key_vault(
             "enable_soft_delete": True,
             "soft_delete_retention_in_days": 90 if protect else 7,
             "enable_purge_protection": True if protect else None,
+            **vault_network(ctx.env),  # firewall: private endpoint, plus the deployer's networks if any
         },
         tags=ctx.labels,
         opts=ctx.opts,
     )
+    private_link(
+        ctx, "kv", group=net.group, vnet=net.vnet, subnet=net.endpoint_subnet, target=vault.id,
+        group_id="vault", zone="privatelink.vaultcore.azure.net",
+    )  # fmt: skip
     missing = sorted(set(names) - set(values))
     if missing:
         raise pulumi.RunError(f"no value for Key Vault secrets of {', '.join(missing)}")

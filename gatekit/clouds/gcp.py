@@ -14,6 +14,7 @@ import yaml
 from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, operator_secrets, store_secret_names
 from gatekit.clouds.component import GatewayComponent
 from gatekit.clouds.gcp_data import data_services, secret_manager
+from gatekit.clouds.private_access import gke_authorized_networks, gke_private_cluster
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
 
@@ -41,7 +42,8 @@ DEFAULT_MACHINE = "e2-standard-4"
 
 
 def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulumi.Resource]:
-    """VPC, GKE subnet with pod/service ranges, NAT for private mode, private service access for SQL and Redis."""
+    """VPC, GKE subnet with pod/service ranges, NAT unless isolated (the nodes are private), private service access
+    for SQL and Redis."""
     env, name, opts = ctx.env, ctx.name, ctx.opts
     vpc = gcp.compute.Network(f"{name}-vpc", auto_create_subnetworks=False, opts=opts)
     subnet = gcp.compute.Subnetwork(
@@ -56,7 +58,7 @@ def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulu
         log_config={"aggregation_interval": "INTERVAL_5_SEC", "flow_sampling": 0.5} if env.network.flow_logs else None,
         opts=opts,
     )
-    if env.network.mode == "private":
+    if env.network.mode != "isolated":  # private nodes have no public IP: NAT is their egress in public mode too
         router = gcp.compute.Router(f"{name}-router", network=vpc.id, opts=opts)
         gcp.compute.RouterNat(
             f"{name}-nat",
@@ -130,11 +132,9 @@ def cluster(
         release_channel={"channel": "REGULAR"},
         datapath_provider="ADVANCED_DATAPATH",  # Dataplane V2: enforces NetworkPolicy
         ip_allocation_policy={"cluster_secondary_range_name": "pods", "services_secondary_range_name": "services"},
-        private_cluster_config={
-            "enable_private_nodes": env.network.mode != "public",
-            "enable_private_endpoint": False,
-            "master_ipv4_cidr_block": MASTER_RANGE,
-        },
+        # Private nodes; the API on a private endpoint or behind authorized networks (gatekit.clouds.private_access).
+        private_cluster_config=gke_private_cluster(env, MASTER_RANGE),
+        master_authorized_networks_config=gke_authorized_networks(env),
         workload_identity_config={"workload_pool": f"{env.gcp.project}.svc.id.goog"},
         database_encryption={"state": "ENCRYPTED", "key_name": key.id},
         secret_sync_config={"enabled": True, "rotation_config": {"enabled": True, "rotation_interval": "120s"}},

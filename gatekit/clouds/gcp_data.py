@@ -10,6 +10,7 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 
 from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_document
+from gatekit.clouds.database_tls import DATABASE_CA_FILE, verified_postgres_url
 from gatekit.render.k8s import CONFIG_MOUNT
 from gatekit.render.litellm import DATABASE_URL_ENV
 
@@ -33,9 +34,11 @@ def sql_tier(max_acu: float) -> str:
     return f"db-custom-{vcpus}-{vcpus * 3840}"
 
 
-def cloud_sql(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) -> pulumi.Output[str]:
+def cloud_sql(
+    ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource
+) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """Private-IP Cloud SQL with backups and PITR; TLS only; deletion protection from the config (on in prod).
-    Returns DATABASE_URL as a Pulumi secret."""
+    Returns (DATABASE_URL as a Pulumi secret, verify-full against the instance CA; that CA bundle)."""
     env, name, opts = ctx.env, ctx.name, ctx.opts
     db = env.database
     instance = gcp.sql.DatabaseInstance(
@@ -55,6 +58,8 @@ def cloud_sql(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) 
                 "ipv4_enabled": False,
                 "private_network": network.id,
                 "ssl_mode": "ENCRYPTED_ONLY",
+                # A Google-managed CAS CA: server certificates name the instance, so clients verify-full.
+                "server_ca_mode": "GOOGLE_MANAGED_CAS_CA",
             },
             "backup_configuration": {
                 "enabled": True,
@@ -69,15 +74,9 @@ def cloud_sql(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) 
     gcp.sql.Database(f"{name}-db", instance=instance.name, name=DB_NAME, opts=opts)
     password = random.RandomPassword(f"{name}-db-password", length=40, special=False, opts=opts)
     gcp.sql.User(f"{name}-db-user", instance=instance.name, name=DB_USER, password=password.result, opts=opts)
-    return pulumi.Output.secret(
-        pulumi.Output.concat(
-            f"postgresql://{DB_USER}:",
-            password.result,
-            "@",
-            instance.private_ip_address,
-            f":5432/{DB_NAME}?sslmode=require",
-        )
-    )
+    url = verified_postgres_url(DB_USER, password.result, instance.private_ip_address, DB_NAME)
+    ca = instance.server_ca_certs.apply(lambda certs: "\n".join(c["cert"] for c in certs or []))
+    return url, ca
 
 
 def memorystore(
@@ -187,7 +186,7 @@ def data_services(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resour
     secrets: dict[str, pulumi.Output[str]] = {}
     files: dict[str, pulumi.Output[str]] = {}
     if env.database.enabled and env.database.url is None:
-        secrets[DATABASE_URL_ENV] = cloud_sql(ctx, network, peering)
+        secrets[DATABASE_URL_ENV], files[DATABASE_CA_FILE] = cloud_sql(ctx, network, peering)
     if env.cache.enabled and env.cache.url is None:
         secrets[REDIS_URL_ENV], files[REDIS_CA_FILE] = memorystore(ctx, network, peering)
     return GcpData(config_uri=uri, bucket=bucket, managed_secrets=secrets, config_files=files)

@@ -50,7 +50,10 @@ COMPUTED: dict[str, dict[str, Any]] = {
         "endpoint": "192.0.2.10",
         "masterAuth": {"clusterCaCertificate": "bW9jay1jYQ=="},
     },
-    "gcp:sql/databaseInstance:DatabaseInstance": {"privateIpAddress": "10.10.0.3"},
+    "gcp:sql/databaseInstance:DatabaseInstance": {
+        "privateIpAddress": "10.10.0.3",
+        "serverCaCerts": [{"cert": "mock-sql-ca"}],
+    },
     "gcp:redis/instance:Instance": {
         "host": "10.10.1.4",
         "port": 6378,

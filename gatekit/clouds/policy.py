@@ -8,51 +8,15 @@ check runs in plan only (the value scans run in both).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+from gatekit.clouds.policy_base import Context, Policy, Secret, Validator, get
+from gatekit.clouds.policy_exposure import EXPOSURE_POLICIES
 from gatekit.config.secrets import is_secret_field, looks_like_secret
 
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret input value (the plan's view of a Pulumi secret). Never printed."""
-
-    value: Any
-
-    def __repr__(self) -> str:
-        return "[secret]"
-
-
-@dataclass(frozen=True)
-class Context:
-    required_tags: Sequence[str] = ("project", "environment", "owner")
-    secrets_marked: bool = False
-
-
-Validator = Callable[[str, dict[str, Any], Context], list[str]]
-
-
-@dataclass(frozen=True)
-class Policy:
-    name: str
-    description: str
-    validate: Validator
-    mandatory: bool = True
-    types: tuple[str, ...] = field(default=())
-
-
-def get(props: Any, path: str) -> Any:
-    """props["a"]["b"] for "a.b"; None when any step is missing. Secret wrappers are looked through."""
-    node = props
-    for part in path.split("."):
-        if isinstance(node, Secret):
-            node = node.value
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node.value if isinstance(node, Secret) else node
+__all__ = ["POLICIES", "Context", "Policy", "Secret", "Validator", "Violation", "check", "get"]
 
 
 def _encryption_at_rest(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
@@ -233,6 +197,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy("tls-required", "Databases, caches and storage accept TLS connections only.", _tls_required),
     Policy("no-plaintext-secrets", "Secrets are Pulumi secrets or secret-store references.", _no_plaintext_secrets),
     Policy("required-labels", "Every taggable resource carries the required labels/tags.", _required_labels),
+    *EXPOSURE_POLICIES,
 )
 
 

@@ -72,5 +72,12 @@ def deploy(env: Environment) -> dict[str, Any]:
 
 
 def run() -> None:
-    for key, value in deploy(stack_environment()).items():
+    env = stack_environment()
+    if not pulumi.runtime.is_dry_run():  # `pulumi up`: the shipped files' example values never deploy (a preview may)
+        from gatekit.config.placeholders import placeholder_report
+
+        text = placeholder_report(env)
+        if text:
+            raise pulumi.RunError(text)
+    for key, value in deploy(env).items():
         pulumi.export(key, value)

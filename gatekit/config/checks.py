@@ -18,9 +18,11 @@ Finding = tuple[str, str]
 
 
 def check_environment(env: Environment) -> list[Finding]:
+    from gatekit.config.platform_checks import platform_findings  # security (issue 12)
     from gatekit.config.tls_checks import tls_findings  # security (issue 12)
 
     found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *tls_findings(env)]
+    found += platform_findings(env)
     found += check_estate(env)  # architecture, Bedrock kept private, existing VPC (config/estate_checks.py)
     return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
 

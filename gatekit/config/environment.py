@@ -94,6 +94,14 @@ class Network(Strict):
         description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) "
         "to internet-facing load balancers.",
     )
+    # security (issue 12): who reaches the cluster API and the config/secret stores (gatekit.clouds.private_access)
+    deployer_cidrs: list[str] = Field(
+        default_factory=list,
+        description="GKE/AKS: networks the deployer (`pulumi up`) runs from. They alone reach the cluster API "
+        "(GKE authorized networks, AKS authorized IP ranges) and the Azure Key Vault/storage firewalls. Empty: the "
+        "control plane has a private endpoint only and the stores accept private endpoints only, so deploy from "
+        "inside the network (a runner in the VPC/VNet, or a peered network).",
+    )
     existing: ExistingNetwork | None = Field(  # estate (issue 18)
         default=None,
         description="Deploy into an existing VPC (AWS targets): gatekit creates no VPC, subnets, NAT or flow logs; "
@@ -163,7 +171,8 @@ class Observability(Strict):
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     collector_image: str = Field(
         default="otel/opentelemetry-collector-contrib:0.139.0",
-        description="OpenTelemetry collector image for Kubernetes targets (pin a digest for production).",
+        description="OpenTelemetry collector sidecar image for Kubernetes targets. Targets gcp, azure and k8s refuse "
+        "a reference without a digest (`…@sha256:<64 hex>`, mirrored into your registry).",
     )
     collector_export_endpoint: str | None = Field(
         default=None,

@@ -38,6 +38,13 @@ class IngressFrontDoor(BaseModel):
         default=None, description="cert-manager ClusterIssuer that issues the certificate; empty: `tls_secret` exists."
     )
     tls_secret: str = Field(default="gatekit-tls", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    controller_namespace: str | None = Field(
+        default="ingress-nginx",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="Namespace of the in-cluster ingress controller; the gateway's NetworkPolicy admits its pods. "
+        "Empty for a cloud load balancer that reaches the pods directly (GKE `gce`: add Google's health-check and "
+        "proxy ranges to `network.allowed_ingress_cidrs`).",
+    )
 
 
 class Exposure(BaseModel):

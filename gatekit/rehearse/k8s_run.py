@@ -33,6 +33,7 @@ from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context, rehearse
 from gatekit.rehearse.session import Shared
 from gatekit.rehearse.spec import DatabaseSetup, NotReproduced, SecretSource
+from gatekit.render.container import DATABASE_CA_FILE
 from gatekit.render.sync_document import sync_document
 
 PROVIDER_KEY_SECRET = "rehearsal-llm-key"
@@ -42,6 +43,11 @@ AZURE_BLOB = NotReproduced(
     "replicas read the blob with DefaultAzureCredential (AKS workload identity); Azurite (npm) accepts OAuth only "
     "with a token from an Entra ID issuer, which does not exist here. The blob the program uploads is checked to be "
     "the ConfigMap's document; the replicas then sync that environment with config_sync.source=file from the mount",
+)
+DATABASE_CA = NotReproduced(
+    "provider database CA",
+    "the local PostgreSQL's CA stands in the ConfigMap for the provider's (Cloud SQL's server CA, Azure's roots): "
+    "the replicas verify the server (verify-full, chain and name) against it exactly as deployed",
 )
 K8S_ONLY = [
     NotReproduced("Kubernetes scheduling", "no kubelet: the pod's containers run as local processes with its uid, env, "
@@ -159,6 +165,11 @@ def rehearse_pulumi(
     if env.target == "gcp" and "redis-ca.pem" in config_map["data"] and shared.redis.ca_file is not None:
         # The instance's server CA (a Memorystore output) stands for the local Redis server's CA.
         config_map["data"]["redis-ca.pem"] = shared.redis.ca_file.read_text()
+    if DATABASE_CA_FILE in config_map["data"]:
+        # The provider's CA (Cloud SQL's server CA output, Azure's roots) stands in as the local server's CA: the
+        # replicas verify-full against it exactly as deployed (security, issue 12).
+        config_map["data"][DATABASE_CA_FILE] = pg.ca_file.read_text()
+        not_reproduced.append(DATABASE_CA)
     doc_by_uri = {uri: text for uri, text in documents.items() if uri.startswith("gs://")}
     extraction = extract_k8s(manifests, shared.image, target=env.target, env_name=env.name, documents=doc_by_uri)
     extraction.deployment.not_reproduced.extend(not_reproduced)

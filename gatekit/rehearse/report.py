@@ -9,7 +9,16 @@ from typing import Any, Literal
 
 from gatekit.rehearse.spec import NotReproduced
 
-CHECKS = ("db_connected", "migrations", "virtual_key", "spend_recorded", "budget_enforced", "hot_reload", "drain")
+CHECKS = (
+    "db_connected",
+    "migrations",
+    "virtual_key",
+    "spend_recorded",
+    "budget_enforced",
+    "route_sweep",  # security (issue 12): gatekit.rehearse.sweep_check
+    "hot_reload",
+    "drain",
+)
 Status = Literal["pass", "fail"]
 
 

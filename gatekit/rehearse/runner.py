@@ -18,6 +18,7 @@ from gatekit.rehearse.image import ImageFacts
 from gatekit.rehearse.processes import Running, launch
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.spec import Deployment, NotReproduced, ProcessSpec, SecretSource
+from gatekit.rehearse.sweep_check import route_sweep
 from gatekit.rehearse.venv import GatewayVenv
 
 MIGRATIONS_TIMEOUT_SECONDS = 900
@@ -174,6 +175,7 @@ def _run(
     key = checks.virtual_key(report, replicas, master_key, model)
     checks.spend_recorded(report, key, sql)
     checks.budget_enforced(report, replicas, master_key, model)
+    route_sweep(report, replicas, ctx.venv, ctx.workdir)  # unauthenticated, non-admin address (security, issue 12)
     for probe in ctx.probes:
         probe(report, replicas, master_key, env)
 

@@ -22,6 +22,11 @@ RUNTIME_DIR = "/var/lib/gatekit"  # GATEKIT_RUNTIME_DIR: the rendered LiteLLM co
 LIVENESS_PATH = "/health/liveliness"
 READINESS_PATH = "/health/readiness"
 HEALTHCHECK = ("/opt/gatekit/venv/bin/python", "/opt/gatekit/healthcheck.py")
+# Read-only configuration the deployment mounts (k8s: the config ConfigMap), including the CA bundles the clients
+# verify their servers against: the database's at DATABASE_CA_PATH (sslmode=verify-full&sslrootcert=…).
+CONFIG_DIR = "/etc/gatekit/config"
+DATABASE_CA_FILE = "postgres-ca.pem"
+DATABASE_CA_PATH = f"{CONFIG_DIR}/{DATABASE_CA_FILE}"
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,8 @@ def _network_policy(
             "ingress": [
                 {
                     "from": [{"ipBlock": {"cidr": c}} for c in env.network.allowed_ingress_cidrs]
-                    + [{"podSelector": {}}],
+                    + [{"podSelector": {}}]
+                    + _ingress_controller_peer(env),
                     "ports": [{"protocol": "TCP", "port": env.gateway.port}],
                 }
             ],
@@ -127,6 +128,15 @@ def _network_policy(
             ],
         },
     }
+
+
+def _ingress_controller_peer(env: Environment) -> list[Manifest]:
+    """The in-cluster ingress controller's pods (another namespace): CNIs such as Cilium never match pod addresses
+    against ipBlock, so without this peer the Ingress would reach no gateway pod (security, issue 12)."""
+    door = env.gateway.exposure.ingress
+    if door is None or not door.controller_namespace:
+        return []
+    return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": door.controller_namespace}}}]
 
 
 def _autoscaling(env: Environment, meta: Manifest, name: str, selector: Mapping[str, str]) -> list[Manifest]:

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatekit.config import DrainTimings, Environment
-from gatekit.render.container import ContainerSpec, Probe
+from gatekit.render.container import CONFIG_DIR, ContainerSpec, Probe
 from gatekit.render.container import gateway_container as container_spec
 from gatekit.render.container import migrations_container as migrations_spec
 from gatekit.render.sync_document import DOCUMENT_NAME
 
 Manifest = dict[str, Any]
 
-CONFIG_MOUNT = "/etc/gatekit/config"
+CONFIG_MOUNT = CONFIG_DIR  # the container contract's read-only config directory
 CONFIG_KEY = DOCUMENT_NAME  # the synced document (gatekit.render.sync_document) in the config ConfigMap
 
 

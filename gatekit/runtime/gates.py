@@ -213,13 +213,19 @@ def run_gates(url: str, key: str, timeout: float = 60.0) -> list[GateResult]:
     return results
 
 
-def sweep_gate(url: str, timeout: float = 30.0) -> GateResult:
-    """The unauthenticated sweep of LiteLLM's route table and gatekit's routes (gatekit.runtime.sweep)."""
+def sweep_gate(
+    url: str,
+    timeout: float = 30.0,
+    local_address: str | None = None,
+    routes: list[tuple[str, str]] | None = None,
+) -> GateResult:
+    """The unauthenticated sweep of LiteLLM's route table and gatekit's routes (gatekit.runtime.sweep); `routes`: a
+    table read earlier from the same install (`gatekit validate --routes-file`), saving the LiteLLM import."""
     from gatekit.runtime import sweep
 
-    routes = sweep.all_routes()
+    routes = routes if routes is not None else sweep.all_routes()
     try:
-        hits = sweep.sweep(url, routes, timeout)
+        hits = sweep.sweep(url, routes, timeout, local_address)
     except httpx.HTTPError as exc:
         return GateResult("unauthenticated-sweep", "FAIL", f"{type(exc).__name__}: {exc}"[:200])
     bad = sweep.findings(hits)

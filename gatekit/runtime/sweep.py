@@ -76,13 +76,17 @@ def _loopback(url: str) -> bool:
         return False
 
 
-def sweep(url: str, routes: Iterable[tuple[str, str]], timeout: float = 30.0) -> list[SweepHit]:
+def sweep(
+    url: str, routes: Iterable[tuple[str, str]], timeout: float = 30.0, local_address: str | None = None
+) -> list[SweepHit]:
     """Every route that answered without a key (health probes included, marked allowed). Swept over loopback, gatekit's
-    `/metrics` answering is allowed too: that is the collector sidecar's scrape path, which no load balancer reaches."""
+    `/metrics` answering is allowed too: that is the collector sidecar's scrape path, which no load balancer reaches.
+    `local_address`: the client's source address (e.g. 127.0.0.2, a loopback address outside the admin networks)."""
     scraper = _loopback(url)
     hits = []
     seen: set[tuple[str, str]] = set()
-    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout, follow_redirects=False) as client:
+    transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+    with httpx.Client(base_url=url.rstrip("/"), timeout=timeout, follow_redirects=False, transport=transport) as client:
         for method, template in routes:
             path = concrete(template)
             if (method, path) in seen:
@@ -107,3 +111,10 @@ def findings(hits: Iterable[SweepHit]) -> list[SweepHit]:
 def report(hits: list[SweepHit], swept: int) -> dict[str, object]:
     bad = findings(hits)
     return {"ok": not bad, "swept": swept, "answered": [asdict(h) for h in hits], "findings": [asdict(h) for h in bad]}
+
+
+if __name__ == "__main__":  # the route table as JSON, for `gatekit validate --routes-file`
+    import json
+    import sys
+
+    json.dump(all_routes(), sys.stdout)

@@ -58,8 +58,11 @@ def test_redis_is_tls_only_behind_a_private_endpoint(plan: Plan) -> None:
     assert redis["enableNonSslPort"] is False
     assert redis["minimumTlsVersion"] == "1.2"
     assert redis["publicNetworkAccess"] == "Disabled"
-    endpoint = one(plan, "azure-native:network:PrivateEndpoint")
-    assert endpoint["privateLinkServiceConnections"][0]["groupIds"] == ["redisCache"]
+    groups = {
+        r.name: r.inputs["privateLinkServiceConnections"][0]["groupIds"]
+        for r in resources(plan, "azure-native:network:PrivateEndpoint")
+    }
+    assert groups["gk-az-redis-endpoint"] == ["redisCache"]
 
 
 def test_config_storage_is_https_only_private_and_versioned(plan: Plan) -> None:

@@ -10,6 +10,7 @@ from pulumi_policy import ResourceValidationArgs
 
 from gatekit.clouds.policy import POLICIES, Context, Secret, check
 from gatekit.clouds.policy_pack import crossguard_policies
+from tests.pulumi.test_policy_exposure import EXPOSURE_CASES
 
 MARKED = Context(secrets_marked=True)
 LABELS = {"project": "gatekit", "environment": "gcp", "owner": "platform"}
@@ -132,6 +133,9 @@ def test_policy_accepts_compliant_and_rejects_violating(
     messages = validate(typ, bad, MARKED)
     assert messages, f"{policy} let a violating {typ} through"
     assert any(words in m for m in messages), messages
+
+
+CASES.update(EXPOSURE_CASES)  # the exposure policies (tests/pulumi/test_policy_exposure.py)
 
 
 def test_every_policy_has_cases() -> None:

@@ -10,6 +10,7 @@ import pytest
 from gatekit.rehearse.report import CHECKS
 from gatekit.rehearse.session import Shared, rehearse_environment
 from tests.rehearse.conftest import AWS_ECS_ENVIRONMENTS
+from tests.rehearse.sweep_evidence import assert_only_health_answers
 
 # Synthesis and LiteLLM start-up are CPU-bound: on a shared machine they exceed the suite's 300 s default.
 pytestmark = pytest.mark.timeout(2400)
@@ -21,6 +22,7 @@ def test_rehearse_ecs_environment(name: str, rehearsal: Shared) -> None:
     assert report.passed, report.to_json()
     data = report.as_dict()
     assert sorted(c["name"] for c in data["checks"]) == sorted(CHECKS)
+    assert_only_health_answers(data)  # database on, from a non-admin address (security, issue 12)
     assert all(c["status"] == "pass" and c["evidence"] for c in data["checks"])
     # Two replicas converge on the reloaded document; the gateway ran as the image's non-root uid.
     hot = next(c for c in data["checks"] if c["name"] == "hot_reload")["evidence"]
@@ -40,5 +42,6 @@ def test_rehearse_eks_variant(rehearsal: Shared, tmp_path: Path) -> None:
     assert report.passed, report.to_json()
     data = report.as_dict()
     assert sorted(c["name"] for c in data["checks"]) == sorted(CHECKS)
+    assert_only_health_answers(data)  # database on, from a non-admin address (security, issue 12)
     reasons = {n["what"] for n in data["not_reproduced"]}
     assert {"EKS scheduling", "Secrets Store CSI driver", "IAM database authentication"} <= reasons

@@ -12,6 +12,7 @@ from gatekit.rehearse.report import CHECKS
 from gatekit.rehearse.session import Shared, rehearse_environment
 from tests.rehearse.agents import CHECK as AGENTS_CHECK
 from tests.rehearse.agents import rehearsal_agents
+from tests.rehearse.sweep_evidence import assert_only_health_answers
 
 pytestmark = pytest.mark.timeout(2400)
 
@@ -35,6 +36,7 @@ def test_rehearse_pulumi_environment(name: str, rehearsal: Shared, tmp_path: Pat
     assert report.passed, report.to_json()
     data = report.as_dict()
     assert sorted(c["name"] for c in data["checks"]) == expected  # each check once (run order may differ)
+    assert_only_health_answers(data)  # database on, from a non-admin address (security, issue 12)
     assert all(c["status"] == "pass" and c["evidence"] for c in data["checks"])
     hot = next(c for c in data["checks"] if c["name"] == "hot_reload")["evidence"]
     assert len(hot["after"]) >= 2

@@ -1,0 +1,172 @@
+"""Policy validators of what a deployment exposes (security, issue 12), served with the rest of the pack.
+
+- `private-control-plane`: GKE and AKS API servers are private or restricted to named networks; nodes are private.
+- `firewalled-stores`: Key Vault and the storage account refuse public networks (default action Deny).
+- `no-public-plaintext`: nothing listens in plaintext on a public address. A LoadBalancer Service without an internal
+  annotation must serve TLS only (443) from named source ranges; an Ingress must carry TLS for each host.
+- `database-tls-verified`: every Postgres URL the deployment stores verifies the server (sslmode=verify-full, or
+  Prisma's sslaccept=strict).
+- `images-pinned`: every container image of a workload is pinned by digest.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from gatekit.clouds.policy_base import Context, Policy, get
+
+# Annotations that keep a LoadBalancer Service on private addresses (GKE, AKS, AWS load balancer controller).
+INTERNAL_LB = {
+    "networking.gke.io/load-balancer-type": "internal",
+    "cloud.google.com/load-balancer-type": "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+}
+TLS_PORTS = frozenset({443})
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+WORKLOADS = (
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+)
+
+
+def _open_to_all(cidrs: Any) -> bool:
+    for cidr in cidrs or []:
+        try:
+            if ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _private_control_plane(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
+    out = []
+    if typ == "gcp:container/cluster:Cluster":
+        if get(props, "privateClusterConfig.enablePrivateNodes") is not True:
+            out.append("GKE nodes must be private (privateClusterConfig.enablePrivateNodes)")
+        if get(props, "privateClusterConfig.enablePrivateEndpoint") is not True:
+            blocks = get(props, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+            cidrs = [b.get("cidrBlock") for b in blocks if isinstance(b, dict)]
+            if not cidrs or _open_to_all(cidrs):
+                out.append(
+                    "GKE control plane is public: use a private endpoint or master authorized networks that name "
+                    "the deployer's networks (not 0.0.0.0/0)"
+                )
+            if get(props, "masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled") is True:
+                out.append("GKE control plane must not admit every Google Cloud public address")
+    elif typ == "azure-native:containerservice:ManagedCluster":
+        if get(props, "apiServerAccessProfile.enablePrivateCluster") is not True:
+            ranges = get(props, "apiServerAccessProfile.authorizedIpRanges") or []
+            if not ranges or _open_to_all(ranges):
+                out.append(
+                    "AKS API server is public: make the cluster private or set authorized IP ranges that name the "
+                    "deployer's networks (not 0.0.0.0/0)"
+                )
+        for i, pool in enumerate(get(props, "agentPoolProfiles") or []):
+            if isinstance(pool, dict) and pool.get("enableNodePublicIP") is True:
+                out.append(f"AKS node pool {i} gives nodes public IPs")
+    return out
+
+
+def _firewalled_stores(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
+    if typ == "azure-native:keyvault:Vault":
+        access = get(props, "properties.publicNetworkAccess")
+        action = get(props, "properties.networkAcls.defaultAction")
+        rules = get(props, "properties.networkAcls.ipRules") or []
+        cidrs = [r.get("value") for r in rules if isinstance(r, dict)]
+    elif typ == "azure-native:storage:StorageAccount":
+        access, action = get(props, "publicNetworkAccess"), get(props, "networkRuleSet.defaultAction")
+        rules = get(props, "networkRuleSet.ipRules") or []
+        cidrs = [r.get("iPAddressOrRange") for r in rules if isinstance(r, dict)]
+    else:
+        return []
+    what = "Key Vault" if typ.endswith("Vault") else "storage account"
+    if str(access).lower() == "disabled":
+        return []
+    if str(action).lower() != "deny" or _open_to_all(cidrs):
+        return [f"{what} accepts public networks: disable public network access or deny by default (network rules)"]
+    return []
+
+
+def _internal(annotations: Any) -> bool:
+    annotations = annotations or {}
+    return any(str(annotations.get(k, "")).lower() == v for k, v in INTERNAL_LB.items())
+
+
+def _no_public_plaintext(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
+    out = []
+    if typ == "kubernetes:core/v1:Service" and get(props, "spec.type") == "LoadBalancer":
+        if _internal(get(props, "metadata.annotations")):
+            return []
+        ports = [p.get("port") for p in get(props, "spec.ports") or [] if isinstance(p, dict)]
+        plain = [p for p in ports if p not in TLS_PORTS]
+        if plain:
+            out.append(
+                f"public load balancer listens in plaintext on port(s) {', '.join(map(str, plain))}: keep the "
+                "Service internal or put an Ingress with TLS in front (gateway.exposure.ingress)"
+            )
+        ranges = get(props, "spec.loadBalancerSourceRanges") or []
+        if not ranges or _open_to_all(ranges):
+            out.append("public load balancer admits every address: set network.allowed_ingress_cidrs")
+    elif typ == "kubernetes:networking.k8s.io/v1:Ingress":
+        covered = {h for t in get(props, "spec.tls") or [] if isinstance(t, dict) for h in t.get("hosts") or []}
+        hosts = [r.get("host") for r in get(props, "spec.rules") or [] if isinstance(r, dict)]
+        bare = [h or "*" for h in hosts if h not in covered]
+        if not covered or bare:
+            out.append(f"Ingress serves plaintext for host(s) {', '.join(bare) or '*'}: add spec.tls for each host")
+    return out
+
+
+# Where each type keeps a secret value that may be a database URL.
+URL_PROPS: dict[str, tuple[str, ...]] = {
+    "gcp:secretmanager/secretVersion:SecretVersion": ("secretData",),
+    "azure-native:keyvault:Secret": ("properties.value",),
+    "kubernetes:core/v1:Secret": ("stringData",),
+}
+
+
+def _unverified_postgres(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        return False
+    query = dict(parse_qsl(parts.query))
+    return not (query.get("sslmode") == "verify-full" or query.get("sslaccept") == "strict")
+
+
+def _database_tls_verified(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
+    out = []
+    for path in URL_PROPS.get(typ, ()):
+        value = get(props, path)
+        values = value.values() if isinstance(value, dict) else [value]
+        if any(isinstance(v, str) and _unverified_postgres(v) for v in values):
+            out.append(f"`{path}`: a Postgres URL that does not verify the server (use sslmode=verify-full)")
+    return out
+
+
+def _images_pinned(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
+    if typ not in WORKLOADS:
+        return []
+    pod = get(props, "spec.template.spec") or {}
+    out = []
+    for group in ("initContainers", "containers"):
+        for c in pod.get(group) or []:
+            image = c.get("image") if isinstance(c, dict) else None
+            if isinstance(image, str) and not DIGEST.search(image):
+                out.append(f"container `{c.get('name')}` pulls `{image}` by tag: pin it by digest (@sha256:…)")
+    return out
+
+
+EXPOSURE_POLICIES: tuple[Policy, ...] = (
+    Policy("private-control-plane", "Cluster APIs are private or limited to named networks.", _private_control_plane),
+    Policy("firewalled-stores", "Key Vault and storage refuse public networks.", _firewalled_stores),
+    Policy("no-public-plaintext", "Nothing listens in plaintext on a public address.", _no_public_plaintext),
+    Policy("database-tls-verified", "Postgres URLs verify the server (verify-full).", _database_tls_verified),
+    Policy("images-pinned", "Every workload image is pinned by digest.", _images_pinned),
+)

@@ -1,0 +1,223 @@
+"""What a deployment exposes (security, issue 12): the exposure policies on single resources, on the shipped plans
+(which pass) and on a plan that puts a plaintext listener on a public address (which fails); the private control
+planes and firewalled stores the gcp and azure programs create, and the config rules behind them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gatekit.clouds.plan import Plan, run_plan
+from gatekit.clouds.policy import POLICIES, Context
+from gatekit.clouds.private_access import aks_api_access, gke_authorized_networks, gke_private_cluster
+from gatekit.config import ConfigError
+from tests.pulumi.conftest import PROJECT, environment, manifest, one, resources
+
+MARKED = Context(secrets_marked=True)
+POLICY = {p.name: p for p in POLICIES}
+PINNED = "registry.example/gateway@sha256:" + "a" * 64
+GOOD_URL = "postgresql://u:p@db.internal:5432/litellm?sslmode=verify-full&sslrootcert=/etc/gatekit/config/ca.pem"
+PUBLIC_LB = {"spec": {"type": "LoadBalancer", "ports": [{"port": 80}], "loadBalancerSourceRanges": ["0.0.0.0/0"]}}
+
+# policy -> (type, compliant props, violating props, words the violation names); test_policy.py runs them
+EXPOSURE_CASES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]] = {
+    "private-control-plane": [
+        (
+            "gcp:container/cluster:Cluster",
+            {"privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": True}},
+            {"privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": False}},
+            "GKE control plane is public",
+        ),
+        (
+            "gcp:container/cluster:Cluster",
+            {
+                "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": False},
+                "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "203.0.113.0/24"}]},
+            },
+            {
+                "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": False},
+                "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "0.0.0.0/0"}]},
+            },
+            "0.0.0.0/0",
+        ),
+        (
+            "gcp:container/cluster:Cluster",
+            {"privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": True}},
+            {"privateClusterConfig": {"enablePrivateNodes": False, "enablePrivateEndpoint": True}},
+            "nodes must be private",
+        ),
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"apiServerAccessProfile": {"enablePrivateCluster": True}},
+            {"apiServerAccessProfile": {"enablePrivateCluster": False, "authorizedIpRanges": []}},
+            "AKS API server is public",
+        ),
+        (
+            "azure-native:containerservice:ManagedCluster",
+            {"apiServerAccessProfile": {"authorizedIpRanges": ["203.0.113.0/24"]}},
+            {
+                "apiServerAccessProfile": {"enablePrivateCluster": True},
+                "agentPoolProfiles": [{"enableNodePublicIP": True}],
+            },
+            "public IPs",
+        ),
+    ],
+    "firewalled-stores": [
+        (
+            "azure-native:keyvault:Vault",
+            {"properties": {"publicNetworkAccess": "Disabled"}},
+            {"properties": {"publicNetworkAccess": "Enabled"}},
+            "Key Vault accepts public networks",
+        ),
+        (
+            "azure-native:storage:StorageAccount",
+            {"publicNetworkAccess": "Enabled", "networkRuleSet": {"defaultAction": "Deny", "ipRules": []}},
+            {"networkRuleSet": {"defaultAction": "Allow"}},
+            "storage account accepts public networks",
+        ),
+    ],
+    "no-public-plaintext": [
+        (
+            "kubernetes:core/v1:Service",
+            {
+                "metadata": {"annotations": {"networking.gke.io/load-balancer-type": "Internal"}},
+                "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+            },
+            PUBLIC_LB,
+            "plaintext on port(s) 80",
+        ),
+        (
+            "kubernetes:core/v1:Service",
+            {
+                "spec": {
+                    "type": "LoadBalancer",
+                    "ports": [{"port": 443}],
+                    "loadBalancerSourceRanges": ["198.51.100.0/24"],
+                }
+            },
+            {"spec": {"type": "LoadBalancer", "ports": [{"port": 443}], "loadBalancerSourceRanges": ["0.0.0.0/0"]}},
+            "admits every address",
+        ),
+        (
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            {"spec": {"tls": [{"hosts": ["gw.example.com"]}], "rules": [{"host": "gw.example.com"}]}},
+            {"spec": {"rules": [{"host": "gw.example.com"}]}},
+            "plaintext for host(s) gw.example.com",
+        ),
+    ],
+    "database-tls-verified": [
+        (
+            "gcp:secretmanager/secretVersion:SecretVersion",
+            {"secretData": GOOD_URL},
+            {"secretData": GOOD_URL.replace("verify-full", "require")},
+            "does not verify the server",
+        ),
+        (
+            "azure-native:keyvault:Secret",
+            {"properties": {"value": GOOD_URL}},
+            {"properties": {"value": "postgresql://u:p@h/db?sslmode=require"}},
+            "verify-full",
+        ),
+    ],
+    "images-pinned": [
+        (
+            "kubernetes:apps/v1:Deployment",
+            {"spec": {"template": {"spec": {"containers": [{"name": "gateway", "image": PINNED}]}}}},
+            {
+                "spec": {
+                    "template": {
+                        "spec": {
+                            "containers": [{"name": "gateway", "image": PINNED}],
+                            "initContainers": [{"name": "otel-collector", "image": "otel/collector:0.139.0"}],
+                        }
+                    }
+                }
+            },
+            "`otel-collector` pulls `otel/collector:0.139.0` by tag",
+        ),
+    ],
+}
+
+
+def test_a_public_plaintext_plan_fails_the_pack_and_the_shipped_one_passes(plan_for: Any) -> None:
+    """gcp with `network.mode: public`: the gateway Service becomes an internet-facing load balancer on port 80."""
+    shipped = plan_for("gcp")
+    assert not [v for v in shipped.violations if v.policy in ("no-public-plaintext", "private-control-plane")]
+    public: Plan = run_plan("gcp", PROJECT, ("network.mode=public",))
+    fired = {(v.policy, v.resource_type) for v in public.violations if v.mandatory}
+    assert ("no-public-plaintext", "kubernetes:core/v1:Service") in fired, public.violations
+    messages = [v.message for v in public.violations if v.policy == "no-public-plaintext"]
+    assert any("plaintext on port(s) 80" in m for m in messages)
+    assert any("admits every address" in m for m in messages)  # allowed_ingress_cidrs defaults to 0.0.0.0/0
+
+
+def test_gke_control_plane_is_private_by_default(plan_for: Any) -> None:
+    gke = one(plan_for("gcp"), "gcp:container/cluster:Cluster")
+    assert gke["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert gke["privateClusterConfig"]["enablePrivateEndpoint"] is True
+    networks = gke["masterAuthorizedNetworksConfig"]
+    assert [b["cidrBlock"] for b in networks["cidrBlocks"]] == ["10.40.0.0/16"]  # the VPC only
+    assert networks["gcpPublicCidrsAccessEnabled"] is False
+
+
+def test_deployer_networks_open_a_restricted_public_endpoint() -> None:
+    env = environment("gcp", "network.deployer_cidrs=[203.0.113.0/24]")
+    assert gke_private_cluster(env, "172.16.0.32/28")["enable_private_endpoint"] is False
+    assert [b["cidr_block"] for b in gke_authorized_networks(env)["cidr_blocks"]] == ["10.40.0.0/16", "203.0.113.0/24"]
+    az = environment("azure", "network.deployer_cidrs=[203.0.113.0/24]")
+    assert aks_api_access(az) == {"enable_private_cluster": False, "authorized_ip_ranges": ["203.0.113.0/24"]}
+    assert aks_api_access(environment("azure"))["enable_private_cluster"] is True
+
+
+def test_deployer_networks_never_the_whole_internet() -> None:
+    with pytest.raises(ConfigError, match=r"network\.deployer_cidrs\.0.*whole internet"):
+        environment("gcp", "network.deployer_cidrs=[0.0.0.0/0]")
+
+
+def test_aks_is_private_and_the_stores_sit_behind_private_endpoints(plan_for: Any) -> None:
+    plan = plan_for("azure")
+    aks = one(plan, "azure-native:containerservice:ManagedCluster")
+    assert aks["apiServerAccessProfile"]["enablePrivateCluster"] is True
+    assert all(p["enableNodePublicIP"] is False for p in aks["agentPoolProfiles"])
+    vault = one(plan, "azure-native:keyvault:Vault")["properties"]
+    assert vault["publicNetworkAccess"] == "Disabled" and vault["networkAcls"]["defaultAction"] == "Deny"
+    account = one(plan, "azure-native:storage:StorageAccount")
+    assert account["publicNetworkAccess"] == "Disabled" and account["networkRuleSet"]["defaultAction"] == "Deny"
+    groups = {
+        tuple(r.inputs["privateLinkServiceConnections"][0]["groupIds"])
+        for r in resources(plan, "azure-native:network:PrivateEndpoint")
+    }
+    assert {("vault",), ("blob",), ("redisCache",)} <= groups
+    zones = {r.inputs["privateZoneName"] for r in resources(plan, "azure-native:privatedns:PrivateZone")}
+    assert {"privatelink.vaultcore.azure.net", "privatelink.blob.core.windows.net"} <= zones
+
+
+def test_collector_sidecar_is_pinned_and_a_tag_is_refused(plan_for: Any) -> None:
+    deployment = manifest(plan_for("gcp"), "kubernetes:apps/v1:Deployment")
+    (sidecar,) = [c for c in deployment["spec"]["template"]["spec"]["initContainers"] if c["name"] == "otel-collector"]
+    assert "@sha256:" in sidecar["image"]
+    for name in ("gcp", "azure", "k8s"):
+        with pytest.raises(ConfigError, match=r"observability\.collector_image.*pulled by tag"):
+            environment(name, "observability.collector_image=otel/opentelemetry-collector-contrib:0.139.0")
+    assert environment("local", "observability.collector_image=otel/x:1")  # local: a tag is fine
+
+
+def test_ingress_front_door_is_tls_clusterip_and_admits_its_controller() -> None:
+    from gatekit.config.placeholders import placeholder_findings
+    from gatekit.render.k8s import render_gateway_manifests
+
+    door = "gateway.exposure.ingress={host: llm.corp-gateway.net, cluster_issuer: corp-ca}"
+    manifests = {m["kind"]: m for m in render_gateway_manifests(environment("k8s", door))}
+    assert manifests["Service"]["spec"]["type"] == "ClusterIP"
+    assert (
+        POLICY["no-public-plaintext"].validate("kubernetes:networking.k8s.io/v1:Ingress", manifests["Ingress"], MARKED)
+        == []
+    )
+    peers = manifests["NetworkPolicy"]["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}} in peers
+    cloud = render_gateway_manifests(environment("k8s", door[:-1] + ", controller_namespace: null}"))
+    (policy,) = [m for m in cloud if m["kind"] == "NetworkPolicy"]
+    assert not any("namespaceSelector" in p for p in policy["spec"]["ingress"][0]["from"])
+    example = environment("k8s", "gateway.exposure.ingress={host: gateway.example.com}")
+    assert "gateway.exposure.ingress.host" in {path for path, _ in placeholder_findings(example)}
