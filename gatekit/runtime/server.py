@@ -2,13 +2,17 @@
 
 Drain: the first SIGTERM (or Ctrl-C) does not stop the server. Readiness turns 503 and new requests are refused
 with 503, while the listener stays open so load balancers see the replica leave; in-flight requests and streams
-finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn shuts down and the process exits 0."""
+finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn shuts down and the process exits 0.
+
+`gateway.workers` > 1: `run_replica` hands over to the supervisor (gatekit/runtime/supervisor.py), which runs this
+same server in each worker process on one shared listening socket and forwards SIGTERM to all of them."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import socket
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -60,18 +64,19 @@ def load_proxy_app() -> Any:
 
 def open_runtime_source(env: Environment) -> ConfigSource | None:
     """Check what the runtime cannot work without, and open the config source. Exits with a clear message."""
-    if env.gateway.workers != 1:
-        raise SystemExit(
-            "gatekit: gateway.workers must be 1 (one worker per replica; scale with compute.replicas), "
-            f"got {env.gateway.workers}"
-        )
     try:
         return open_source(env.gateway.config_sync, os.environ.get(DEPLOYMENT_URI_ENV))
     except SourceUnavailableError as exc:
         raise SystemExit(f"gatekit: {exc}") from None
 
 
-def run_app(app: Any, env: Environment, host: str | None = None, port: int | None = None) -> None:
+def run_app(
+    app: Any,
+    env: Environment,
+    host: str | None = None,
+    port: int | None = None,
+    sockets: list[socket.socket] | None = None,
+) -> None:
     from gatekit.runtime.app import build_app
     from gatekit.runtime.logs import configure_logging
     from gatekit.runtime.telemetry import configure_telemetry
@@ -90,7 +95,21 @@ def run_app(app: Any, env: Environment, host: str | None = None, port: int | Non
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         proxy_headers=False,  # gatekit.runtime.exposure resolves X-Forwarded-For from trusted_proxy_ranges
     )
-    DrainingServer(config, state).run()
+    DrainingServer(config, state).run(sockets=sockets)
+
+
+def run_replica(env: Environment, host: str | None = None, port: int | None = None) -> None:
+    """Serve one replica: in this process with one worker, under the supervisor with more. The environment must
+    already be applied (`apply_environment`): the workers inherit it."""
+    from gatekit.config.sizing import replica_workers
+
+    workers = replica_workers(env)
+    if workers == 1:
+        run_app(load_proxy_app(), env, host, port)
+        return
+    from gatekit.runtime.supervisor import supervise
+
+    raise SystemExit(supervise(env, workers, host or env.gateway.host, port or env.gateway.port))
 
 
 def serve(env: Environment, host: str | None = None, port: int | None = None, runtime_dir: Path | None = None) -> None:
@@ -100,4 +119,4 @@ def serve(env: Environment, host: str | None = None, port: int | None = None, ru
     open_runtime_source(env)  # fail before the slow LiteLLM import
     config_path = write_litellm_config(env, runtime_dir or runtime_dir_for(env))
     apply_environment(env, config_path)
-    run_app(load_proxy_app(), env, host, port)
+    run_replica(env, host, port)
