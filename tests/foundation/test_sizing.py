@@ -35,7 +35,11 @@ def test_prod_runs_one_worker_per_vcpu_and_the_deployed_document_carries_the_num
     [
         (("gateway.workers=2",), "gateway.workers", ["2 workers on a 0.5-vCPU replica", "compute.cpu 512"]),
         (("compute.cpu=2048", "gateway.workers=3"), "gateway.workers", ["at most one worker per vCPU (2)"]),
-        (("compute.cpu=2048", "compute.memory_mib=1024"), "compute.memory_mib", ["512 MiB each", "raise compute.memory_mib to 1536"]),
+        (
+            ("compute.cpu=2048", "compute.memory_mib=1024"),
+            "compute.memory_mib",
+            ["512 MiB each", "raise compute.memory_mib to 1536"],
+        ),
     ],
 )
 def test_incoherent_sizing_is_refused_with_a_clear_message(overrides: tuple[str, ...], path: str, words: list[str]):  # type: ignore[no-untyped-def]
