@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from gatekit.config import Environment
 
 CPU_UNITS_PER_VCPU = 1024
-# Measured resident memory of one gatekit worker (LiteLLM proxy imported, local config, idle) is ~0.5 GiB
+# Measured resident memory of one gatekit worker (LiteLLM proxy imported, local config, after traffic) is ~650 MiB
 # (docs/performance.md); a worker below this share of the task's memory would be OOM-killed under load.
 MIN_MEMORY_MIB_PER_WORKER = 768
 
