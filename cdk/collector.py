@@ -13,6 +13,8 @@ METRICS_NAMESPACE = "Gatekit"
 # Counters the gateway runtime exposes on /metrics (gatekit.runtime.metrics, Prometheus); the alarms watch them.
 SHED_METRIC = "gatekit_shed_requests_total"
 RELOAD_FAILURE_METRIC = "gatekit_config_reload_failures_total"
+# Requests in flight in the task (summed over its workers); the service's target tracking scales on its average.
+IN_FLIGHT_METRIC = "gatekit_in_flight_requests"
 DEPLOYMENT_DIMENSION = "Deployment"
 
 
@@ -55,7 +57,7 @@ def collector_config(env: Environment, emf_log_group: str) -> dict[str, Any]:
                 "metric_declarations": [
                     {
                         "dimensions": [[DEPLOYMENT_DIMENSION]],
-                        "metric_name_selectors": [SHED_METRIC, RELOAD_FAILURE_METRIC],
+                        "metric_name_selectors": [SHED_METRIC, RELOAD_FAILURE_METRIC, IN_FLIGHT_METRIC],
                     }
                 ],
             },

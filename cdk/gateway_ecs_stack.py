@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -14,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
+from cdk.collector import DEPLOYMENT_DIMENSION, IN_FLIGHT_METRIC, METRICS_NAMESPACE
 from cdk.config_stack import ConfigStack
 from cdk.data_stack import DataStack
 from cdk.database import RUNTIME_USER
@@ -26,6 +28,7 @@ from cdk.network_stack import NetworkStack
 from cdk.observability_stack import ObservabilityStack
 from cdk.secrets_stack import SecretsStack, import_for_task
 from gatekit.config import DrainTimings, Environment
+from gatekit.config.sizing import in_flight_target
 
 
 def database_environment(data: DataStack) -> dict[str, str]:
@@ -181,6 +184,22 @@ class GatewayEcsStack(Stack):
             "Requests",
             requests_per_target=env.compute.autoscaling.requests_per_target,
             target_group=self.target_group,
+            scale_in_cooldown=Duration.seconds(300),
+            scale_out_cooldown=Duration.seconds(60),
+        )
+        # Long LLM streams hold a task busy at low CPU: scale on the work in progress. Every task's collector emits
+        # its in-flight count under the same Deployment dimension, so the Average statistic is in-flight per task.
+        # Target tracking policies combine as scale out on any, scale in on all: CPU stays the floor.
+        scaling.scale_to_track_custom_metric(
+            "InFlight",
+            metric=cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=IN_FLIGHT_METRIC,
+                dimensions_map={DEPLOYMENT_DIMENSION: env.deployment.prefix},
+                statistic="Average",
+                period=Duration.minutes(1),
+            ),
+            target_value=in_flight_target(env),
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )

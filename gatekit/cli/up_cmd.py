@@ -18,7 +18,7 @@ def up(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, port:
     """Start the gateway (and the demo provider when enabled). Ctrl-C or SIGTERM drains and exits."""
     from gatekit.runtime.local import DemoProviderError, banner, ensure_master_key, start_demo_provider, stop
     from gatekit.runtime.prepare import MissingSecretsError, apply_environment, runtime_dir_for, write_litellm_config
-    from gatekit.runtime.server import exit_promptly, load_proxy_app, run_app
+    from gatekit.runtime.server import exit_promptly, run_replica
 
     if port is not None:
         overrides = (*overrides, f"gateway.port={port}")
@@ -35,7 +35,7 @@ def up(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, port:
         if env.gateway.demo_provider.enabled:
             demo = start_demo_provider(env.gateway.demo_provider)
         click.echo(banner(env, key_file, str(config_path)), err=True)
-        served = run_app(load_proxy_app(), env)
+        served = run_replica(env)
     except DemoProviderError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from gatekit.config.estate import Architecture, ExistingNetwork
 from gatekit.config.estate_existing import ExistingAurora, ExistingCache, ExistingEksCluster
@@ -131,8 +131,18 @@ class Replicas(Strict):
 
 
 class Autoscaling(Strict):
-    cpu_target_percent: int = Field(default=60, ge=10, le=95)
+    cpu_target_percent: int = Field(
+        default=60, ge=10, le=95, description="CPU target tracking, kept as a floor beside the in-flight target."
+    )
     requests_per_target: int = Field(default=200, ge=1, description="ALB requests per target per minute.")
+    in_flight_target_percent: int = Field(
+        default=50,
+        ge=10,
+        le=100,
+        description="Scale on work in progress: the target average of requests in flight per replica, as a share "
+        "of gateway.backpressure.max_in_flight (ECS: target tracking on the collector's CloudWatch metric; k8s: HPA "
+        "on the gatekit_in_flight_requests pods metric). Below 100 the replicas scale out before they shed.",
+    )
 
 
 class Compute(Strict):
@@ -167,6 +177,11 @@ class Observability(Strict):
     xray: bool = Field(default=False, description="X-Ray trace ids and propagation.")
     traces_sample_ratio: float = Field(default=0.05, ge=0, le=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    litellm_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="LiteLLM's own logger (LITELLM_LOG). Its INFO lines are per request and cost CPU; gatekit's "
+        "request log line (log_level) already records each request.",
+    )
     log_retention_days: int = Field(default=30, ge=1, le=3653)
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     collector_image: str = Field(
@@ -196,6 +211,16 @@ class Database(Strict):
     url: SecretRef | None = Field(default=None, description="Bring-your-own database URL (targets k8s, local).")
     existing: ExistingAurora | None = Field(  # estate (issue 18)
         default=None, description="AWS targets: use this existing Aurora PostgreSQL cluster instead of creating one."
+    )
+    connection_limit: int = Field(
+        default=400,
+        ge=10,
+        le=10_000,
+        description="Connections the database accepts (Postgres max_connections). Every gateway process gets "
+        "(connection_limit - reserved_connections) / (compute.replicas.max x gateway.workers) as its LiteLLM pool.",
+    )
+    reserved_connections: int = Field(
+        default=20, ge=0, description="Connections kept out of the gateway's pools: migrations, operators, tools."
     )
 
 
@@ -233,3 +258,13 @@ class Environment(Strict):
     tags: dict[str, str] = Field(default_factory=dict, description="Applied to every resource.")
     required_tags: list[str] = Field(default_factory=lambda: ["project", "environment", "owner"])
     gateway: Gateway
+
+    @model_validator(mode="after")
+    def _workers_from_vcpus(self) -> Environment:
+        """An empty `gateway.workers` becomes one per vCPU of the replica (gatekit/config/sizing.py), so every
+        rendered document and deployment carries the number the replica runs."""
+        if self.gateway.workers is None:
+            from gatekit.config.sizing import default_workers
+
+            self.gateway.workers = default_workers(self.compute.cpu)
+        return self

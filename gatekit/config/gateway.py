@@ -279,11 +279,12 @@ class DemoProvider(Strict):
 class Gateway(AgentGatewayFields, Strict):  # AgentGatewayFields: mcp_servers, agents, access_groups (config/agents.py)
     host: str = Field(default="0.0.0.0", description="Bind address inside the container / on the laptop.")
     port: int = Field(default=4000, ge=1, le=65535)
-    workers: int = Field(
-        default=1,
+    workers: int | None = Field(
+        default=None,
         ge=1,
-        le=1,
-        description="Worker processes per replica: exactly 1 (`gatekit serve` runs one; scale with compute.replicas).",
+        le=64,
+        description="Worker processes per replica (uvicorn processes sharing the port); empty: one per vCPU of the "
+        "task or pod (`compute.cpu` / 1024, at least 1). At most one per vCPU (gatekit/config/sizing.py).",
     )
     tiers: dict[Name, Tier] = Field(min_length=1)
     models: list[ModelDeployment] = Field(min_length=1)

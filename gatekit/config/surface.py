@@ -115,6 +115,13 @@ class SpendLogs(_Strict):
         description="Delete spend logs older than this (LiteLLM `maximum_spend_logs_retention_period`), e.g. `90d`.",
     )
     store_prompts: bool = Field(default=False, description="Store prompts and responses in spend logs.")
+    batch_write_seconds: int = Field(
+        default=10,
+        ge=1,
+        le=600,
+        description="LiteLLM writes spend and key usage in batches this often (`proxy_batch_write_at`): longer means "
+        "fewer database writes per request and later spend figures.",
+    )
 
 
 class Degraded(_Strict):

@@ -49,7 +49,7 @@ def render_environment(env: Environment) -> GatewayEnvironment:
         {
             "GATEKIT_ENV": env.name,
             "GATEKIT_CONFIG_SOURCE": gw.config_sync.source,
-            "LITELLM_LOG": env.observability.log_level,
+            "LITELLM_LOG": env.observability.litellm_log_level,  # render/litellm_throughput.py
         }
     )
     if gw.config_sync.uri:

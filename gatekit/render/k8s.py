@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from gatekit.config import Environment
+from gatekit.config.sizing import in_flight_target
 from gatekit.render.agent_egress import network_policy_egress
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
@@ -60,6 +61,7 @@ _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 BASE_EGRESS_PORTS = (443, 5432, 6378, 6379, 6380)
 # Workload-identity token endpoints on the node (GKE metadata server 80/988, EKS Pod Identity 80).
 LINK_LOCAL = "169.254.0.0/16"
+IN_FLIGHT_METRIC = "gatekit_in_flight_requests"  # gatekit.runtime.metrics: requests a pod is serving
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,17 @@ def _autoscaling(env: Environment, meta: Manifest, name: str, selector: Mapping[
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
                     "minReplicas": r.min,
                     "maxReplicas": r.max,
+                    # In flight per pod (gatekit's /metrics, summed over the pod's workers; served to the HPA by a
+                    # custom-metrics adapter such as prometheus-adapter, docs/performance.md), with CPU kept as a
+                    # floor: the HPA takes the largest replica count any metric asks for.
                     "metrics": [
+                        {
+                            "type": "Pods",
+                            "pods": {
+                                "metric": {"name": IN_FLIGHT_METRIC},
+                                "target": {"type": "AverageValue", "averageValue": str(in_flight_target(env))},
+                            },
+                        },
                         {
                             "type": "Resource",
                             "resource": {
@@ -170,7 +182,7 @@ def _autoscaling(env: Environment, meta: Manifest, name: str, selector: Mapping[
                                     "averageUtilization": env.compute.autoscaling.cpu_target_percent,
                                 },
                             },
-                        }
+                        },
                     ],
                     "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
                 },

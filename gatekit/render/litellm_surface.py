@@ -10,6 +10,7 @@ from gatekit.config import Environment
 from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
 from gatekit.config.surface import ErrorKind
+from gatekit.render.litellm_throughput import add_throughput_settings
 
 # A 404 must not count towards a cooldown: a route the upstream lacks says nothing about its chat health.
 NEVER_COOL_DOWN = 1_000_000
@@ -113,4 +114,5 @@ def add_litellm_surface(env: Environment, config: dict[str, Any]) -> None:
     _resilience(env, config["router_settings"])
     _callbacks(env, config["litellm_settings"])
     _general(env, config["general_settings"])
+    add_throughput_settings(env, config["general_settings"])  # pool, spend batch writes (litellm_throughput.py)
     _overrides(env, config)

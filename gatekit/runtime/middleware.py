@@ -13,13 +13,14 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatekit.routing.feedback import FEEDBACK_PATH, FeedbackStore, feedback_file
 from gatekit.routing.feedback import handle as handle_feedback
 from gatekit.routing.status import active_engine, routing_ready, routing_status
 from gatekit.runtime.auth_guard import presented_keys
+from gatekit.runtime.metrics import exposition
 from gatekit.runtime.readiness import database_readiness
 from gatekit.runtime.state import RuntimeState
 from gatekit.runtime.telemetry import Telemetry
@@ -72,7 +73,7 @@ class GatekitMiddleware:
         if path in HEALTH_PATHS:
             await self._health(scope, receive, send)
         elif path == METRICS_PATH:
-            body = generate_latest(self.state.metrics.registry)
+            body = exposition(self.state.metrics)  # the whole replica's view, whichever worker answers
             await _respond(send, 200, body, self._base_headers(), CONTENT_TYPE_LATEST.encode())
         elif path == STATUS_PATH:
             await self._status(scope, send)
@@ -81,7 +82,7 @@ class GatekitMiddleware:
         elif self.state.draining:
             self.state.metrics.refused_draining.inc()
             await self._unavailable(send, "draining: this replica is shutting down", close=True)
-        elif self.state.in_flight >= self.state.max_in_flight:
+        elif self.state.replica_in_flight() >= self.state.max_in_flight:  # per replica: summed over workers
             self.state.metrics.shed.inc()
             await self._unavailable(send, f"overloaded: {self.state.max_in_flight} requests in flight", close=False)
         else:
@@ -105,6 +106,8 @@ class GatekitMiddleware:
                     log.exception("gatekit runtime failed to start")
                     await send({"type": "lifespan.startup.failed", "message": f"gatekit runtime: {exc}"})
                     return
+            if message["type"] == "lifespan.startup.complete":
+                self.state.started()
             await send(message)
 
         await self.app(scope, receive_hook, send_hook)
@@ -153,7 +156,17 @@ class GatekitMiddleware:
     async def _status(self, scope: Scope, send: Send) -> None:
         if await self._refuse_without_master_key(scope, send):
             return
-        body = {**self.state.config.as_dict(), "routing": routing_status()}
+        # This worker's status at the top level (as with one worker), and every worker's (multi-worker replicas:
+        # each worker syncs on its own; `converged` says they all serve the same version).
+        workers = self.state.worker_statuses()
+        versions = {w.get("version") for w in workers}
+        body = {
+            **self.state.config.as_dict(),
+            "routing": routing_status(),
+            "worker": self.state.worker,
+            "workers": workers,
+            "converged": len(versions) == 1 and None not in versions,
+        }
         await _respond(send, 200, body, self._base_headers(), b"application/json")
 
     async def _unavailable(self, send: Send, reason: str, close: bool) -> None:
@@ -168,6 +181,7 @@ class GatekitMiddleware:
         state = self.state
         state.in_flight += 1
         state.metrics.in_flight.inc()
+        state.metrics.requests.labels(state.worker_label).inc()
         started = time.perf_counter()
         streaming = False
         status = 0

@@ -2,7 +2,10 @@
 
 Drain: the first SIGTERM (or Ctrl-C) does not stop the server. Readiness turns 503 and new requests are refused
 with 503, while the listener stays open so load balancers see the replica leave; in-flight requests and streams
-finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn shuts down and the process exits 0."""
+finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn shuts down and the process exits 0.
+
+`gateway.workers` > 1: `run_replica` hands over to the supervisor (gatekit/runtime/supervisor.py), which runs this
+same server in each worker process on one shared listening socket and forwards SIGTERM to all of them."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from types import FrameType
@@ -62,18 +66,19 @@ def load_proxy_app() -> Any:
 
 def open_runtime_source(env: Environment) -> ConfigSource | None:
     """Check what the runtime cannot work without, and open the config source. Exits with a clear message."""
-    if env.gateway.workers != 1:
-        raise SystemExit(
-            "gatekit: gateway.workers must be 1 (one worker per replica; scale with compute.replicas), "
-            f"got {env.gateway.workers}"
-        )
     try:
         return open_source(env.gateway.config_sync, os.environ.get(DEPLOYMENT_URI_ENV))
     except SourceUnavailableError as exc:
         raise SystemExit(f"gatekit: {exc}") from None
 
 
-def run_app(app: Any, env: Environment, host: str | None = None, port: int | None = None) -> bool:
+def run_app(
+    app: Any,
+    env: Environment,
+    host: str | None = None,
+    port: int | None = None,
+    sockets: list[socket.socket] | None = None,
+) -> bool:
     """Serve until drained. True when the server started and shut down (then `exit_promptly`), False when it never
     started (a failed lifespan startup: the caller exits as it sees fit)."""
     from gatekit.runtime.app import build_app
@@ -95,7 +100,7 @@ def run_app(app: Any, env: Environment, host: str | None = None, port: int | Non
         proxy_headers=False,  # gatekit.runtime.exposure resolves X-Forwarded-For from trusted_proxy_ranges
     )
     server = DrainingServer(config, state)
-    server.run()
+    server.run(sockets=sockets)
     return bool(server.started)
 
 
@@ -117,6 +122,20 @@ def exit_promptly(code: int = 0) -> NoReturn:
     os._exit(code)
 
 
+def run_replica(env: Environment, host: str | None = None, port: int | None = None) -> bool:
+    """Serve one replica: in this process with one worker (True once it served and drained: the caller then
+    `exit_promptly`s), under the supervisor with more (exits with the supervisor's code). The environment must
+    already be applied (`apply_environment`): the workers inherit it."""
+    from gatekit.config.sizing import replica_workers
+
+    workers = replica_workers(env)
+    if workers == 1:
+        return run_app(load_proxy_app(), env, host, port)
+    from gatekit.runtime.supervisor import supervise
+
+    raise SystemExit(supervise(env, workers, host or env.gateway.host, port or env.gateway.port))
+
+
 def serve(env: Environment, host: str | None = None, port: int | None = None, runtime_dir: Path | None = None) -> None:
     from gatekit.runtime.bootstrap import deployed_environment
 
@@ -124,5 +143,5 @@ def serve(env: Environment, host: str | None = None, port: int | None = None, ru
     open_runtime_source(env)  # fail before the slow LiteLLM import
     config_path = write_litellm_config(env, runtime_dir or runtime_dir_for(env))
     apply_environment(env, config_path)
-    if run_app(load_proxy_app(), env, host, port):
+    if run_replica(env, host, port):
         exit_promptly()

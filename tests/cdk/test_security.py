@@ -371,7 +371,8 @@ def test_autoscaling_on_cpu_and_requests_per_target(each_env: Synthesized) -> No
             "PredefinedMetricType"
         ]: p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
         for p in policies
-    }
+        if "PredefinedMetricSpecification" in p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+    }  # and in flight per task (tests/cdk/test_scaling.py)
     assert metrics == {
         "ECSServiceAverageCPUUtilization": compute.autoscaling.cpu_target_percent,
         "ALBRequestCountPerTarget": compute.autoscaling.requests_per_target,

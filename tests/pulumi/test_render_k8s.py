@@ -125,8 +125,12 @@ def test_probes_resources_and_scaling_follow_the_config() -> None:
     assert container["resources"]["requests"] == {"cpu": "500m", "memory": "1024Mi"}
     (hpa,) = by_kind(manifests, "HorizontalPodAutoscaler")
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (env.compute.replicas.min, 9)
-    target = hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]
-    assert target == env.compute.autoscaling.cpu_target_percent
+    in_flight, cpu = hpa["spec"]["metrics"]
+    assert cpu["resource"]["target"]["averageUtilization"] == env.compute.autoscaling.cpu_target_percent
+    # in flight per pod (issue 15): a share of max_in_flight, so pods are added before they shed
+    assert in_flight["type"] == "Pods" and in_flight["pods"]["metric"]["name"] == "gatekit_in_flight_requests"
+    per_pod = env.gateway.backpressure.max_in_flight * env.compute.autoscaling.in_flight_target_percent // 100
+    assert in_flight["pods"]["target"] == {"type": "AverageValue", "averageValue": str(per_pod)}
     assert "replicas" not in by_kind(manifests, "Deployment")[0]["spec"]  # the HPA owns the count
     (pdb,) = by_kind(manifests, "PodDisruptionBudget")
     assert pdb["spec"]["maxUnavailable"] == 1
