@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from gatekit.config.agents import check_agent_gateways
 from gatekit.config.environment import AWS_TARGETS, Environment
 from gatekit.config.estate_checks import check_estate
-from gatekit.config.sizing import check_sizing
+from gatekit.config.sizing import check_database_pool, check_sizing
 from gatekit.config.timings import TARGET_STOP_LIMIT, DrainTimings
-from gatekit.render.litellm_throughput import check_throughput
 
 # `ssm`: the ADOT collector sidecar reads its config from Parameter Store (without it, it would run a config that
 # scrapes nothing gatekit emits).
@@ -26,7 +25,7 @@ def check_environment(env: Environment) -> list[Finding]:
     found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *tls_findings(env)]
     found += platform_findings(env)
     found += check_sizing(env)  # workers vs vCPUs and memory (config/sizing.py)
-    found += check_throughput(env)  # database pool per process (render/litellm_throughput.py)
+    found += check_database_pool(env)  # database pool per process (config/sizing.py)
     found += check_estate(env)  # architecture, Bedrock kept private, existing VPC (config/estate_checks.py)
     return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
 

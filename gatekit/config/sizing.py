@@ -58,3 +58,31 @@ def check_sizing(env: Environment) -> Iterator[tuple[str, str]]:
             f"{MIN_MEMORY_MIB_PER_WORKER} MiB: raise compute.memory_mib to {workers * MIN_MEMORY_MIB_PER_WORKER} "
             "or lower gateway.workers",
         )
+
+
+def max_processes(env: Environment) -> int:
+    """The most gateway processes that hold database pools at once (every replica at full scale)."""
+    return env.compute.replicas.max * replica_workers(env)
+
+
+def pool_per_process(env: Environment) -> int:
+    """Connections one worker process may open: the gateway's share of the database ÷ processes (can be 0)."""
+    db = env.database
+    return (db.connection_limit - db.reserved_connections) // max_processes(env)
+
+
+def check_database_pool(env: Environment) -> Iterator[tuple[str, str]]:
+    db = env.database
+    if not env.database.enabled:
+        return
+    if db.reserved_connections >= db.connection_limit:
+        yield "database.reserved_connections", f"must be below database.connection_limit ({db.connection_limit})"
+    elif pool_per_process(env) < 1:
+        processes = max_processes(env)
+        yield (
+            "database.connection_limit",
+            f"{db.connection_limit - db.reserved_connections} connections for {processes} gateway processes "
+            f"(compute.replicas.max {env.compute.replicas.max} x gateway.workers {replica_workers(env)}) leaves no "
+            f"connection per process: raise database.connection_limit to at least "
+            f"{processes + db.reserved_connections} or lower the replica or worker count",
+        )
