@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from cdk.cache import Cache
 from cdk.database import Database
 from cdk.network_stack import NetworkStack
-from cdk.shared import encryption_key, log_group
+from cdk.shared import StackOptions, encryption_key, log_group
 from gatekit.config import Environment
 
 
@@ -20,7 +22,7 @@ class DataStack(Stack):
         *,
         env_config: Environment,
         network: NetworkStack,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = encryption_key(self, "DataKey", env_config, "database, cache and their credentials", for_logs=True)

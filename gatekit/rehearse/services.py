@@ -50,7 +50,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(check: Any, what: str, proc: subprocess.Popen[bytes] | None, log: Path | None) -> None:
+def _wait(check: Any, what: str, proc: subprocess.Popen[Any] | None, log: Path | None) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -66,7 +66,7 @@ def _wait(check: Any, what: str, proc: subprocess.Popen[bytes] | None, log: Path
     raise ServiceError(f"{what} not ready after {START_TIMEOUT_SECONDS}s (last error: {last})")
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
+def _stop(proc: subprocess.Popen[Any], sig: int = signal.SIGINT) -> None:
     if proc.poll() is not None:
         return
     proc.send_signal(sig)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 
-from litellm import Router
+from litellm.router import Router
 
 from gatekit.runtime.apply import RouterApplier
 from gatekit.runtime.sources import ConfigSource
