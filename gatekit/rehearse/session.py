@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,8 @@ from gatekit.moat.lock import project_root
 from gatekit.rehearse import services
 from gatekit.rehearse.image import ImageFacts, read_image
 from gatekit.rehearse.report import Report
-from gatekit.rehearse.spec import NotReproduced
+from gatekit.rehearse.runner import Context
+from gatekit.rehearse.spec import NotReproduced, SecretSource
 from gatekit.rehearse.venv import GatewayVenv, gateway_venv
 
 ECS_TARGETS = ("aws-ecs", "moat")
@@ -46,6 +47,30 @@ class Shared:
     config_dir: Path = field(default_factory=default_config_dir)
     # Already synthesized assemblies by environment name (tests share them with extraction checks).
     assemblies: dict[str, Path] = field(default_factory=dict)
+
+    def context(
+        self,
+        pg: services.Postgres,
+        workdir: Path,
+        resolve_secret: Callable[[SecretSource], str],
+        publish_document: Callable[[str], None],
+        overlay: dict[str, str],
+    ) -> Context:
+        """Where one target's rehearsal runs: these shared pieces, its own database and its stores."""
+
+        def sql(query: str, db: str) -> list[tuple[object, ...]]:
+            return pg.sql(query, db=db)
+
+        return Context(
+            venv=self.venv,
+            image=self.image,
+            workdir=workdir,
+            sql=sql,
+            resolve_secret=resolve_secret,
+            publish_document=publish_document,
+            overlay=overlay,
+            free_port=services.free_port,
+        )
 
 
 def _workdir() -> Path:
