@@ -90,11 +90,12 @@ up: setup ## Run the gateway locally (env `local`: LiteLLM proxy + demo provider
 # growing (aws-cdk-lib and pulumi-azure-native are large). Settings in pyproject.toml [tool.basedpyright].
 TYPECHECK_HEAP_MB ?= 3072
 
-lint: setup ## ruff check + format check, the type checker, the import-layer contract (tests/house)
+lint: setup ## ruff check + format check, the import-layer contract (tests/house)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	NODE_OPTIONS=--max-old-space-size=$(TYPECHECK_HEAP_MB) $(VENV)/bin/basedpyright
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/house
+
+# Not yet part of `lint`: a whole-tree run has not been shown clean and within budget (docs/adr/0030-type-checker.md).
 
 typecheck: setup ## The type checker alone (basedpyright on gatekit/, cdk/, pulumi/, app.py)
 	NODE_OPTIONS=--max-old-space-size=$(TYPECHECK_HEAP_MB) $(VENV)/bin/basedpyright
