@@ -8,6 +8,7 @@ is deployed next to it for reviewers (`litellm.yaml`); replicas never read that 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Unpack
 
 import yaml
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
@@ -19,7 +20,7 @@ from constructs import Construct
 from cdk.access_logs import access_log_bucket
 from cdk.images import gateway_image_tag, gateway_repository
 from cdk.policy import skip_checkov
-from cdk.shared import encryption_key
+from cdk.shared import StackOptions, encryption_key
 from gatekit.config import Environment
 from gatekit.render.litellm import render_litellm_config
 from gatekit.render.sync_document import DOCUMENT_NAME, sync_document
@@ -49,7 +50,9 @@ def local_router_artifact(env: Environment) -> Path | None:
 
 
 class ConfigStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = encryption_key(self, "ConfigKey", env_config, "gateway config bucket")
         access_logs = access_log_bucket(

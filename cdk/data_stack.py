@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
@@ -9,7 +11,7 @@ from cdk.cache import Cache
 from cdk.database import Database
 from cdk.existing_data import ExistingCacheStore, ExistingDatabase
 from cdk.network_stack import NetworkStack
-from cdk.shared import encryption_key, log_group
+from cdk.shared import StackOptions, encryption_key, log_group
 from gatekit.config import Environment
 
 
@@ -21,7 +23,7 @@ class DataStack(Stack):
         *,
         env_config: Environment,
         network: NetworkStack,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = encryption_key(self, "DataKey", env_config, "database, cache and their credentials", for_logs=True)

@@ -5,6 +5,7 @@ the service rolls out."""
 from __future__ import annotations
 
 import re
+from typing import Unpack
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -27,6 +28,7 @@ from cdk.migrations import Migrations
 from cdk.network_stack import NetworkStack
 from cdk.observability_stack import ObservabilityStack
 from cdk.secrets_stack import SecretsStack, import_for_task
+from cdk.shared import StackOptions
 from gatekit.config import DrainTimings, Environment
 from gatekit.config.sizing import in_flight_target
 
@@ -66,7 +68,7 @@ class GatewayEcsStack(Stack):
         data: DataStack,
         config: ConfigStack,
         observability: ObservabilityStack,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         env = self.env_config = env_config

@@ -5,6 +5,8 @@ the shared Kubernetes renderer `gatekit.render.k8s` and applied with `cluster.ad
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
@@ -33,7 +35,7 @@ from cdk.images import gateway_image_tag
 from cdk.network_stack import CACHE_PORT, DB_PORT, NetworkStack
 from cdk.policy import suppress_nag
 from cdk.secrets_stack import _COMPLETE_ARN, SecretsStack, SynthError
-from cdk.shared import encryption_key
+from cdk.shared import StackOptions, as_interface, encryption_key, service_principal
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure, render_gateway_manifests
 
@@ -67,7 +69,7 @@ class GatewayEksStack(Stack):
         secrets: SecretsStack,
         data: DataStack,
         config: ConfigStack,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         env = self.env_config = env_config
@@ -251,7 +253,7 @@ class GatewayEksStack(Stack):
         if pod_identity:
             role.assume_role_policy.add_statements(
                 iam.PolicyStatement(
-                    actions=["sts:TagSession"], principals=[iam.ServicePrincipal("pods.eks.amazonaws.com")]
+                    actions=["sts:TagSession"], principals=[service_principal("pods.eks.amazonaws.com")]
                 )
             )
         config.grant_read_config(role)
@@ -267,7 +269,7 @@ class GatewayEksStack(Stack):
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=arns
             )
         )
-        grant_decrypt_via_secrets_manager(role, [secrets.key, data.key])
+        grant_decrypt_via_secrets_manager(as_interface(role, iam.IRole), [secrets.key, data.key])
         grant_existing_secret_keys(role, [data.cache])  # estate (issue 18): an existing cache's secret key
         return role
 

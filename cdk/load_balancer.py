@@ -18,6 +18,7 @@ from cdk.access_logs import access_log_bucket
 from cdk.front_door import forward_exposed_paths
 from cdk.network_stack import public_load_balancer
 from cdk.policy import skip_checkov
+from cdk.shared import as_interface
 from cdk.waf import GatewayWaf
 from gatekit.config import Environment
 
@@ -122,6 +123,8 @@ class GatewayLoadBalancer(Construct):
                 "Alias",
                 zone=zone,
                 record_name=domain.name + ".",
-                target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(self.alb)),
+                target=route53.RecordTarget.from_alias(
+                    as_interface(targets.LoadBalancerTarget(self.alb), route53.IAliasRecordTarget)
+                ),
             )
         return listener

@@ -4,17 +4,20 @@ database and cache health), notifying the observability stack's SNS topic."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk.collector import DEPLOYMENT_DIMENSION, METRICS_NAMESPACE, RELOAD_FAILURE_METRIC, SHED_METRIC
 from cdk.data_stack import DataStack
 from cdk.gateway_ecs_stack import GatewayEcsStack
 from cdk.observability_stack import ObservabilityStack
+from cdk.shared import StackOptions, as_interface
 from gatekit.config import Environment
 
 ERROR_RATE_PERCENT = 5
@@ -49,14 +52,15 @@ class MonitoringStack(Stack):
         gateway: GatewayEcsStack,
         data: DataStack,
         observability: ObservabilityStack,
-        **kwargs: object,
+        **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.env_config = env_config
         alb = gateway.load_balancer.alb
         specs = [*self._gateway_alarms(alb, gateway.target_group), *self._runtime_alarms(), *self._data_alarms(data)]
         self.alarms: list[cw.Alarm] = []
-        action = actions.SnsAction(observability.alarm_topic)
+        topic = as_interface(observability.alarm_topic, sns.ITopic)
+        action = as_interface(actions.SnsAction(topic), cw.IAlarmAction)
         for spec in specs:
             alarm = cw.Alarm(
                 self,

@@ -5,6 +5,7 @@ gateway stacks can reference them without cross-stack cycles."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 from urllib.parse import urlparse
 
 from aws_cdk import Stack
@@ -14,7 +15,7 @@ from constructs import Construct
 from cdk.existing_data_rules import admit_to_existing_stores, egress_to_existing_stores
 from cdk.existing_network import client_peers, import_vpc, s3_gateway_endpoint
 from cdk.policy import skip_checkov, suppress_nag
-from cdk.shared import encryption_key, log_group
+from cdk.shared import StackOptions, encryption_key, log_group
 from gatekit.config import Environment
 from gatekit.config.estate_checks import interface_endpoints
 from gatekit.render.agent_egress import security_group_egress
@@ -69,7 +70,9 @@ class SecurityGroups:
 
 
 class NetworkStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.env_config = env_config
         net = env_config.network

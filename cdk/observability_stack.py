@@ -4,6 +4,8 @@ gateway stack, are in the monitoring stack."""
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from aws_cdk import CfnOutput, Names, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
@@ -11,7 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subs
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
-from cdk.shared import encryption_key, log_group
+from cdk.shared import StackOptions, as_interface, encryption_key, log_group, service_principal
 from gatekit.config import Environment
 
 
@@ -21,7 +23,9 @@ def service_name(env: Environment) -> str:
 
 
 class ObservabilityStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = encryption_key(self, "LogsKey", env_config, "gateway logs and alarm topic", for_logs=True)
         self.gateway_logs = log_group(self, "GatewayLogs", env_config, self.key)
@@ -31,13 +35,14 @@ class ObservabilityStack(Stack):
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                principals=[service_principal("cloudwatch.amazonaws.com")],
                 resources=["*"],
             )
         )
         self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
         if env_config.observability.alarm_email:
-            self.alarm_topic.add_subscription(subs.EmailSubscription(env_config.observability.alarm_email))
+            email = subs.EmailSubscription(env_config.observability.alarm_email)
+            self.alarm_topic.add_subscription(as_interface(email, sns.ITopicSubscription))
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
         CfnOutput(self, "GatewayLogGroup", value=self.gateway_logs.log_group_name)
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Unpack
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
 from cdk.policy import suppress_nag
-from cdk.shared import encryption_key, removal_policy
+from cdk.shared import StackOptions, as_interface, encryption_key, removal_policy
 from gatekit.config import Environment, SecretRef
 from gatekit.render.env import render_environment
 
@@ -65,7 +66,9 @@ def _construct_id(name: str) -> str:
 
 
 class SecretsStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: object) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.key = encryption_key(self, "SecretsKey", env_config, "gateway secrets")
         self.secrets_by_name: dict[str, sm.ISecret] = {}
@@ -108,6 +111,6 @@ class SecretsStack(Stack):
                 "(put-secret-value + ECS redeploy, docs/aws.md), not by a rotation Lambda.",
             )
             CfnOutput(self, f"{cid}Arn", value=created.secret_arn, description=f"Secrets Manager ARN of `{name}`")
-            secret = created
+            secret = as_interface(created, sm.ISecret)
         self.secrets_by_name[name] = secret
         return secret

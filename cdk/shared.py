@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, TypeVar, cast
+
+from aws_cdk import Environment as CdkEnvironment
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -9,6 +12,31 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from gatekit.config import Environment
+
+T = TypeVar("T")
+
+
+class StackOptions(TypedDict, total=False):
+    """The `Stack` props app_builder passes to every stack (only app.py/app_builder read CDK context)."""
+
+    env: CdkEnvironment
+    description: str
+
+
+def as_interface(obj: object, interface: type[T]) -> T:
+    """`obj` as the jsii interface its class declares. pyright rejects many CDK classes as their own interfaces
+    because the TypeScript source renamed a method parameter (Key.add_alias(alias_name) vs IKey.add_alias(alias):
+    jsii issue 4541, open); this checks the class really declares the interface (`jsii.implements`) and fails loudly
+    otherwise, instead of a bare cast."""
+    declared = getattr(type(obj), "__jsii_ifaces__", [])
+    if not any(interface in getattr(i, "__mro__", ()) for i in declared):
+        raise TypeError(f"{type(obj).__name__} does not implement {interface.__name__}")
+    return cast(T, obj)
+
+
+def service_principal(service: str) -> iam.IPrincipal:
+    return as_interface(iam.ServicePrincipal(service), iam.IPrincipal)
+
 
 # CloudWatch Logs accepts only these retention periods (days).
 _RETENTION: tuple[tuple[int, str], ...] = (
@@ -52,7 +80,7 @@ def removal_policy(env: Environment) -> RemovalPolicy:
 
 def encryption_key(
     scope: Construct, construct_id: str, env: Environment, purpose: str, *, for_logs: bool = False
-) -> kms.Key:
+) -> kms.IKey:
     """A customer-managed key with rotation. `for_logs` lets CloudWatch Logs of this account and region use it."""
     key = kms.Key(
         scope,
@@ -67,12 +95,12 @@ def encryption_key(
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                principals=[service_principal(f"logs.{stack.region}.amazonaws.com")],
                 resources=["*"],
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logs_arn}},
             )
         )
-    return key
+    return as_interface(key, kms.IKey)
 
 
 def log_group(scope: Construct, construct_id: str, env: Environment, key: kms.IKey) -> logs.LogGroup:

@@ -99,7 +99,7 @@ def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> a
         resource_group_name=net.group.name,
         dns_prefix=env.deployment.prefix,
         kubernetes_version=kube.version,
-        identity={"type": "SystemAssigned"},
+        identity={"type": azure.containerservice.ResourceIdentityType.SYSTEM_ASSIGNED},
         agent_pool_profiles=[
             {
                 "name": "system",

@@ -36,13 +36,13 @@ class Net:
     endpoint_subnet: pulumi.Output[str]
 
 
-def postgres_sku(max_acu: float, production: bool) -> dict[str, str]:
+def postgres_sku(max_acu: float, production: bool) -> azure.dbforpostgresql.SkuArgsDict:
     """Burstable for small non-production databases; otherwise General Purpose with ~2 GiB per ACU."""
     if not production and max_acu <= 2:
-        return {"name": "Standard_B2s", "tier": "Burstable"}
+        return {"name": "Standard_B2s", "tier": azure.dbforpostgresql.SkuTier.BURSTABLE}
     want = max(2, math.ceil(max_acu / 2))
     vcores = next(v for v in (2, 4, 8, 16, 32, 48, 64) if v >= min(want, 64))
-    return {"name": f"Standard_D{vcores}ds_v5", "tier": "GeneralPurpose"}
+    return {"name": f"Standard_D{vcores}ds_v5", "tier": azure.dbforpostgresql.SkuTier.GENERAL_PURPOSE}
 
 
 def private_zone(
@@ -199,7 +199,7 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         f"{name}-config",
         resource_group_name=net.group.name,
         account_name=account.name,
-        public_access="None",
+        public_access=azure.storage.PublicAccess.NONE,
         opts=ctx.opts,
     )
     azure.storage.Blob(
@@ -231,7 +231,7 @@ def key_vault(
         resource_group_name=net.group.name,
         properties={
             "tenant_id": tenant_id,
-            "sku": {"family": "A", "name": "standard"},
+            "sku": {"family": azure.keyvault.SkuFamily.A, "name": azure.keyvault.SkuName.STANDARD},
             "enable_rbac_authorization": True,
             "enable_soft_delete": True,
             "soft_delete_retention_in_days": 90 if protect else 7,

@@ -230,12 +230,12 @@ def deploy(env: Environment) -> dict[str, Any]:
     # node pool do: every grant to the gateway's service account waits for the pool.
     wi = ctx.after(gke, pool)
 
-    ns, ksa = env.kubernetes.namespace, f"{name}-gateway"
+    ns, ksa, project = env.kubernetes.namespace, f"{name}-gateway", env.gcp.project
     principal = project_number.apply(
         lambda n: (
             f"principal://iam.googleapis.com/projects/{n}/locations/global/workloadIdentityPools/"
-            f"{env.gcp.project}.svc.id.goog/subject/ns/{ns}/sa/{ksa}"
-        )  # type: ignore[union-attr]
+            f"{project}.svc.id.goog/subject/ns/{ns}/sa/{ksa}"
+        )
     )
     gcp.storage.BucketIAMMember(
         f"{name}-config-reader",

@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.settings import SETTINGS as _SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from gatekit.clouds.policy import Context, Secret, Violation, check
 from gatekit.config import Environment
+
+# Pulumi's private runtime settings (context-variable descriptors the type checker cannot see through).
+SETTINGS: Any = _SETTINGS
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -136,9 +139,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         state = {"name": f"{args.name}-mock", **args.inputs, **COMPUTED.get(args.typ, {})}
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.calls.append(PlannedCall(args.token, args.provider or ""))
-        return CALLS.get(args.token, {})
+        return CALLS.get(args.token, {}), []  # no check failures
 
     def record_dependencies(self) -> None:
         """Wrap the mock monitor so each registration's explicit dependencies are recorded (set after set_mocks)."""
@@ -213,7 +216,11 @@ def run_plan(
     env = set_stack_config(config, operator_secrets)
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
-    _sync_await(run_pulumi_func(lambda: program.deploy(env)))
+
+    def deploy() -> None:
+        program.deploy(env)
+
+    _sync_await(run_pulumi_func(deploy))
     ctx = Context(required_tags=tuple(env.required_tags), secrets_marked=True)
     for resource in mocks.resources:
         resource.violations = check(resource.type, resource.name, resource.inputs, ctx)

@@ -15,6 +15,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
+from pulumi_policy import Policy as CrossGuardPolicy
 
 from gatekit.clouds.policy import POLICIES, Context, Policy
 
@@ -34,7 +35,7 @@ def crossguard_validator(policy: Policy) -> Callable[[ResourceValidationArgs, Re
     return validate
 
 
-def crossguard_policies() -> list[ResourceValidationPolicy]:
+def crossguard_policies() -> list[CrossGuardPolicy]:
     return [
         ResourceValidationPolicy(
             name=p.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -127,26 +127,23 @@ LiteLLMStrategy = Literal[
     "cost-based-routing",
 ]
 
-MLStrategy = Literal[
-    "knn",
-    "svm",
-    "mlp",
-    "mf",
-    "elo",
+# The strategies that run in the gateway: numpy adapters over trained artifacts, and the two fixed picks.
+MLStrategy = Literal["knn", "svm", "mlp", "mf", "elo", "smallest_llm", "largest_llm"]
+# LLMRouter routers gatekit does not serve: they need llmrouter-lib + torch in the gateway process and LLMRouter's
+# Longformer encoder from the Hugging Face hub (docs/routing.md, docs/adr/0012). Refused by validation, by name.
+NOT_SERVED_STRATEGIES = (
     "routerdc",
     "automix",
     "hybrid_llm",
     "graphrouter",
     "causallm",
-    "smallest_llm",
-    "largest_llm",
     "knnmultiround",
     "llmmultiround",
     "router_r1",
     "gmtrouter",
     "personalized",
     "tsrouter",
-]
+)
 
 
 Profile = Literal["eco", "balanced", "precision"]
@@ -168,7 +165,7 @@ class MLEncoder(Strict):
     max_tokens: int = Field(default=256, ge=8, le=4096, description="Prompt tokens the encoder reads.")
 
 
-def _default_thresholds() -> dict[str, float]:
+def _default_thresholds() -> dict[Profile, float]:
     return {"eco": 0.75, "balanced": 0.5, "precision": 0.25}
 
 
@@ -196,10 +193,16 @@ class MLRouting(Strict):
         default_factory=dict, description="Default profile per LiteLLM virtual-key alias (wins over the team's)."
     )
     reload_interval_seconds: int = Field(default=15, ge=1, le=3600, description="How often the artifact is polled.")
-    llmrouter_config: str | None = Field(
-        default=None,
-        description="LLMRouter YAML for strategies delegated to llmrouter-lib (the `llmrouter` extra).",
-    )
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _served_strategy(cls, value: object) -> object:
+        if value in NOT_SERVED_STRATEGIES:
+            raise ValueError(
+                f"`{value}` is an LLMRouter strategy that does not run in the gateway (it needs llmrouter-lib, torch "
+                f"and the Hugging Face hub at serving time); supported: {', '.join(get_args(MLStrategy))}"
+            )
+        return value
 
 
 class Routing(Strict):

@@ -60,6 +60,7 @@ def installed_fields() -> dict[str, list[str]]:
     import litellm
     from litellm.proxy import proxy_server
     from litellm.proxy._types import ConfigGeneralSettings
+    from litellm.router import Router
 
     source = Path(inspect.getfile(proxy_server)).read_text()
     # litellm_settings: every key the proxy handles by name, and every module-level setting it sets with setattr.
@@ -74,7 +75,7 @@ def installed_fields() -> dict[str, list[str]]:
     }
     # router_settings: what the proxy passes on to litellm.Router (it ignores the rest with a warning).
     managed = set(getattr(proxy_server, "ROUTER_SETTINGS_MANAGED_OUTSIDE_CONFIG", ()))
-    router = {a for a in litellm.Router.get_valid_args() if a not in managed and a != "model_list"}
+    router = {a for a in Router.get_valid_args() if a not in managed and a != "model_list"}
     # general_settings: the typed model plus every key the proxy reads by name.
     read = set(re.findall(r'general_settings(?:\.get\(|\[)"([a-z_0-9]+)"', _proxy_sources()))
     return {

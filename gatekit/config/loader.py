@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from gatekit.config.checks import check_environment
 from gatekit.config.environment import Environment
@@ -176,7 +177,7 @@ def _origin_for(path: str, resolved: _Resolved) -> Origin:
     return resolved.origins.get("", (resolved.file, 1))
 
 
-def _message(err: dict[str, Any], loc: tuple[int | str, ...]) -> str:
+def _message(err: ErrorDetails, loc: tuple[int | str, ...]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         model = _model_at(loc)

@@ -1,8 +1,5 @@
-"""Demo provider extras: canned tool calls on a recognisable prompt, legacy text completions, and fault injection.
-
-Tool calls: when a chat request carries `tools` and its last user message contains `TOOL_TRIGGER`, the answer is a
-call of the first tool with every required string argument set to "demo"; once the tool result comes back (a `tool`
-message last), the answer is canned text quoting it. Everything is labelled as demo output.
+"""Demo provider extras: legacy text completions and fault injection (canned tool use: gatekit/demo/tool_calls.py,
+which also answers `TOOL_TRIGGER`).
 
 Faults: `PUT /gatekit-demo/faults` with a list of rules (`path`, `status`, `latency_ms`, `times`, `model`) makes the
 matching requests wait and/or fail with that status; `DELETE` clears them. Tests use it to stage upstream outages."""
@@ -29,61 +26,6 @@ DEMO_NOTICE = "[gatekit demo provider]"
 
 def _tokens(text: str) -> int:
     return max(1, -(-len(text) // 4))
-
-
-# ---- tool calls ---------------------------------------------------------------------------------------------------
-
-
-def wants_tool_call(body: dict[str, Any]) -> bool:
-    messages = body.get("messages") or []
-    if not body.get("tools") or not messages:
-        return False
-    last = messages[-1]
-    return last.get("role") == "user" and TOOL_TRIGGER in json.dumps(last.get("content"))
-
-
-def tool_result_text(body: dict[str, Any]) -> str | None:
-    messages = body.get("messages") or []
-    if not body.get("tools") or not messages or messages[-1].get("role") != "tool":
-        return None
-    return f"{DEMO_NOTICE} tool result received: {str(messages[-1].get('content'))[:80]!r}. Canned demo text."
-
-
-def _tool_call(body: dict[str, Any]) -> dict[str, Any]:
-    tool = body["tools"][0]
-    function = tool.get("function", tool)
-    schema = function.get("parameters") or {}
-    props = schema.get("properties") or {}
-    args = {name: "demo" for name in schema.get("required", []) if (props.get(name) or {}).get("type") == "string"}
-    call_id = f"call_demo_{uuid.uuid4().hex[:12]}"
-    return {"id": call_id, "type": "function", "function": {"name": function["name"], "arguments": json.dumps(args)}}
-
-
-def tool_call_response(body: dict[str, Any]) -> Response:
-    model = str(body.get("model", "demo"))
-    call = _tool_call(body)
-    completion_id = f"chatcmpl-demo-{uuid.uuid4().hex[:16]}"
-    created = int(time.time())
-    usage = {"prompt_tokens": 20, "completion_tokens": 10, "total_tokens": 30}
-    if not body.get("stream"):
-        message = {"role": "assistant", "content": None, "tool_calls": [call]}
-        choice = {"index": 0, "message": message, "finish_reason": "tool_calls"}
-        payload = {"id": completion_id, "object": "chat.completion", "created": created, "model": model}
-        return JSONResponse({**payload, "choices": [choice], "usage": usage})
-
-    async def events() -> AsyncIterator[bytes]:
-        base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
-        start = {**call, "index": 0, "function": {"name": call["function"]["name"], "arguments": ""}}
-        rest = {"index": 0, "function": {"arguments": call["function"]["arguments"]}}
-        deltas = [{"role": "assistant", "content": None, "tool_calls": [start]}, {"tool_calls": [rest]}]
-        for delta in deltas:
-            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
-            yield f"data: {json.dumps(chunk)}\n\n".encode()
-        final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}], "usage": usage}
-        yield f"data: {json.dumps(final)}\n\n".encode()
-        yield b"data: [DONE]\n\n"
-
-    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 # ---- legacy completions ---------------------------------------------------------------------------------------------

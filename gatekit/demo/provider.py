@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gatekit.demo.extras import FaultInjector, completions, tool_call_response, tool_result_text, wants_tool_call
+from gatekit.demo.extras import FaultInjector, completions
 from gatekit.demo.media import media_routes
 
 DEMO_NOTICE = "[gatekit demo provider]"
@@ -82,9 +82,7 @@ def create_app(settings: DemoSettings) -> FaultInjector:
         if reply is not None:
             return tool_response(body, reply)
         model = str(body.get("model", "demo"))
-        if wants_tool_call(body):  # gatekit/demo/extras.py: canned tool calls on a recognisable prompt
-            return tool_call_response(body)
-        prompt = tool_result_text(body) or _prompt_text(body.get("messages") or [])
+        prompt = _prompt_text(body.get("messages") or [])
         pieces = _answer(model, prompt, settings.chunks)
         completion_id = f"chatcmpl-demo-{uuid.uuid4().hex[:16]}"
         created = int(time.time())

@@ -1,9 +1,11 @@
 """Demo provider: canned tool use, so tool calling (MCP tools in chat completions) can be exercised without a model.
 
 Only when the request carries `tools` and the last user message says `call tool NAME with {json}` does the demo
-provider answer with that tool call (finish_reason `tool_calls`). When the last message is a tool result, it answers
-`[gatekit demo provider] tool NAME returned: <result>`. The tool name may be the bare name or any tool whose name
-ends with `-NAME` (the gateway prefixes MCP tools with their server name). It is canned text, not a model."""
+provider answer with that tool call (finish_reason `tool_calls`); a last user message containing `TOOL_TRIGGER`
+(`demo-tool-call`) calls the first tool offered with every required string argument set to "demo". When the last
+message is a tool result, it answers `[gatekit demo provider] tool NAME returned: <result>`. The tool name may be
+the bare name or any tool whose name ends with `-NAME` (the gateway prefixes MCP tools with their server name). It is
+canned text, not a model."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from gatekit.demo.extras import TOOL_TRIGGER
 from gatekit.demo.provider import DEMO_NOTICE
 
 CALL_PATTERN = re.compile(r"call tool\s+(?P<name>[A-Za-z0-9_.:-]+)(?:\s+with\s+(?P<args>\{.*\}))?", re.DOTALL)
@@ -59,14 +62,27 @@ def tool_reply(body: dict[str, Any]) -> dict[str, Any] | None:
         return {"role": "assistant", "content": f"{DEMO_NOTICE} tool {called} returned: {_text(last)}"}
     if last.get("role") != "user":
         return None
-    match = CALL_PATTERN.search(_text(last))
+    text = _text(last)
+    match = CALL_PATTERN.search(text)
     if match is None:
-        return None
+        return _call(*_first_tool(tools)) if TOOL_TRIGGER in text else None
     wanted = match.group("name")
     name = next((n for n in _tool_names(tools) if n == wanted or n.endswith(f"-{wanted}")), None)
     if name is None:
         return {"role": "assistant", "content": f"{DEMO_NOTICE} no tool named {wanted!r} was offered"}
-    arguments = json.loads(match.group("args") or "{}")
+    return _call(name, json.loads(match.group("args") or "{}"))
+
+
+def _first_tool(tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The first tool offered and "demo" for each of its required string arguments."""
+    function = tools[0].get("function", tools[0])
+    schema = function.get("parameters") or {}
+    props = schema.get("properties") or {}
+    required = schema.get("required", [])
+    return function["name"], {n: "demo" for n in required if (props.get(n) or {}).get("type") == "string"}
+
+
+def _call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
     call = {"id": f"call_demo_{uuid.uuid4().hex[:12]}", "type": "function"}
     call["function"] = {"name": name, "arguments": json.dumps(arguments)}
     return {"role": "assistant", "content": None, "tool_calls": [call]}

@@ -61,21 +61,10 @@ def aws_overlay(shared: Shared, env: Environment, pg: services.Postgres) -> dict
 def _context(shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, stores: AwsStores,
              deployment: Deployment) -> Context:  # fmt: skip
     uri = deployment.config_source.uri
-
-    def sql(query: str, db: str) -> list[tuple[object, ...]]:
-        return pg.sql(query, db=db)
-
-    return Context(
-        venv=shared.venv,
-        image=shared.image,
-        workdir=workdir,
-        sql=sql,
-        resolve_secret=stores.resolve_secret,
-        publish_document=lambda document: stores.publish_s3(uri, document),
-        overlay=aws_overlay(shared, env, pg),
-        free_port=services.free_port,
-        probes=list(shared.probes),
-    )
+    return shared.context(
+        pg, workdir, stores.resolve_secret, lambda document: stores.publish_s3(uri, document),
+        aws_overlay(shared, env, pg),
+    )  # fmt: skip
 
 
 def assembly_key(name: str, overrides: list[str]) -> str:

@@ -30,7 +30,7 @@ from gatekit.rehearse import services
 from gatekit.rehearse.aws_target import ADMIN_NETWORK, rehearsal_overrides
 from gatekit.rehearse.k8s import K8sExtraction, _remap_all, extract_k8s, materialise
 from gatekit.rehearse.report import Report
-from gatekit.rehearse.runner import Context, rehearse
+from gatekit.rehearse.runner import rehearse
 from gatekit.rehearse.session import Shared
 from gatekit.rehearse.spec import DatabaseSetup, NotReproduced, SecretSource
 from gatekit.render.container import DATABASE_CA_FILE
@@ -259,7 +259,7 @@ def _run(
                     document, content_type="application/json"
                 )
 
-            return rehearse(ex.deployment, _context(shared, pg, workdir, resolve, publish_gcs, overlay),
+            return rehearse(ex.deployment, shared.context(pg, workdir, resolve, publish_gcs, overlay),
                             db_passwords={DB[env.target][0]: db_password})  # fmt: skip
     path = Path(ex.mounts[0].remap(source.uri)) if ex.mounts else None
     if path is None or not path.is_file():
@@ -271,24 +271,5 @@ def _run(
         tmp.chmod(0o644)
         os.replace(tmp, path)
 
-    return rehearse(ex.deployment, _context(shared, pg, workdir, resolve, publish_file, overlay),
+    return rehearse(ex.deployment, shared.context(pg, workdir, resolve, publish_file, overlay),
                     db_passwords={DB[env.target][0]: db_password})  # fmt: skip
-
-
-def _context(
-    shared: Shared, pg: services.Postgres, workdir: Path, resolve: Any, publish: Any, overlay: dict
-) -> Context:
-    def sql(query: str, db: str) -> list[tuple[object, ...]]:
-        return pg.sql(query, db=db)
-
-    return Context(
-        venv=shared.venv,
-        image=shared.image,
-        workdir=workdir,
-        sql=sql,
-        resolve_secret=resolve,
-        publish_document=publish,
-        overlay=overlay,
-        free_port=services.free_port,
-        probes=list(shared.probes),
-    )

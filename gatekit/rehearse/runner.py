@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gatekit.config import Environment
 from gatekit.rehearse import checks
@@ -109,8 +109,8 @@ def rehearse(deployment: Deployment, ctx: Context, db_passwords: dict[str, str] 
         for replica in running:
             replica.kill()
         report.processes = [
-            {"name": r.name, "argv": list(r.proc.args), "uid": r.spec.uid, "exit_code": r.proc.returncode,
-             "log": str(r.log)}
+            {"name": r.name, "argv": list(cast("list[str]", r.proc.args)), "uid": r.spec.uid,
+             "exit_code": r.proc.returncode, "log": str(r.log)}
             for r in running
         ]  # fmt: skip
     return report

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString, cast
 from urllib.parse import quote
 
 from gatekit.rehearse.tls import Certificates, PostgresTlsFront, make_certificates
@@ -50,7 +50,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(check: Any, what: str, proc: subprocess.Popen[bytes] | None, log: Path | None) -> None:
+def _wait(check: Any, what: str, proc: subprocess.Popen[Any] | None, log: Path | None) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -66,7 +66,7 @@ def _wait(check: Any, what: str, proc: subprocess.Popen[bytes] | None, log: Path
     raise ServiceError(f"{what} not ready after {START_TIMEOUT_SECONDS}s (last error: {last})")
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
+def _stop(proc: subprocess.Popen[Any], sig: int = signal.SIGINT) -> None:
     if proc.poll() is not None:
         return
     proc.send_signal(sig)
@@ -108,7 +108,7 @@ class Postgres:
         import psycopg
 
         with psycopg.connect(self.dsn(db, sslmode="verify-full"), autocommit=True) as conn:
-            cur = conn.execute(query, params)
+            cur = conn.execute(cast("LiteralString", query), params)  # the rehearsal's own SQL, never a request's
             return list(cur.fetchall()) if cur.description else []
 
     def create_database(self, name: str, owner: str | None = None) -> None:

@@ -7,22 +7,20 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 from gatekit.config import Environment, default_config_dir, load_environment
 from gatekit.moat.lock import project_root
 from gatekit.rehearse import services
 from gatekit.rehearse.image import ImageFacts, read_image
+from gatekit.rehearse.launch import launched
 from gatekit.rehearse.report import Report
-from gatekit.rehearse.spec import NotReproduced
+from gatekit.rehearse.runner import Context
+from gatekit.rehearse.spec import NotReproduced, SecretSource
 from gatekit.rehearse.venv import GatewayVenv, gateway_venv
 
 ECS_TARGETS = ("aws-ecs", "moat")
@@ -60,6 +58,31 @@ class Shared:
         finally:
             self.probes, self.operator_values = [], {}
 
+    def context(
+        self,
+        pg: services.Postgres,
+        workdir: Path,
+        resolve_secret: Callable[[SecretSource], str],
+        publish_document: Callable[[str], None],
+        overlay: dict[str, str],
+    ) -> Context:
+        """Where one target's rehearsal runs: these shared pieces, its own database and its stores."""
+
+        def sql(query: str, db: str) -> list[tuple[object, ...]]:
+            return pg.sql(query, db=db)
+
+        return Context(
+            venv=self.venv,
+            image=self.image,
+            workdir=workdir,
+            sql=sql,
+            resolve_secret=resolve_secret,
+            publish_document=publish_document,
+            overlay=overlay,
+            free_port=services.free_port,
+            probes=list(self.probes),
+        )
+
 
 def _workdir() -> Path:
     """World-traversable: the gateway runs as a non-root uid and must reach its sandbox and the trust bundle."""
@@ -84,26 +107,11 @@ def _trust_bundle(workdir: Path, venv: GatewayVenv, extra: list[Path]) -> Path:
 def _mock_llm() -> Iterator[str]:
     port = services.free_port()
     cmd = [sys.executable, "-m", "gatekit.cli", "mock-llm", "--port", str(port), "--chunk-delay-ms", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise services.ServiceError(f"gatekit mock-llm exited with {proc.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/models", timeout=2).status_code < 500:
-                    break
-            time.sleep(0.3)
-        else:
-            raise services.ServiceError("gatekit mock-llm did not answer within 120 s")
+    with launched(
+        cmd, f"{url}/models", what="gatekit mock-llm", timeout=120, ready=lambda status: status < 500, stop_timeout=20
+    ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @contextlib.contextmanager

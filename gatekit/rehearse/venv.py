@@ -56,6 +56,11 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None, timeout: float = 18
     return proc.stdout
 
 
+def _pip_install(venv: Path, args: list[str], what: str) -> None:
+    """`uv pip install --no-deps` into `venv`: what gets installed is exactly what `args` name."""
+    _run([find_uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "--no-deps", *args], what)
+
+
 def _readable(path: Path) -> None:
     """The gateway runs as the image's non-root uid: it must read (never write) the install."""
     for parent in [path, *path.parents]:
@@ -109,21 +114,9 @@ def _create(venv: Path, exported: Path, python: str) -> None:
         shutil.rmtree(venv)
     _run([uv, "venv", "--quiet", "--python", python, str(venv)], "creating the rehearsal venv")
     shutil.copy(exported, venv / "requirements.txt")
-    _run(
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(venv / "bin" / "python"),
-            "--require-hashes",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "-r",
-            str(venv / "requirements.txt"),
-        ],
+    _pip_install(
+        venv,
+        ["--require-hashes", "--only-binary", ":all:", "-r", str(venv / "requirements.txt")],
         "installing the image's requirement export",
     )
     (venv / ".complete").write_text("ok\n")
@@ -150,18 +143,5 @@ def _install_gatekit(root: Path, venv: Path) -> None:
         digest = hashlib.sha256(wheels[0].read_bytes()).hexdigest()
         if marker.exists() and marker.read_text().strip() == digest:
             return
-        _run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(venv / "bin" / "python"),
-                "--no-deps",
-                "--reinstall",
-                str(wheels[0]),
-            ],
-            "installing the gatekit wheel",
-        )
+        _pip_install(venv, ["--reinstall", str(wheels[0])], "installing the gatekit wheel")
         marker.write_text(digest + "\n")

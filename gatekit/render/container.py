@@ -85,31 +85,26 @@ class ContainerSpec:
         return self.startup.period_seconds * self.startup.failure_threshold
 
 
-def gateway_container(env: Environment) -> ContainerSpec:
-    """The gateway process (`gatekit serve`) of one environment."""
+def _image_container(env: Environment, args: tuple[str, ...]) -> ContainerSpec:
+    """A process of the gateway image: same user, port, writable paths and probes; only its arguments differ."""
     return ContainerSpec(
         uid=UID,
         gid=GID,
         port=env.gateway.port,
         entrypoint=ENTRYPOINT,
-        args=GATEWAY_ARGS,
+        args=args,
         writable=WRITABLE_PATHS,
         startup=Probe(LIVENESS_PATH, period_seconds=5, failure_threshold=60),
         liveness=Probe(LIVENESS_PATH, period_seconds=15, failure_threshold=3),
         readiness=Probe(READINESS_PATH, period_seconds=5, failure_threshold=2),
     )
+
+
+def gateway_container(env: Environment) -> ContainerSpec:
+    """The gateway process (`gatekit serve`) of one environment."""
+    return _image_container(env, GATEWAY_ARGS)
 
 
 def migrations_container(env: Environment) -> ContainerSpec:
     """The one-shot migrations run (`gatekit migrate`) that precedes every gateway rollout."""
-    return ContainerSpec(
-        uid=UID,
-        gid=GID,
-        port=env.gateway.port,
-        entrypoint=ENTRYPOINT,
-        args=MIGRATIONS_ARGS,
-        writable=WRITABLE_PATHS,
-        startup=Probe(LIVENESS_PATH, period_seconds=5, failure_threshold=60),
-        liveness=Probe(LIVENESS_PATH, period_seconds=15, failure_threshold=3),
-        readiness=Probe(READINESS_PATH, period_seconds=5, failure_threshold=2),
-    )
+    return _image_container(env, MIGRATIONS_ARGS)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from safetensors import safe_open
 from tokenizers import Tokenizer
-from tokenizers.implementations import ByteLevelBPETokenizer
+from tokenizers.implementations.byte_level_bpe import ByteLevelBPETokenizer
 
 from gatekit.routing.spec import EncoderKind, EncoderSettings
 

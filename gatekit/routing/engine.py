@@ -22,7 +22,7 @@ from gatekit.routing.context import Window, window, window_of_prompt
 from gatekit.routing.encoder import EncoderUnavailable, StaticEncoder, load_encoder
 from gatekit.routing.features import WindowFeaturizer
 from gatekit.routing.metrics import routing_metrics
-from gatekit.routing.registry import DelegateAdapter, StrategyUnavailable, build_adapter
+from gatekit.routing.registry import StrategyUnavailable, build_adapter
 from gatekit.routing.source import ArtifactSource, source_for
 from gatekit.routing.spec import RoutingSpec
 
@@ -54,7 +54,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class Loaded:
-    adapter: Adapter | DelegateAdapter
+    adapter: Adapter
     artifact: Artifact | None
     stamp: str | None
     order: np.ndarray | None  # artifact tier index -> position in spec.tiers
@@ -91,7 +91,7 @@ class RoutingEngine:
             self._source_error = exc
 
     # ---- loading -------------------------------------------------------------------------------------------------
-    def _encoder_for(self, adapter: Adapter | DelegateAdapter) -> StaticEncoder | None:
+    def _encoder_for(self, adapter: Adapter) -> StaticEncoder | None:
         if not adapter.needs_encoder:
             return None
         if self._encoder is None:
@@ -114,9 +114,8 @@ class RoutingEngine:
                 f"this gateway encodes with {encoder.fingerprint}"
             )
         order = np.array([self.spec.tier_names.index(t) for t in adapter.tiers]) if adapter.tiers else None
-        if not isinstance(adapter, DelegateAdapter):  # warm up (first-call page faults) before serving traffic
-            warm = window_of_prompt("warm up the routing path")
-            adapter.probabilities(self._featurizer.legacy(warm) if encoder is not None and self._featurizer else None)
+        warm = window_of_prompt("warm up the routing path")  # first-call page faults before serving traffic
+        adapter.probabilities(self._featurizer.legacy(warm) if encoder is not None and self._featurizer else None)
         return Loaded(adapter, artifact, stamp, order)
 
     def _failed(self, exc: Exception) -> None:
@@ -227,23 +226,18 @@ class RoutingEngine:
             w = request
         else:
             w = window_of_prompt(request) if isinstance(request, str) else window(request)
-        prompt = w.text
         profile = profile or self.spec.default_profile
         names = self.spec.tier_names
         adapter = current.adapter
-        if isinstance(adapter, DelegateAdapter):
-            tier = adapter.choose(prompt)
-            score = 0.0 if tier == names[0] else 1.0
-        else:
-            featurizer = self._featurizer
-            x = featurizer.legacy(w) if (adapter.needs_encoder and featurizer is not None) else None
-            p = np.zeros(len(names))
-            assert current.order is not None
-            p[current.order] = adapter.probabilities(x)
-            score = float(1.0 - p[0])
-            threshold = self.threshold(profile)
-            above = 1.0 - np.cumsum(p)  # P(the request needs a tier stronger than tier i)
-            tier = names[int(np.argmax(above < threshold))] if (above < threshold).any() else names[-1]
+        featurizer = self._featurizer
+        x = featurizer.legacy(w) if (adapter.needs_encoder and featurizer is not None) else None
+        p = np.zeros(len(names))
+        assert current.order is not None
+        p[current.order] = adapter.probabilities(x)
+        score = float(1.0 - p[0])
+        threshold = self.threshold(profile)
+        above = 1.0 - np.cumsum(p)  # P(the request needs a tier stronger than tier i)
+        tier = names[int(np.argmax(above < threshold))] if (above < threshold).any() else names[-1]
         latency_ms = (time.perf_counter() - start) * 1000
         self.metrics.decisions.labels(tier=tier).inc()
         return Decision(tier, self.spec.strategy, score, profile, latency_ms, self.artifact_version, tuple(names))

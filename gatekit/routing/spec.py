@@ -42,7 +42,6 @@ class RoutingSpec:
     key_profiles: dict[str, str] = field(default_factory=dict)
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     reload_interval_seconds: int = 15
-    llmrouter_config: str | None = None
 
     @property
     def tier_names(self) -> list[str]:
@@ -84,10 +83,9 @@ def spec_from_env(env: Environment) -> RoutingSpec:
         artifact_uri=ml.artifact_uri,
         on_load_failure=ml.on_load_failure,
         default_profile=ml.default_profile,
-        profile_thresholds=dict(ml.profile_thresholds),
+        profile_thresholds={str(k): v for k, v in ml.profile_thresholds.items()},
         team_profiles=dict(ml.team_profiles),
         key_profiles=dict(ml.key_profiles),
         encoder=EncoderSettings(ml.encoder.kind, ml.encoder.model_dir, ml.encoder.max_tokens),
         reload_interval_seconds=ml.reload_interval_seconds,
-        llmrouter_config=ml.llmrouter_config,
     )

@@ -6,6 +6,8 @@ embeddings, the YAML) -> llmrouter's Router + Trainer -> read back the model the
 state dict that this process just wrote) -> convert to JSON + safetensors -> check the in-process adapter agrees
 with llmrouter's own predictions on the training prompts -> write the artifact."""
 
+# torch and llmrouter-lib are imported lazily and exist only in the training venv (.venv-train), not in .venv:
+# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import importlib

@@ -8,9 +8,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from litellm import Router
 from litellm.constants import RUNTIME_UPDATABLE_ROUTER_SETTINGS
-from litellm.types.router import Deployment
+from litellm.router import Router
+from litellm.types.router import Deployment, LiteLLM_Params
 
 from gatekit.config import Environment
 from gatekit.render.litellm import render_litellm_config
@@ -74,7 +74,7 @@ def _deployments(config: dict[str, Any]) -> dict[str, Deployment]:
     for entry in config["model_list"]:
         deployment = Deployment(
             model_name=entry["model_name"],
-            litellm_params=_resolve(entry["litellm_params"]),
+            litellm_params=LiteLLM_Params(**_resolve(entry["litellm_params"])),
             model_info=entry["model_info"],
         )
         out[str(entry["model_info"]["id"])] = deployment

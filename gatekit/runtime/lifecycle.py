@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 
-from litellm import Router
+from litellm.router import Router
 
 from gatekit.runtime.apply import RouterApplier
 from gatekit.runtime.mcp_sessions import McpSessions

@@ -51,7 +51,7 @@ async def database_readiness(
     except ValueError:
         body = None
     reason = _reason(status, body)
-    if reason is None:
+    if reason is None and isinstance(body, dict):  # ready implies a JSON object that reported the database
         await respond(send, 200, body, headers, b"application/json")
         return
     db = body.get("db") if isinstance(body, dict) else None

@@ -55,7 +55,7 @@ def litellm_routes() -> list[tuple[str, str]]:
 def _walk(routes: Iterable[Any]) -> Iterator[tuple[str, set[str]]]:
     """Flatten a route list. FastAPI >= 0.120 keeps included routers as lazy branches (`effective_candidates`)."""
     for route in routes:
-        branch = getattr(route, "effective_candidates", None)
+        branch: Any = getattr(route, "effective_candidates", None)
         if callable(branch):
             yield from _walk(branch())
             continue

@@ -40,10 +40,11 @@ def test_decide_writes_one_json_line_per_prompt():
     assert all(r["strategy"] == "knn" and r["latency_ms"] >= 0 for r in rows)
 
 
-def test_decide_with_an_unavailable_strategy_exits_non_zero():
+def test_decide_with_a_strategy_the_gateway_does_not_serve_exits_non_zero():
     result = CliRunner().invoke(cli, ["route", "decide", "--strategy", "graphrouter"], input='{"prompt": "x"}\n')
     assert result.exit_code != 0
-    assert "needs the `llmrouter` extra" in result.output
+    assert "`graphrouter` is an LLMRouter strategy that does not run in the gateway" in result.output
+    assert "supported: knn, svm, mlp, mf, elo, smallest_llm, largest_llm" in result.output
 
 
 # Smoke set only (not evidence): the llmrouter-trained artifacts on the synthetic data. The shipped mlp is trained on

@@ -1,29 +1,30 @@
-"""Every LLMRouter router name resolves to a working adapter or to a loud, specific error — never a random pick."""
+"""Every accepted strategy runs in the gateway; LLMRouter names gatekit does not serve are refused by validation."""
 
 from __future__ import annotations
 
 import typing
 
 import pytest
+from pydantic import ValidationError
 
-from gatekit.config.gateway import MLStrategy
+from gatekit.config.gateway import NOT_SERVED_STRATEGIES, MLRouting, MLStrategy
 from gatekit.routing.artifact import ArtifactError
 from gatekit.routing.engine import RoutingEngine, RoutingUnavailable
 from gatekit.routing.metrics import routing_metrics
-from gatekit.routing.registry import ALL_STRATEGIES, DELEGATED, IN_PROCESS, StrategyUnavailable
+from gatekit.routing.registry import ALL_STRATEGIES
 from tests.routing.conftest import spec_with
 
 SIMPLE = "hi! what's the capital of Peru?"
 COMPLEX = "Prove that the halting problem is undecidable, then explain which step fails for total functions."
 
 
-def test_registry_covers_every_configurable_name():
+def test_accepted_strategies_are_exactly_the_ones_that_run_in_the_gateway():
     assert set(ALL_STRATEGIES) == set(typing.get_args(MLStrategy))
-    assert len(ALL_STRATEGIES) == 18
-    assert {"knn", "svm", "mlp", "mf", "elo", "smallest_llm", "largest_llm"} <= set(IN_PROCESS)
+    assert set(ALL_STRATEGIES) == {"knn", "svm", "mlp", "mf", "elo", "smallest_llm", "largest_llm"}
+    assert not set(NOT_SERVED_STRATEGIES) & set(ALL_STRATEGIES)
 
 
-@pytest.mark.parametrize("strategy", IN_PROCESS)
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
 def test_in_process_strategies_load_and_decide(spec, strategy):
     engine = RoutingEngine(spec_with(spec, strategy=strategy))
     engine.load()
@@ -41,14 +42,18 @@ def test_in_process_strategies_load_and_decide(spec, strategy):
         assert {engine.decide(p).tier for p in (SIMPLE, COMPLEX)} == {"premium"}
 
 
-@pytest.mark.parametrize("strategy", sorted(DELEGATED))
-def test_delegated_strategies_fail_loudly_without_the_extra(spec, strategy):
-    engine = RoutingEngine(spec_with(spec, strategy=strategy))
-    with pytest.raises(StrategyUnavailable) as err:
-        engine.load()
+@pytest.mark.parametrize("strategy", NOT_SERVED_STRATEGIES)
+def test_llmrouter_strategies_not_served_are_refused_by_validation(strategy):
+    with pytest.raises(ValidationError) as err:
+        MLRouting(strategy=strategy)
     message = str(err.value)
-    assert f"strategy `{strategy}` needs the `llmrouter` extra (llmrouter-lib + torch) — not installed" in message
-    assert not engine.ready
+    assert f"`{strategy}` is an LLMRouter strategy that does not run in the gateway" in message
+    assert "supported: knn, svm, mlp, mf, elo, smallest_llm, largest_llm" in message
+
+
+def test_an_unknown_strategy_is_refused_with_the_supported_names():
+    with pytest.raises(ValidationError, match="'knn', 'svm', 'mlp', 'mf', 'elo', 'smallest_llm' or 'largest_llm'"):
+        MLRouting(strategy="nearest")
 
 
 def test_missing_artifact_fails_startup(spec, tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port, wait_ready
+from gatekit.rehearse.launch import launched
+from tests.conftest import REPO, START_TIMEOUT, free_port
 
 MAX_BODY = 1024 * 1024
 BODY_DEADLINE = 3
@@ -52,18 +52,9 @@ def db_on_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]
     env = {**os.environ, "GATEKIT_MASTER_KEY": key, "GATEKIT_RUNTIME_DIR": str(workdir / "runtime")}
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     log = workdir / "gateway.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        # Liveness, not readiness: with `database.enabled` and no database behind LiteLLM, readiness is 503 by design
-        # (gatekit.runtime.readiness) — exactly what this composition stands in for.
-        wait_ready(url, proc, log, probe="/health/liveliness")
+    # Liveness, not readiness: with `database.enabled` and no database behind LiteLLM, readiness is 503 by design
+    # (gatekit.runtime.readiness) — exactly what this composition stands in for.
+    probe = f"{url}/health/liveliness"
+    with launched(cmd, probe, what="gateway", timeout=START_TIMEOUT, log=log, env=env, cwd=REPO, stop_timeout=60):
         yield Gateway(url, key, port, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
