@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from gatekit.config.agents import check_agent_gateways
 from gatekit.config.environment import AWS_TARGETS, Environment
 from gatekit.config.estate_checks import check_estate
+from gatekit.config.semantic_cache import semantic_cache_findings
 from gatekit.config.timings import TARGET_STOP_LIMIT, DrainTimings
 
 # `ssm`: the ADOT collector sidecar reads its config from Parameter Store (without it, it would run a config that
@@ -22,7 +23,18 @@ def check_environment(env: Environment) -> list[Finding]:
 
     found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *tls_findings(env)]
     found += check_estate(env)  # architecture, Bedrock kept private, existing VPC (config/estate_checks.py)
+    found += _tenants(env)  # tenancy as code (config/tenants.py)
     return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
+
+
+def _tenants(env: Environment) -> Iterator[Finding]:
+    from gatekit.config.tenants import tenants_findings
+
+    gw = env.gateway
+    names = {m.model_name for m in gw.models} | set(gw.tiers)
+    if gw.routing.ml.enabled:
+        names.add(gw.routing.ml.alias)
+    yield from tenants_findings(env.tenants, names, env.database.enabled)
 
 
 def _models_and_tiers(env: Environment) -> Iterator[Finding]:
@@ -53,6 +65,7 @@ def _routing(env: Environment) -> Iterator[Finding]:
                 yield f"gateway.routing.fallbacks.{source}.{j}", f"`{target}` is not a tier or model"
     if gw.routing.ml.enabled and gw.routing.ml.alias in callable_names:
         yield "gateway.routing.ml.alias", f"`{gw.routing.ml.alias}` is already a tier or model name"
+    yield from semantic_cache_findings(gw.caching.backend, gw.caching.enabled, env.target)
     if gw.caching.enabled and gw.caching.backend == "redis" and not (env.cache.enabled or env.cache.url):
         yield "gateway.caching.backend", "`redis` needs `cache.enabled: true` or `cache.url`"
     sync = gw.config_sync
