@@ -54,9 +54,19 @@ def _create(api: GatewayApi, change: Change, tenants: Tenants, environ: Mapping[
         _post(api, "/key/generate", {"key": value, "key_alias": want.name, **ids, **fields, **MARK}, secret=value)
 
 
-def _update(api: GatewayApi, change: Change) -> None:
+def _update(api: GatewayApi, change: Change, tenants: Tenants, environ: Mapping[str, str] | None) -> None:
     changed = {k: desired for k, (_, desired) in change.diff.items() if k != "metadata.gatekit_managed"}
     adopt = MARK if "metadata.gatekit_managed" in change.diff else {}
+    cleared = sorted(k for k, v in changed.items() if v is None)
+    if cleared and change.kind == "key":  # LiteLLM's update ignores null: re-register the key without the limit
+        _delete(api, change)
+        _create(api, change, tenants, environ)
+        return
+    if cleared:
+        raise OpsError(
+            f"removing {', '.join(cleared)} from {change.kind} `{change.name}` is not possible through LiteLLM's "
+            "update API (it ignores null values): set the limit explicitly (e.g. a large value) instead"
+        )
     if change.kind == "team":
         _post(api, "/team/update", {"team_id": change.name, **changed, **adopt})
     elif change.kind == "user":
@@ -96,7 +106,7 @@ def apply_plan(
             if change.action == "create":
                 _create(api, change, tenants, environ)
             elif change.action == "update":
-                _update(api, change)
+                _update(api, change, tenants, environ)
             elif change.action == "rotate":
                 _delete(api, change)
                 _create(api, change, tenants, environ)
