@@ -88,7 +88,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(60)
+            proc.wait(20)  # test servers: nothing is in flight by now
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)

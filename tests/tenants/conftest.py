@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from gatekit.cli import cli
 from gatekit.rehearse.services import Redis, postgres_server
 from tests.conftest import REPO
 from tests.harness.fixtures import harness_redis, prisma_engine  # noqa: F401 (session fixtures)
@@ -53,6 +53,13 @@ def tenancy_doc(rpm_key_env: str, budget_key_env: str, with_ops: bool = True) ->
 
 
 @dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
 class Tenancy:
     cluster: Cluster
     config_dir: Path
@@ -63,15 +70,17 @@ class Tenancy:
     def write(self, doc: dict[str, Any], name: str = "tenancy") -> None:
         (self.config_dir / "environments" / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
 
-    def gatekit(
-        self, *args: str, env_name: str = "tenancy", url: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
+    def gatekit(self, *args: str, env_name: str = "tenancy", url: str | None = None) -> Run:
+        """`gatekit tenants ARGS` (the real command, in process: a CLI start per call would cost seconds each)."""
         overrides = [a for o in self.cluster.overrides for a in ("--set", o)]
-        return subprocess.run(
-            [sys.executable, "-m", "gatekit.cli", "tenants", *args, "--env", env_name,
-             "--config-dir", str(self.config_dir), "--url", url or self.cluster.replicas[0].url, *overrides],
-            env=self.environ, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+        argv = ["tenants", *args, "--env", env_name, "--config-dir", str(self.config_dir)]
+        argv += ["--url", url or self.cluster.replicas[0].url, *overrides]
+        wanted = ("GATEKIT_MASTER_KEY", self.rpm_key_env, self.budget_key_env, SVC_KEY_ENV)
+        env: dict[str, str | None] = {k: self.environ[k] for k in wanted}
+        result = CliRunner(env={**env, "GATEKIT_URL": None, "GATEKIT_ENV": None}).invoke(cli, argv)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
 
     def key(self, env_var: str) -> str:
         return self.environ[env_var]
