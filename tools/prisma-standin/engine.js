@@ -134,13 +134,16 @@ function send(res, status, body, type = 'application/json') {
 // Driver errors meaning the database server is not there (not a query the database refused).
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P03']);
 
+// Whether the database server is gone: a fresh probe fails to connect. A busy pool (every connection checked out)
+// proves nothing, so the engine's own error stands then.
 async function unreachable(pool) {
+  if (pool.totalCount >= pool.options.max && pool.idleCount === 0) return false;
   try {
     await pool.query('SELECT 1');
     return false;
   } catch (err) {
     const text = String((err && err.message) || err);
-    return UNREACHABLE_CODES.has(err && err.code) || /Connection terminated|timeout|connect/i.test(text);
+    return UNREACHABLE_CODES.has(err && err.code) || /Connection terminated|socket disconnected|ECONNREFUSED|ECONNRESET/i.test(text);
   }
 }
 
