@@ -34,7 +34,8 @@ def _tenants(env: Environment) -> Iterator[Finding]:
     names = {m.model_name for m in gw.models} | set(gw.tiers)
     if gw.routing.ml.enabled:
         names.add(gw.routing.ml.alias)
-    yield from tenants_findings(env.tenants, names, env.database.enabled)
+    ml = gw.routing.ml
+    yield from tenants_findings(env.tenants, names, env.database.enabled, (ml.team_profiles, ml.key_profiles))
 
 
 def _models_and_tiers(env: Environment) -> Iterator[Finding]:

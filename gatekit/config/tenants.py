@@ -7,6 +7,7 @@ the reference's environment variable (the same variable the gateway would read; 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,8 +36,16 @@ class Allowance(_Strict):
     tpm: int | None = Field(default=None, ge=1, description="Tokens per minute.")
 
 
+Profile = Literal["eco", "balanced", "precision"]
+
+
 class Team(Allowance):
     description: str = ""
+    profile: Profile | None = Field(
+        default=None,
+        description="ML routing profile cap for the team's requests to the routing alias (joins "
+        "`gateway.routing.ml.team_profiles`).",
+    )
 
 
 class User(Allowance):
@@ -53,6 +62,10 @@ class Key(Allowance):
     secret: SecretRef = Field(
         description="Where the key's value lives (it must start with `sk-`). `apply` reads it from the reference's "
         "environment variable and registers it; the value is never printed or stored in config."
+    )
+    profile: Profile | None = Field(
+        default=None,
+        description="ML routing profile for this key (joins `gateway.routing.ml.key_profiles`; wins over the team's).",
     )
     team: TenantName | None = Field(default=None, description="Team the key belongs to (its limits apply too).")
     user: TenantName | None = Field(default=None, description="User the key belongs to.")
@@ -71,9 +84,31 @@ class Tenants(_Strict):
         return not (self.teams or self.users or self.keys)
 
 
-def tenants_findings(tenants: Tenants, model_names: set[str], database: bool) -> Iterator[tuple[str, str]]:
-    """Cross-field rules: names, references between teams/users/keys, model access, the database it needs."""
+def tenant_profiles(tenants: Tenants) -> tuple[dict[str, str], dict[str, str]]:
+    """(team -> profile, key alias -> profile) declared under `tenants:`."""
+    teams = {n: t.profile for n, t in tenants.teams.items() if t.profile}
+    return teams, {n: k.profile for n, k in tenants.keys.items() if k.profile}
+
+
+def tenants_findings(
+    tenants: Tenants,
+    model_names: set[str],
+    database: bool,
+    ml_profiles: tuple[dict[str, str], dict[str, str]] = ({}, {}),
+) -> Iterator[tuple[str, str]]:
+    """Cross-field rules: names, references between teams/users/keys, model access, the database it needs, routing
+    profiles that disagree with `gateway.routing.ml`."""
     import re
+
+    for (section, ml_field), declared, explicit in zip(
+        (("teams", "team_profiles"), ("keys", "key_profiles")), tenant_profiles(tenants), ml_profiles, strict=True
+    ):
+        for name, profile in declared.items():
+            if name in explicit and explicit[name] != profile:
+                yield (
+                    f"tenants.{section}.{name}.profile",
+                    f"`{profile}` disagrees with gateway.routing.ml.{ml_field}.{name} (`{explicit[name]}`)",
+                )
 
     if not tenants.empty and not database:
         yield "tenants", "teams, users and keys live in LiteLLM's database: set `database.enabled: true`"

@@ -91,3 +91,53 @@ def test_semantic_cache_is_refused_on_every_target(tmp_path: Path, backend: str)
     text = report(tmp_path, f"extends: local\ngateway:\n  caching:\n    backend: {backend}\n")
     assert f"custom.yaml:4: gateway.caching.backend: `{backend}` needs" in text
     assert "use `redis`" in text
+
+
+def _load(tmp_path: Path, body: str) -> object:
+    root = tmp_path / "config"
+    shutil.copytree(REPO / "config", root)
+    (root / "environments" / "custom.yaml").write_text(body)
+    return load_environment("custom", root)
+
+
+def test_routing_profiles_of_tenants_reach_the_routing_spec(tmp_path: Path) -> None:
+    from gatekit.routing.spec import spec_from_env
+
+    body = (
+        "extends: local\n"
+        + DB_ON
+        + """gateway:
+  routing:
+    ml: {team_profiles: {ops: balanced}}
+tenants:
+  teams:
+    research: {profile: precision}
+    ops: {profile: balanced}
+  keys:
+    bot: {secret: {env: BOT_KEY}, team: research, profile: eco}
+"""
+    )
+    spec = spec_from_env(_load(tmp_path, body))  # type: ignore[arg-type]
+    assert spec.team_profiles == {"research": "precision", "ops": "balanced"}
+    assert spec.key_profiles == {"bot": "eco"}
+    conflict = body.replace("ops: {profile: balanced}", "ops: {profile: eco}")
+    assert "tenants.teams.ops.profile: `eco` disagrees with gateway.routing.ml.team_profiles.ops" in report(
+        tmp_path / "again", conflict
+    )
+
+
+def test_tenant_rate_limits_without_shared_redis_are_reported_unenforced(tmp_path: Path) -> None:
+    from gatekit.config.enforcement import unenforced
+
+    body = (
+        "extends: local\n"
+        + DB_ON
+        + """compute:
+  replicas: {min: 1, desired: 2, max: 3}
+tenants:
+  keys:
+    bot: {secret: {env: BOT_KEY}, rpm: 2}
+"""
+    )
+    warnings = dict(unenforced(_load(tmp_path, body)))  # type: ignore[arg-type]
+    assert "up to 3x its limit" in warnings["tenants"]
