@@ -2,8 +2,8 @@
 
 Usage: GATEKIT_MASTER_KEY=... python scripts/dashboard_traffic.py GATEWAY_URL DEMO_PROVIDER_URL SECONDS
 Per round: economy, premium and auto chat, one streamed chat, a bad-key call (401), an unknown model (400). Every
-second round the demo provider fails economy calls: alternately one 503 (retried, served by the fallback tier) and
-four 401s (an upstream refusing its key: more than the rendered allowed_fails, so LiteLLM cools the deployment down).
+second round the demo provider fails economy calls: alternately six 401s (an upstream refusing its key: more than the
+rendered allowed_fails, so LiteLLM cools the deployment down) and one 503 (retried, served by the fallback tier).
 """
 
 from __future__ import annotations
@@ -25,13 +25,15 @@ def main(url: str, demo: str, seconds: float) -> None:
     with httpx.Client(base_url=url, timeout=60) as c:
         while time.monotonic() < deadline:
             if n % 2 == 1:  # 503: retried and served by the fallback tier; 401: the upstream refuses, a cooldown
-                status = 503 if n % 4 == 1 else 401
-                times = 1 if status == 503 else 4  # more than the rendered allowed_fails (3): a cooldown
+                status = 401 if n % 4 == 1 else 503
+                times = 1 if status == 503 else 6  # more than the rendered allowed_fails (3): a cooldown
                 rule = {"path": "/v1/chat/completions", "status": status, "model": "demo-economy", "times": times}
                 httpx.put(demo + FAULTS_PATH, json=[rule], timeout=30).raise_for_status()
             chat = [(m, f"round {n} {m}") for m in ("economy", "premium", "auto", "economy", "no-such-tier")]
             calls = [(good, {"model": m, "messages": [{"role": "user", "content": text}]}) for m, text in chat]
-            calls += [(good, {"model": "economy", "stream": True, "messages": [{"role": "user", "content": "s"}]})]
+            calls += [
+                (good, {"model": "economy", "stream": True, "messages": [{"role": "user", "content": f"stream {n}"}]})
+            ]
             calls += [(bad, {"model": "economy", "messages": [{"role": "user", "content": "x"}]})]
             for headers, body in calls:
                 status = c.post("/v1/chat/completions", headers=headers, json=body).status_code

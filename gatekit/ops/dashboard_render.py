@@ -181,7 +181,7 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def _panel_svg(p: Panel, times: list[float]) -> list[str]:
-    x0, y0 = p.grid["x"] * _CELL_W + 6, p.grid["y"] * _CELL_H + 56
+    x0, y0 = p.grid["x"] * _CELL_W + 6, p.grid["y"] * _CELL_H + 80
     w, h = p.grid["w"] * _CELL_W - 12, p.grid["h"] * _CELL_H - 12
     px, py, pw, ph = x0 + 70, y0 + 32, w - 86, h - 92
     out = [
@@ -224,7 +224,7 @@ def _panel_svg(p: Panel, times: list[float]) -> list[str]:
 def render_svg(title: str, panels: Sequence[Panel], scrapes: Sequence[Scrape], caption: str) -> str:
     times = [s.at for s in scrapes[1:]]
     width = 24 * _CELL_W
-    height = max(p.grid["y"] + p.grid["h"] for p in panels) * _CELL_H + 90
+    height = max(p.grid["y"] + p.grid["h"] for p in panels) * _CELL_H + 114
     body = [line for p in panels for line in _panel_svg(p, times)]
     return "\n".join(
         [
@@ -232,7 +232,10 @@ def render_svg(title: str, panels: Sequence[Panel], scrapes: Sequence[Scrape], c
             f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif">',
             f'<rect width="{width}" height="{height}" fill="#111217"/>',
             f'<text x="8" y="24" fill="#ccccdc" font-size="18" font-weight="600">{escape(title)}</text>',
-            f'<text x="8" y="44" fill="#8e8e8e" font-size="11">{escape(caption)}</text>',
+            *(
+                f'<text x="8" y="{42 + 14 * i}" fill="#8e8e8e" font-size="11">{escape(line)}</text>'
+                for i, line in enumerate(caption.splitlines()[:3])
+            ),
             *body,
             "</svg>",
             "",

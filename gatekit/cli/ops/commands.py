@@ -236,6 +236,7 @@ _register_data_commands()
     type=click.Path(path_type=Path),
     help="Write the scrapes taken (families the dashboard reads) to this JSON file.",
 )
+@click.option("--allow-empty", multiple=True, help="Title of a panel allowed to get no series (named in the caption).")
 @click.option("--caption", default="", help="Caption printed under the title (how the traffic was made).")
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("docs/img/grafana-dashboard.svg"), show_default=True
@@ -247,6 +248,7 @@ def dashboard_render(
     interval: float,
     from_scrapes: Path | None,
     save_scrapes: Path | None,
+    allow_empty: tuple[str, ...],
     caption: str,
     out: Path,
 ) -> None:
@@ -265,12 +267,14 @@ def dashboard_render(
         save_scrapes.write_text(json.dumps(trimmed, indent=1) + "\n")
     start = datetime.fromtimestamp(recorded[0]["at"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     stamp = f"{len(recorded)} scrapes of /metrics from {start}, over {recorded[-1]['at'] - recorded[0]['at']:.0f} s"
-    caption = f"Rendered by gatekit ops dashboard-render (not Grafana) from {stamp}. {caption}".strip()
+    caption = f"Rendered by gatekit ops dashboard-render (not Grafana) from {stamp}.\n{caption}".strip()
+    if allow_empty:
+        caption += f"\nNo data in this traffic (allowed by --allow-empty): {', '.join(allow_empty)}."
     try:
         svg, empty = dr.render_recorded(json.loads(dashboard.read_text()), recorded, caption)
     except dr.UnsupportedExpression as exc:
         raise click.ClickException(str(exc)) from exc
-    if empty:
+    if empty := [t for t in empty if t not in allow_empty]:
         raise click.ClickException(f"panels with no series (metric renamed or not emitted by this traffic): {empty}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(svg)
