@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 
 import httpx
 
@@ -21,7 +22,7 @@ def main(url: str, demo: str, seconds: float) -> None:
     key = os.environ["GATEKIT_MASTER_KEY"]
     good, bad = {"Authorization": f"Bearer {key}"}, {"Authorization": "Bearer sk-not-a-key"}
     statuses: dict[int, int] = {}
-    deadline, n = time.monotonic() + seconds, 0
+    deadline, n, run = time.monotonic() + seconds, 0, uuid.uuid4().hex[:8]  # fresh prompts: no cache hits
     with httpx.Client(base_url=url, timeout=60) as c:
         while time.monotonic() < deadline:
             if n % 2 == 1:  # 503: retried and served by the fallback tier; 401: the upstream refuses, a cooldown
@@ -29,10 +30,17 @@ def main(url: str, demo: str, seconds: float) -> None:
                 times = 1 if status == 503 else 6  # more than the rendered allowed_fails (3): a cooldown
                 rule = {"path": "/v1/chat/completions", "status": status, "model": "demo-economy", "times": times}
                 httpx.put(demo + FAULTS_PATH, json=[rule], timeout=30).raise_for_status()
-            chat = [(m, f"round {n} {m}") for m in ("economy", "premium", "auto", "economy", "no-such-tier")]
+            chat = [(m, f"{run} round {n} {m}") for m in ("economy", "premium", "auto", "economy", "no-such-tier")]
             calls = [(good, {"model": m, "messages": [{"role": "user", "content": text}]}) for m, text in chat]
             calls += [
-                (good, {"model": "economy", "stream": True, "messages": [{"role": "user", "content": f"stream {n}"}]})
+                (
+                    good,
+                    {
+                        "model": "economy",
+                        "stream": True,
+                        "messages": [{"role": "user", "content": f"{run} stream {n}"}],
+                    },
+                )
             ]
             calls += [(bad, {"model": "economy", "messages": [{"role": "user", "content": "x"}]})]
             for headers, body in calls:
