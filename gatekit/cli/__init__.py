@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "moat": "gatekit.cli.moat_cmd:moat",
     "ops": "gatekit.cli.ops.commands:ops",
     "rehearse": "gatekit.cli.rehearse_cmd:rehearse",
+    "tenants": "gatekit.cli.tenants_cmd:tenants",
 }
 
 

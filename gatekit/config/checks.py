@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from gatekit.config.agents import check_agent_gateways
 from gatekit.config.environment import AWS_TARGETS, Environment
 from gatekit.config.estate_checks import check_estate
+from gatekit.config.semantic_cache import semantic_cache_findings
 from gatekit.config.sizing import check_database_pool, check_sizing
 from gatekit.config.timings import TARGET_STOP_LIMIT, DrainTimings
 
@@ -27,7 +28,19 @@ def check_environment(env: Environment) -> list[Finding]:
     found += check_sizing(env)  # workers vs vCPUs and memory (config/sizing.py)
     found += check_database_pool(env)  # database pool per process (config/sizing.py)
     found += check_estate(env)  # architecture, Bedrock kept private, existing VPC (config/estate_checks.py)
+    found += _tenants(env)  # tenancy as code (config/tenants.py)
     return [*found, *check_agent_gateways(env)]  # MCP servers and agents (config/agents.py)
+
+
+def _tenants(env: Environment) -> Iterator[Finding]:
+    from gatekit.config.tenants import tenants_findings
+
+    gw = env.gateway
+    names = {m.model_name for m in gw.models} | set(gw.tiers)
+    if gw.routing.ml.enabled:
+        names.add(gw.routing.ml.alias)
+    ml = gw.routing.ml
+    yield from tenants_findings(env.tenants, names, env.database.enabled, (ml.team_profiles, ml.key_profiles))
 
 
 def _models_and_tiers(env: Environment) -> Iterator[Finding]:
@@ -58,6 +71,7 @@ def _routing(env: Environment) -> Iterator[Finding]:
                 yield f"gateway.routing.fallbacks.{source}.{j}", f"`{target}` is not a tier or model"
     if gw.routing.ml.enabled and gw.routing.ml.alias in callable_names:
         yield "gateway.routing.ml.alias", f"`{gw.routing.ml.alias}` is already a tier or model name"
+    yield from semantic_cache_findings(gw.caching.backend, gw.caching.enabled, env.target)
     if gw.caching.enabled and gw.caching.backend == "redis" and not (env.cache.enabled or env.cache.url):
         yield "gateway.caching.backend", "`redis` needs `cache.enabled: true` or `cache.url`"
     sync = gw.config_sync

@@ -41,6 +41,16 @@ def unenforced(env: Environment) -> list[Warning_]:
                     )
                 )
     replicas = env.compute.replicas.max
+    tenants = env.tenants
+    principals = [*tenants.teams.values(), *tenants.users.values(), *tenants.keys.values()]
+    if has_db and replicas > 1 and not has_redis and any(p.rpm or p.tpm for p in principals):
+        out.append(
+            (
+                "tenants",
+                f"rpm/tpm are counted per replica without a shared Redis (cache.enabled or cache.url): with up to "
+                f"{replicas} replicas a team, user or key gets up to {replicas}x its limit",
+            )
+        )
     per_key = gw.limits.default_key.rpm is not None or gw.limits.default_key.tpm is not None
     if has_db and per_key and replicas > 1 and not has_redis:
         out.append(

@@ -10,6 +10,7 @@ from gatekit.config.estate import Architecture, ExistingNetwork
 from gatekit.config.estate_existing import ExistingAurora, ExistingCache, ExistingEksCluster
 from gatekit.config.gateway import Gateway, Strict
 from gatekit.config.secrets import SecretRef
+from gatekit.config.tenants import Tenants
 
 Target = Literal["local", "aws-ecs", "aws-eks", "gcp", "azure", "k8s", "moat"]
 AWS_TARGETS = frozenset({"aws-ecs", "aws-eks"})
@@ -258,6 +259,10 @@ class Environment(Strict):
     tags: dict[str, str] = Field(default_factory=dict, description="Applied to every resource.")
     required_tags: list[str] = Field(default_factory=lambda: ["project", "environment", "owner"])
     gateway: Gateway
+    tenants: Tenants = Field(
+        default_factory=Tenants,
+        description="Teams, users and virtual keys, reconciled by `gatekit tenants plan|apply` (needs the database).",
+    )
 
     @model_validator(mode="after")
     def _workers_from_vcpus(self) -> Environment:

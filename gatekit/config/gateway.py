@@ -217,7 +217,12 @@ class Routing(Strict):
 
 class Caching(Strict):
     enabled: bool = True
-    backend: Literal["local", "redis"] = Field(default="local", description="`redis` uses the environment's cache.")
+    backend: Literal["local", "redis", "redis-semantic", "qdrant-semantic"] = Field(
+        default="local",
+        description="`redis` uses the environment's cache. The semantic backends (LiteLLM `redis-semantic`, "
+        "`qdrant-semantic`) are refused by validation on every target: they need RediSearch or a Qdrant server, "
+        "which no target provides (config/semantic_cache.py says why).",
+    )
     ttl_seconds: int = Field(default=600, ge=1, le=86_400 * 30)
 
 

@@ -129,8 +129,11 @@ class Degraded(_Strict):
 
     postgres_down: Literal["serve", "fail-closed"] = Field(
         default="fail-closed",
-        description="`serve`: keys already cached keep working while the database is away (LiteLLM "
-        "`allow_requests_on_db_unavailable`); `fail-closed`: requests that need the database are refused.",
+        description="Readiness is 503 `database-unavailable` either way and the master key keeps working. "
+        "`fail-closed`: a virtual key the replica must look up gets 503 (never a 401 calling a valid key invalid). "
+        "`serve` (LiteLLM `allow_requests_on_db_unavailable`): when the lookup times out or fails in transport, "
+        "LiteLLM serves the request under a restricted fallback identity — no budget or per-key limit, and any "
+        "bearer token alike —, else 503.",
     )
     redis_down: Literal["serve"] = Field(
         default="serve",

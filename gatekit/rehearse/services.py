@@ -169,6 +169,36 @@ def _demote_kwargs(owner_dirs: list[Path]) -> dict[str, Any]:
     return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
 
 
+@dataclass
+class PostgresProcess:
+    """The postmaster of a harness server: stop() (fast shutdown) and start() again on the same data and port."""
+
+    argv: list[str]
+    env: dict[str, str]
+    demote: dict[str, Any]
+    log: Path
+    proc: subprocess.Popen[bytes] | None = None
+    ready: Any = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.argv, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True, **self.demote
+            )
+
+    def wait_ready(self) -> None:
+        _wait(self.ready, "postgres", self.proc, self.log)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc, signal.SIGINT)  # fast shutdown
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+        self.wait_ready()
+
+
 @contextlib.contextmanager
 def postgres_server(workdir: Path, superuser: str = "postgres") -> Iterator[Postgres]:
     """PostgreSQL 16 with TLS enforced. `workdir` keeps the CA, the server certificate and the server log."""
@@ -212,16 +242,18 @@ def postgres_server(workdir: Path, superuser: str = "postgres") -> Iterator[Post
     for key, value in settings.items():
         argv += ["-c", f"{key}={value}"]
     front: PostgresTlsFront | None = None
-    with log.open("ab") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, **demote)
+    server = PostgresProcess(argv, env, demote, log)
+    server.start()
     try:
         front = PostgresTlsFront(certs, plain_port).start()
         pg = Postgres("127.0.0.1", front.port, superuser, password, certs.ca_file, plain_port, bin_dir)
-        _wait(lambda: pg.sql("SELECT 1") == [(1,)], "postgres", proc, log)
+        server.ready = lambda: pg.sql("SELECT 1") == [(1,)]
+        server.wait_ready()
         pg.extra["certificates"] = certs
+        pg.extra["server"] = server  # tests stop and restart the server (the database going away)
         yield pg
     finally:
-        _stop(proc, signal.SIGINT)  # fast shutdown
+        server.stop()
         if front is not None:
             front.stop()
         shutil.rmtree(base, ignore_errors=True)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from gatekit.config import Environment
+from gatekit.config.tenants import tenant_profiles
 
 SPEC_KEY = "gatekit_routing"
 EncoderKind = Literal["minilm-static", "longformer-static"]
@@ -68,6 +69,7 @@ def _blended(tier: TierSpec) -> float:
 def spec_from_env(env: Environment) -> RoutingSpec:
     gw = env.gateway
     ml = gw.routing.ml
+    team_caps, key_caps = tenant_profiles(env.tenants)
     tiers = sorted(
         (
             TierSpec(name, t.input_cost_per_million, t.output_cost_per_million, t.quality)
@@ -84,8 +86,8 @@ def spec_from_env(env: Environment) -> RoutingSpec:
         on_load_failure=ml.on_load_failure,
         default_profile=ml.default_profile,
         profile_thresholds={str(k): v for k, v in ml.profile_thresholds.items()},
-        team_profiles=dict(ml.team_profiles),
-        key_profiles=dict(ml.key_profiles),
+        team_profiles={**team_caps, **ml.team_profiles},  # `tenants:` profiles too (validation: no conflicts)
+        key_profiles={**key_caps, **ml.key_profiles},
         encoder=EncoderSettings(ml.encoder.kind, ml.encoder.model_dir, ml.encoder.max_tokens),
         reload_interval_seconds=ml.reload_interval_seconds,
     )

@@ -131,6 +131,32 @@ function send(res, status, body, type = 'application/json') {
   res.end(text);
 }
 
+// Driver errors meaning the database server is not there (not a query the database refused).
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P03']);
+
+// Whether the database server is gone: a fresh probe fails to connect. A busy pool (every connection checked out)
+// proves nothing, so the engine's own error stands then.
+async function unreachable(pool) {
+  if (pool.totalCount >= pool.options.max && pool.idleCount === 0) return false;
+  try {
+    await pool.query('SELECT 1');
+    return false;
+  } catch (err) {
+    const text = String((err && err.message) || err);
+    return UNREACHABLE_CODES.has(err && err.code) || /Connection terminated|socket disconnected|ECONNREFUSED|ECONNRESET/i.test(text);
+  }
+}
+
+function reachError(host, port) {
+  const message =
+    `Can't reach database server at \`${host}\`:\`${port}\`\n\n` +
+    `Please make sure your database server is running at \`${host}\`:\`${port}\`.`;
+  return {
+    error: message,
+    user_facing_error: { is_panic: false, message, meta: { database_host: host, database_port: port }, error_code: 'P1001' },
+  };
+}
+
 function engineError(message) {
   return { errors: [{ error: message, user_facing_error: { is_panic: false, message, meta: {} } }] };
 }
@@ -185,6 +211,12 @@ async function main() {
     const txId = req.headers['x-transaction-id'] || undefined;
     const answer = JSON.parse(await engine.query(JSON.stringify(request.json), '{}', txId));
     const failed = [answer, ...(answer.batchResult || [])].filter((r) => r && r.errors);
+    if (failed.length && (await unreachable(pool))) {
+      // The wasm engine reports a driver failure as P2036 ("Error in external connector"); the native engine
+      // reports a database it cannot reach as P1001. Answer as the native engine does, so the proxy sees an outage.
+      const { host, port } = pool.options;
+      for (const r of failed) r.errors = [reachError(host, port)];
+    }
     for (const r of failed) {
       const what = request.items.map((it) => it.field).join(', ');
       process.stderr.write(`prisma-standin: query error (${what}${txId ? `, tx ${txId}` : ''}): ${r.errors[0].error}\n`);

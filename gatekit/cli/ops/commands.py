@@ -221,3 +221,61 @@ def _register_data_commands() -> None:
 
 
 _register_data_commands()
+
+
+@ops.command("dashboard-render")
+@click.option(
+    "--dashboard", type=click.Path(exists=True, path_type=Path), default=Path("docs/grafana/gatekit-gateway.json")
+)
+@click.option("--url", default=None, help="Gateway base URL to scrape (/metrics) while traffic flows.")
+@click.option("--scrapes", "count", type=int, default=7, show_default=True, help="Number of scrapes.")
+@click.option("--interval", type=float, default=10.0, show_default=True, help="Seconds between scrapes.")
+@click.option("--from-scrapes", type=click.Path(exists=True, path_type=Path), help="Render recorded scrapes (JSON).")
+@click.option(
+    "--save-scrapes",
+    type=click.Path(path_type=Path),
+    help="Write the scrapes taken (families the dashboard reads) to this JSON file.",
+)
+@click.option("--allow-empty", multiple=True, help="Title of a panel allowed to get no series (named in the caption).")
+@click.option("--caption", default="", help="Caption printed under the title (how the traffic was made).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("docs/img/grafana-dashboard.svg"), show_default=True
+)
+def dashboard_render(
+    dashboard: Path,
+    url: str | None,
+    count: int,
+    interval: float,
+    from_scrapes: Path | None,
+    save_scrapes: Path | None,
+    allow_empty: tuple[str, ...],
+    caption: str,
+    out: Path,
+) -> None:
+    """Render the Grafana dashboard JSON to an SVG from real /metrics scrapes (gatekit's renderer, not Grafana's).
+    Fails, writing nothing, when a panel's PromQL is outside the supported subset or a panel gets no series."""
+    from datetime import UTC, datetime
+
+    from gatekit.ops import dashboard_render as dr
+
+    if (url is None) == (from_scrapes is None):
+        raise click.UsageError("give exactly one of --url and --from-scrapes")
+    recorded = json.loads(from_scrapes.read_text()) if from_scrapes else dr.record_scrapes(str(url), count, interval)
+    if save_scrapes:
+        dash = json.loads(dashboard.read_text())
+        trimmed = [{"at": r["at"], "text": dr.trim_to_dashboard(dash, r["text"])} for r in recorded]
+        save_scrapes.write_text(json.dumps(trimmed, indent=1) + "\n")
+    start = datetime.fromtimestamp(recorded[0]["at"], UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    stamp = f"{len(recorded)} scrapes of /metrics from {start}, over {recorded[-1]['at'] - recorded[0]['at']:.0f} s"
+    caption = f"Rendered by gatekit ops dashboard-render (not Grafana) from {stamp}.\n{caption}".strip()
+    if allow_empty:
+        caption += f"\nNo data in this traffic (allowed by --allow-empty): {', '.join(allow_empty)}."
+    try:
+        svg, empty = dr.render_recorded(json.loads(dashboard.read_text()), recorded, caption)
+    except dr.UnsupportedExpression as exc:
+        raise click.ClickException(str(exc)) from exc
+    if empty := [t for t in empty if t not in allow_empty]:
+        raise click.ClickException(f"panels with no series (metric renamed or not emitted by this traffic): {empty}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(svg)
+    echo(f"wrote {out} ({len(recorded)} scrapes)")
