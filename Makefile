@@ -71,16 +71,17 @@ setup-tools: $(CHECKOV_VENV)/.ready setup-train $(VENV)/.prisma-generated
 system: ## Install the system packages the tests use (Debian; root)
 	@scripts/system-packages.sh
 
-# The gateway image, built here with podman (no Docker engine; bases bootstrapped from Debian packages, state under
-# .image/ only). Cached on its inputs: a second run with nothing changed takes seconds. tests/image/built_image_checks.py
-# runs container-structure-test on it and drives it read-only, capability-less and offline.
+# The gateway image, built here with podman (no Docker engine; bases bootstrapped from Debian, state under .image/
+# only). Cached on its inputs: a second run with nothing changed takes seconds. `make test` builds it once (the image
+# tests and the moat bundle share the cached build) and runs it: tests/image/test_built_image.py.
 image: system ## Build image/Dockerfile with podman (cached; GATEKIT_IMAGE_RELEASE=1 for the registry bases)
 	@scripts/image-build.sh
 
-# The built image's own tests (structure tests on the real image; read-only, no capabilities, no network: ready ->
-# chat -> stream -> 401 -> SIGTERM drain). A separate stage, not yet part of `make test`: see docs/moat-mode.md.
-image-test: setup image ## Build the image, then run its tests (tests/image/built_image_checks.py)
-	$(VENV)/bin/pytest tests/image/built_image_checks.py
+# The built image's own tests alone (also part of `make test`): structure tests on the real image; one hardened run
+# (read-only, no capabilities, uid 65532, loopback only): ready -> healthy -> chat via auto -> stream -> 401 -> SIGTERM
+# drain with a stream in flight, exit 0.
+image-test: setup image ## Build the image, then run its tests (tests/image/test_built_image.py)
+	$(VENV)/bin/pytest tests/image/test_built_image.py
 
 up: setup ## Run the gateway locally (env `local`: LiteLLM proxy + demo provider on :4000)
 	$(VENV)/bin/gatekit up

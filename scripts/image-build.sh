@@ -9,6 +9,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/image-env.sh"
 command -v podman >/dev/null || { echo "image-build: podman is missing (make system installs it)" >&2; exit 1; }
+# One build at a time per state directory: a second caller (the image tests and the moat bundle build in one
+# `make test`, or two shells) waits here, then finds the image up to date instead of building it again.
+exec 9> "$GATEKIT_IMAGE_STATE/build.lock"
+flock 9
 cd "$REPO"
 VERSION=$(awk -F'"' '/^version *=/{print $2; exit}' pyproject.toml)
 REVISION=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -28,7 +32,7 @@ ARGS+=(--build-arg "PRISMA_ENGINES=$PRISMA")
 
 # The cache key: every file the Dockerfile copies, the lock files, the bases and the switches (not the git revision,
 # so a commit that changes no input reuses the image; the revision label says which commit first built it).
-INPUTS=(image/Dockerfile image/packages.lock image/healthcheck.py tools/uv-requirements.txt tools/build-requirements.txt
+INPUTS=(image/Dockerfile image/packages.lock image/healthcheck.py image/prisma-engines.sh tools/uv-requirements.txt tools/build-requirements.txt
         pyproject.toml uv.lock README.md)
 KEY=$( { find gatekit cdk config -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum
          sha256sum "${INPUTS[@]}"; echo "$BASES $PRISMA $VERSION"; } | sha256sum | cut -c1-16)

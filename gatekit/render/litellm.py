@@ -9,7 +9,7 @@ from gatekit.config.gateway import ModelDeployment
 from gatekit.config.secrets import SecretRef
 from gatekit.render.agents import add_agent_gateways
 from gatekit.render.litellm_surface import add_litellm_surface
-from gatekit.render.offline import OFFLINE_LITELLM_SETTINGS, is_offline
+from gatekit.render.offline import OFFLINE_GENERAL_SETTINGS, OFFLINE_LITELLM_SETTINGS, is_offline
 from gatekit.routing.render import add_ml_routing
 
 DATABASE_URL_ENV = "DATABASE_URL"
@@ -112,6 +112,8 @@ def render_litellm_config(env: Environment) -> dict[str, Any]:
         general_settings["max_parallel_requests"] = gw.limits.max_parallel_requests
     if gw.limits.global_max_parallel_requests is not None:
         general_settings["global_max_parallel_requests"] = gw.limits.global_max_parallel_requests
+    if is_offline(env):
+        general_settings.update(OFFLINE_GENERAL_SETTINGS)  # no start-up model-info discovery (GET /v1/models)
 
     router_settings: dict[str, Any] = {
         "routing_strategy": routing.strategy,

@@ -41,6 +41,13 @@ OFFLINE_ENV: dict[str, str] = {
 # with the shipped tiktoken encoding (approximate counts for those models).
 OFFLINE_LITELLM_SETTINGS: dict[str, Any] = {"disable_hf_tokenizer_download": True}
 
+# general_settings for the rendered LiteLLM config. `disable_model_info_refresh`: LiteLLM 1.106's proxy start-up
+# schedules Router.arefresh_model_info at once and every 300 s - a GET {api_base}/v1/models on every OpenAI-compatible
+# deployment (token-limit discovery), whether or not a request is ever served. Offline, the limits come from the
+# config and the gateway contacts a model server only to serve a request (the moat-vm drill saw this as DNS lookups
+# of the model servers' names at start-up).
+OFFLINE_GENERAL_SETTINGS: dict[str, Any] = {"disable_model_info_refresh": True}
+
 # The variable LiteLLM honours for a tiktoken cache outside its package (litellm_core_utils/default_encoding.py
 # overwrites TIKTOKEN_CACHE_DIR with its packaged directory unless this one is set).
 TIKTOKEN_DIR_ENV = "CUSTOM_TIKTOKEN_CACHE_DIR"
@@ -52,7 +59,8 @@ def is_offline(env: Environment) -> bool:
 
 
 def offline_litellm_config(rendered: dict[str, Any]) -> dict[str, Any]:
-    """The rendered LiteLLM config with the offline settings merged into `litellm_settings`."""
+    """The rendered LiteLLM config with the offline settings merged into `litellm_settings` and `general_settings`."""
     out = dict(rendered)
     out["litellm_settings"] = {**rendered.get("litellm_settings", {}), **OFFLINE_LITELLM_SETTINGS}
+    out["general_settings"] = {**rendered.get("general_settings", {}), **OFFLINE_GENERAL_SETTINGS}
     return out

@@ -109,7 +109,9 @@ def context_files(dockerfile: Path, context: Path) -> dict[str, Path]:
     for ins in runtime:
         value = ins["value"]
         if ins["instruction"] == "COPY" and value.startswith("--from="):
-            stage, src, dest = value.split()[0].removeprefix("--from="), *value.split()[1:]
+            words = value.split()
+            stage = words[0].removeprefix("--from=")
+            src, dest = [w for w in words[1:] if not w.startswith("--")]  # --chown=… and the like
             for path, source in copied.get(stage, {}).items():
                 if path == src or path.startswith(src.rstrip("/") + "/"):
                     out[dest + path[len(src) :]] = source

@@ -109,7 +109,8 @@ def test_dependencies_come_only_from_the_hashed_wheelhouse():
         assert hashed or own_wheel, command
         if "/opt/gatekit/venv/bin/pip install" in command:
             assert "--no-index" in command, command
-    assert "prisma generate" in builder
+    assert "prisma-engines.sh" in builder  # the Prisma step (prisma generate; tests/image/test_prisma_engines.py)
+    assert "prisma generate" in (REPO / "image" / "prisma-engines.sh").read_text()
 
 
 def test_image_env_carries_every_offline_switch():

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import yaml
 
-from gatekit.render.offline import OFFLINE_ENV, OFFLINE_LITELLM_SETTINGS
+from gatekit.render.offline import OFFLINE_ENV, OFFLINE_GENERAL_SETTINGS, OFFLINE_LITELLM_SETTINGS
 from tests.moat.conftest import IMAGE_REF
 
 # One worker builds, installs and runs the bundle once (pytest -n N --dist loadgroup).
@@ -56,6 +56,8 @@ def test_gateway_config_switches_every_outbound_fetch_off(moat_bundle):
     config = yaml.safe_load((gateway / "litellm.yaml").read_text())
     for key, value in OFFLINE_LITELLM_SETTINGS.items():
         assert config["litellm_settings"][key] == value
+    assert config["general_settings"]["disable_model_info_refresh"] is True  # no GET /v1/models at start-up
+    assert OFFLINE_GENERAL_SETTINGS.items() <= config["general_settings"].items()
     offline = dict(line.split("=", 1) for line in (gateway / "offline.env").read_text().splitlines())
     assert offline == OFFLINE_ENV
     assert offline["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
