@@ -21,6 +21,20 @@ import click
 @click.option("--against", default=None, help="With --parity: a vanilla LiteLLM serving the same rendered config.")
 @click.option("--markdown", type=click.Path(dir_okay=False), default=None, help="With --parity: write the matrix here.")
 @click.option("--demo", default=None, help="With --parity: the shared demo provider (enables the fault rows).")
+@click.option(
+    "--database", is_flag=True, help="With --parity: both sides have a database: run the management and spend matrix."
+)
+@click.option(
+    "--non-admin-from",
+    default=None,
+    help="With --parity --database: a local address outside the deployment's admin_cidrs (the non-admin row).",
+)
+@click.option(
+    "--section",
+    type=click.Choice(["local", "database", "rehearsed"]),
+    default=None,
+    help="With --markdown: the section this run writes (default: database with --database, else local).",
+)
 def validate(
     url: str,
     key: str | None,
@@ -32,18 +46,29 @@ def validate(
     against: str | None,
     markdown: str | None,
     demo: str | None,
+    database: bool,
+    non_admin_from: str | None,
+    section: str | None,
 ) -> None:
     """Exit 0 when every gate passes (or is skipped because the feature is not configured); 1 otherwise."""
     from gatekit.runtime import gates
 
-    if (against or markdown or demo) and not parity:
-        raise click.UsageError("--against, --markdown and --demo need --parity")
+    if (against or markdown or demo or database or non_admin_from or section) and not parity:
+        raise click.UsageError(
+            "--against, --markdown, --demo, --database, --non-admin-from and --section need --parity"
+        )
+    if non_admin_from and not database:
+        raise click.UsageError("--non-admin-from needs --database")
     if not sweep_only and not key:
         raise click.UsageError("--key (or $GATEKIT_MASTER_KEY) is required unless --sweep-only")
     if parity:
         from gatekit.parity.cli import run_parity_command
 
-        raise SystemExit(run_parity_command(url, key or "", against, timeout, markdown, as_json, demo))
+        raise SystemExit(
+            run_parity_command(
+                url, key or "", against, timeout, markdown, as_json, demo, database, non_admin_from, section
+            )
+        )
     results = [] if sweep_only else gates.run_gates(url, key or "", timeout)
     if sweep or sweep_only:
         results.append(gates.sweep_gate(url, min(timeout, 30.0)))

@@ -20,9 +20,12 @@ def run_parity_command(
     markdown: str | None,
     as_json: bool,
     demo: str | None = None,
+    database: bool = False,
+    non_admin_from: str | None = None,
+    section: str | None = None,
 ) -> int:
     """0 when every row is identical or declared (or, without --against, answered); 1 otherwise."""
-    results = run_parity(url, key, against, timeout, demo)
+    results = run_parity(url, key, against, timeout, demo, database, non_admin_from)
     if as_json:
         rows = [
             {
@@ -39,5 +42,7 @@ def run_parity_command(
     else:
         click.echo(as_table(results))
     if markdown:
-        Path(markdown).write_text(as_markdown(results))
+        path = Path(markdown)
+        existing = path.read_text() if path.exists() else ""
+        path.write_text(as_markdown(results, section or ("database" if database else "local"), existing))
     return 1 if any(r.failed for r in results) else 0

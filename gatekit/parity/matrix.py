@@ -28,18 +28,24 @@ class Row:
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
     upload: tuple[str, bytes, str] | None = None  # (filename, bytes, content type) as multipart field `file`
-    auth: str = "master"  # "master": the master key; "none": no key; "wrong": a key that is not the master key
+    # "master": the master key; "none": no key; "wrong": a key that is not the master key; "{name}": a captured key
+    auth: str = "master"
     repeat: int = 1  # send N times, observe the last (caching)
     headers: tuple[str, ...] = ()  # response headers whose presence is compared
-    capture: tuple[str, str] | None = None  # (name, top-level key of the JSON answer)
+    capture: tuple[tuple[str, str], ...] = ()  # (name, top-level key of the JSON answer) pairs
     ids: bool = False  # also compare the set of `data[].id` values (model listings)
     fault: dict[str, Any] | None = None  # a demo-provider fault rule armed for this row only (needs the demo URL)
     needs_db: bool = False
+    poll_seconds: float = 0.0  # resend until the answer is a 200 with a non-empty list (written asynchronously)
+    non_admin: bool = False  # sent from the non-admin client address (gateway.exposure.admin_cidrs)
+    # Shape paths LiteLLM fills asynchronously (e.g. a key's `last_active`, set after its first use): null on one side
+    # and a value on the other is timing, not a difference; presence is still compared.
+    nullable: tuple[str, ...] = ()
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _chat(prompt: str, model: str = CHAT_MODEL, stream: bool = False) -> dict[str, Any]:
+def chat_body(prompt: str, model: str = CHAT_MODEL, stream: bool = False) -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": stream}
 
 
@@ -49,13 +55,13 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
     api, health, mgmt, routing, obs = "API endpoints", "Health", "Management", "Routing & callbacks", "Observability"
     wav = silent_wav()
     rows = [
-        Row("/v1/chat/completions", api, "POST", "/v1/chat/completions", _chat(f"parity chat {token}")),
+        Row("/v1/chat/completions", api, "POST", "/v1/chat/completions", chat_body(f"parity chat {token}")),
         Row(
             "/v1/chat/completions (stream)",
             api,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity stream {token}", stream=True),
+            chat_body(f"parity stream {token}", stream=True),
         ),
         Row(
             "/v1/completions",
@@ -94,7 +100,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             api,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity wrong key {token}"),
+            chat_body(f"parity wrong key {token}"),
             auth="wrong",
             note="a key that is not the master key, DB-less",
         ),
@@ -105,7 +111,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             "/v1/files",
             form={"purpose": "batch"},
             upload=("parity.jsonl", BATCH_LINE, "application/jsonl"),
-            capture=("file_id", "id"),
+            capture=(("file_id", "id"),),
         ),
         Row("/v1/files (list)", api, "GET", "/v1/files"),
         Row("/v1/files/{id}", api, "GET", "/v1/files/{file_id}"),
@@ -115,7 +121,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             "POST",
             "/v1/batches",
             {"input_file_id": "{file_id}", "endpoint": "/v1/chat/completions", "completion_window": "24h"},
-            capture=("batch_id", "id"),
+            capture=(("batch_id", "id"),),
         ),
         Row("/v1/batches/{id}", api, "GET", "/v1/batches/{batch_id}"),
         Row("/health", health, "GET", "/health"),
@@ -140,7 +146,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             routing,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity premium {token}", PREMIUM_MODEL),
+            chat_body(f"parity premium {token}", PREMIUM_MODEL),
             note="a second model group through the same router strategy",
         ),
         Row(
@@ -148,14 +154,14 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             routing,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity unknown {token}", "no-such-model"),
+            chat_body(f"parity unknown {token}", "no-such-model"),
         ),
         Row(
             "auto model (LLMRouter)",
             routing,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity auto {token}", "auto"),
+            chat_body(f"parity auto {token}", "auto"),
             note="the routed alias; both sides load the same routing callback from the rendered config",
         ),
         Row("/active/callbacks", routing, "GET", "/active/callbacks", note="callbacks the proxy has loaded"),
@@ -164,7 +170,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             "Caching",
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity cache {token}"),
+            chat_body(f"parity cache {token}"),
             repeat=2,
             headers=("x-litellm-cache-key",),
         ),
@@ -175,7 +181,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             obs,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity logging {token}"),
+            chat_body(f"parity logging {token}"),
             headers=("x-litellm-call-id", "x-litellm-model-id", "x-gatekit-trace-id", "x-gatekit-config-version"),
         ),
         Row("/gatekit/config", "gatekit additions", "GET", "/gatekit/config", note="gatekit's config/sync status"),
@@ -185,7 +191,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
         routing,
         "POST",
         "/v1/chat/completions",
-        _chat(f"parity fallback {token}", "economy"),
+        chat_body(f"parity fallback {token}", "economy"),
         headers=("x-litellm-attempted-fallbacks", "x-gatekit-fallback"),
         fault={"path": "/v1/chat/completions", "status": 503, "model": "demo-economy"},
         note="the demo provider fails the economy tier; the rendered fallback economy -> premium answers",

@@ -102,3 +102,14 @@ def test_demo_media_answers_are_canned_and_labelled() -> None:
     assert batch["status"] == "validating" and "never executed" in batch["metadata"]["gatekit_demo"]
     assert client.post(f"/v1/batches/{batch['id']}/cancel").json()["status"] == "cancelled"
     assert client.get("/v1/batches/nope").status_code == 404
+
+
+def test_a_nullable_path_tolerates_null_only_where_named() -> None:
+    gk, up = (
+        _obs(200, {"info": {"last_active": None, "spend": 1}}),
+        _obs(200, {"info": {"last_active": "t", "spend": 1}}),
+    )
+    assert compare(gk, up) == ["type $.info.last_active: null vs str"]
+    assert compare(gk, up, ("$.info.last_active",)) == []
+    other = _obs(200, {"info": {"last_active": 3, "spend": 1}})
+    assert compare(other, up, ("$.info.last_active",)) == ["type $.info.last_active: number vs str"]
