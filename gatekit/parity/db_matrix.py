@@ -6,7 +6,7 @@ created on each side and read back through their own captured ids."""
 
 from __future__ import annotations
 
-from gatekit.parity.matrix import CHAT_MODEL, Row, chat_body
+from gatekit.parity.matrix import Models, Row, build_matrix, chat_body
 
 MGMT = "Management (PostgreSQL)"
 SPEND = "Spend & budgets (PostgreSQL)"
@@ -14,8 +14,9 @@ LAST_ACTIVE = ("$.info.last_active",)  # LiteLLM stamps a key's last use in the 
 SPEND_POLL_SECONDS = 180.0  # generous: the spend writer flushes in batches and the machine may be loaded
 
 
-def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
+def build_db_matrix(token: str, non_admin: bool = False, models: Models | None = None) -> list[Row]:
     """`non_admin`: also send a management call from the non-admin client address (the runner's `non_admin_source`)."""
+    chat_model = (models or Models()).chat
     rows = [
         Row("/health/readiness (database)", "Health", "GET", "/health/readiness", auth="none", needs_db=True),
         Row(
@@ -23,7 +24,7 @@ def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
             MGMT,
             "POST",
             "/key/generate",
-            {"models": [CHAT_MODEL], "max_budget": 10.0, "metadata": {"purpose": f"parity {token}"}},
+            {"models": [chat_model], "max_budget": 10.0, "metadata": {"purpose": f"parity {token}"}},
             capture=(("key", "key"), ("key_token", "token")),
             needs_db=True,
         ),
@@ -32,7 +33,7 @@ def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
             SPEND,
             "POST",
             "/key/generate",
-            {"models": [CHAT_MODEL], "max_budget": 0.0},
+            {"models": [chat_model], "max_budget": 0.0},
             capture=(("budget_key", "key"),),
             needs_db=True,
         ),
@@ -41,7 +42,7 @@ def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
             SPEND,
             "POST",
             "/v1/chat/completions",
-            chat_body(f"parity budget {token}"),
+            chat_body(f"parity budget {token}", chat_model),
             auth="{budget_key}",
             needs_db=True,
             note="a chat with a key whose budget is spent is refused before any model is called",
@@ -51,7 +52,7 @@ def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
             SPEND,
             "POST",
             "/v1/chat/completions",
-            chat_body(f"parity virtual key {token}"),
+            chat_body(f"parity virtual key {token}", chat_model),
             auth="{key}",
             needs_db=True,
         ),
@@ -101,7 +102,7 @@ def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
             MGMT,
             "POST",
             "/v1/chat/completions",
-            chat_body(f"parity unknown key {token}"),
+            chat_body(f"parity unknown key {token}", chat_model),
             auth="wrong",
             needs_db=True,
             note="a key that is in neither database",
@@ -124,10 +125,22 @@ def build_db_matrix(token: str, non_admin: bool = False) -> list[Row]:
                 MGMT,
                 "POST",
                 "/key/generate",
-                {"models": [CHAT_MODEL], "max_budget": 1.0},
+                {"models": [chat_model], "max_budget": 1.0},
                 non_admin=True,
                 needs_db=True,
                 note="the same call from an address outside gateway.exposure.admin_cidrs",
             )
         )
     return rows
+
+
+def build_deployment_matrix(token: str, models: Models, non_admin: bool = False) -> list[Row]:
+    """A deployment with a database (a rehearsed or real cloud target): the database matrix, then the local matrix's
+    rows that need neither LiteLLM's provider-wide default (files, batches) nor a staged fault, nor a database (the
+    database matrix has those, and its `unknown virtual key` row replaces the DB-less wrong-key row)."""
+    local = [
+        r
+        for r in build_matrix(token, faults=False, models=models)
+        if not (r.needs_db or r.provider_wide or r.name in ("/model/info", "/v1/chat/completions (wrong key)"))
+    ]
+    return [*build_db_matrix(token, non_admin, models), *local]

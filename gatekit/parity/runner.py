@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from gatekit.demo.extras import FAULTS_PATH
-from gatekit.parity.db_matrix import build_db_matrix
+from gatekit.parity.db_matrix import build_db_matrix, build_deployment_matrix
 from gatekit.parity.declared import Declared, find_declared
-from gatekit.parity.matrix import Row, build_matrix
+from gatekit.parity.matrix import Models, Row, build_matrix
 from gatekit.parity.shape import Shape, body_shape, diff
 
 
@@ -169,28 +169,43 @@ def run_side(
         return [observe(client, base, key, row, context, demo, non_admin) for row in rows]
 
 
+MATRICES = ("local", "database", "deployment")
+
+
+def build_rows(matrix: str, token: str, faults: bool, models: Models, non_admin: bool) -> list[Row]:
+    if matrix == "local":
+        return build_matrix(token, faults=faults, models=models)
+    if matrix == "database":
+        return build_db_matrix(token, non_admin, models)
+    if matrix == "deployment":
+        return build_deployment_matrix(token, models, non_admin)
+    raise ValueError(f"unknown matrix `{matrix}` (one of {', '.join(MATRICES)})")
+
+
 def run_parity(
     url: str,
     key: str,
     against: str | None,
     timeout: float = 60.0,
     demo: str | None = None,
-    database: bool = False,
+    matrix: str = "local",
     non_admin_source: str | None = None,
+    models: Models | None = None,
 ) -> list[Result]:
-    """`demo`: the demo provider both sides share; without it the fault-staging rows are left out. `database`: both
-    sides have a database: run the management and spend matrix instead. `non_admin_source`: a local address outside
-    the deployment's admin_cidrs to send the non-admin row from (database matrix)."""
-    token = secrets.token_hex(6)
-    if database:
-        rows = build_db_matrix(token, non_admin=non_admin_source is not None)
-    else:
-        rows = build_matrix(token, faults=demo is not None)
+    """`demo`: the demo provider both sides share; without it the fault-staging rows are left out. `matrix`: `local`
+    (DB-less, `make up`), `database` (management and spend, both sides with a database) or `deployment` (a cloud
+    target: both). `non_admin_source`: a local address outside the deployment's admin_cidrs (the non-admin row).
+    Each side gets its own prompt token, so a cache both sides share (Redis) never answers one with the other's."""
+    models = models or Models()
+    rows, upstream_rows = (
+        build_rows(matrix, secrets.token_hex(6), demo is not None, models, non_admin_source is not None)
+        for _ in range(2)
+    )
     demo = demo.rstrip("/") if demo else None
     gatekit_side = run_side(url, key, rows, timeout, demo, non_admin_source)
     if against is None:
         return [Result(row, obs, None) for row, obs in zip(rows, gatekit_side, strict=True)]
-    upstream_side = run_side(against, key, rows, timeout, demo, non_admin_source)
+    upstream_side = run_side(against, key, upstream_rows, timeout, demo, non_admin_source)
     results = []
     for row, gk, up in zip(rows, gatekit_side, upstream_side, strict=True):
         differences = compare(gk, up, row.nullable)

@@ -43,7 +43,7 @@ def doc_path(tmp_path: Path) -> Path:
 def test_database_matrix_is_identical_or_declared(parity_db_pair: ParityDbPair, tmp_path: Path) -> None:
     pair = parity_db_pair
     markdown = doc_path(tmp_path)
-    args = ["--parity", "--database", "--json", "--url", pair.gateway.url, "--against", pair.upstream_url]
+    args = ["--parity", "--matrix", "database", "--json", "--url", pair.gateway.url, "--against", pair.upstream_url]
     args += ["--key", pair.key, "--non-admin-from", NON_ADMIN_SOURCE, "--markdown", str(markdown)]
     args += ["--section", "database"]
     result = CliRunner().invoke(validate, args)
