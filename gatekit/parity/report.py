@@ -18,6 +18,11 @@ ADDITIONS = (
     ),
     ("Config sync / hot reload", "model list and routing reloaded from file, S3 or GCS without a restart"),
     ("DB-less auth guard", "without a database, a missing or wrong key is a 401 (not LiteLLM's 400/500)"),
+    (
+        "Exposure rule",
+        "the management API, docs and UI answer only `gateway.exposure.admin_cidrs`; other clients get 404",
+    ),
+    ("`gatekit migrate`", "LiteLLM's migrations without Prisma's CLI, as a separate task with a least-privilege role"),
     ("MCP / A2A gateways", "agent and tool gateways configured from the same environment file"),
     (
         "Renderer and targets",

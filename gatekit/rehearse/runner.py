@@ -41,6 +41,9 @@ class Context:
     publish_document: Callable[[str], None]  # the target's config source, as its deploy writes it
     overlay: dict[str, str] = field(default_factory=dict)
     free_port: Callable[[], int] | None = None
+    # Called once the checks that need fresh replicas have run (before hot reload and drain): more checks against the
+    # running replicas (e.g. the parity matrix); an exception fails the rehearsal like any other error.
+    after_checks: Callable[[list[Running], str, Environment], None] | None = None
 
 
 def _quote(value: str) -> str:
@@ -168,6 +171,8 @@ def _run(
     key = checks.virtual_key(report, replicas, master_key, model)
     checks.spend_recorded(report, key, sql)
     checks.budget_enforced(report, replicas, master_key, model)
+    if ctx.after_checks is not None:
+        ctx.after_checks(replicas, master_key, env)
 
     def publish() -> str:
         text, version = reloaded_document(env)

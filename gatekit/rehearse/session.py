@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +21,14 @@ from gatekit.config import Environment, default_config_dir, load_environment
 from gatekit.moat.lock import project_root
 from gatekit.rehearse import services
 from gatekit.rehearse.image import ImageFacts, read_image
+from gatekit.rehearse.processes import Running
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.spec import NotReproduced
 from gatekit.rehearse.venv import GatewayVenv, gateway_venv
 
 ECS_TARGETS = ("aws-ecs", "moat")
+# More checks against a rehearsal's running replicas: (replicas, master key, deployed environment, its database server).
+AfterChecks = Callable[[list[Running], str, Environment, services.Postgres], None]
 PROVIDER_NOTE = NotReproduced(
     "model providers",
     "every model is pointed at the local demo provider (`gatekit mock-llm`, OpenAI-compatible) with a key from the "
@@ -112,8 +115,11 @@ def shared_services(keep: bool = False) -> Iterator[Shared]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def rehearse_environment(shared: Shared, env_name: str, overrides: list[str] | None = None) -> Report:
-    """Rehearse one environment against the shared services (fresh database, fresh sandbox)."""
+def rehearse_environment(
+    shared: Shared, env_name: str, overrides: list[str] | None = None, after_checks: AfterChecks | None = None
+) -> Report:
+    """Rehearse one environment against the shared services (fresh database, fresh sandbox). `after_checks`: more
+    checks against the running replicas (ECS targets)."""
     env = load_environment(env_name, shared.config_dir, overrides or [])
     target_dir = shared.workdir / f"{env_name}-{os.urandom(3).hex()}"
     target_dir.mkdir()
@@ -123,7 +129,9 @@ def rehearse_environment(shared: Shared, env_name: str, overrides: list[str] | N
             if env.target in ECS_TARGETS:
                 from gatekit.rehearse.aws_run import rehearse_ecs
 
-                report = rehearse_ecs(shared, env, pg, target_dir, overrides or [])
+                report = rehearse_ecs(shared, env, pg, target_dir, overrides or [], after_checks)
+            elif after_checks is not None:
+                raise ValueError(f"after_checks: only ECS targets run them (not `{env.target}`)")
             elif env.target == "aws-eks":
                 from gatekit.rehearse.aws_run import rehearse_eks
 
