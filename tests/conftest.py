@@ -89,6 +89,7 @@ def gateway_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatewa
         overrides: Sequence[str] = (),
         extra_env: dict[str, str] | None = None,
         config_dir: Path | None = None,
+        start_timeout: float = START_TIMEOUT,
     ) -> GatewayHandle:
         port, demo_port = free_port(), free_port()
         key = "sk-test-" + secrets.token_hex(12)
@@ -112,7 +113,7 @@ def gateway_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatewa
         url = f"http://127.0.0.1:{port}"
         handle = GatewayHandle(url, key, port, demo_port, proc, log_path, workdir / "runtime", all_overrides)
         started.append(handle)
-        handle.started_in = wait_ready(url, proc, log_path)
+        handle.started_in = wait_ready(url, proc, log_path, start_timeout)
         return handle
 
     yield start

@@ -109,6 +109,7 @@ DB_GATEKIT, DB_VANILLA = "parity_gatekit", "parity_vanilla"
 DB_OVERRIDES = ("database.enabled=true", 'database.url={"env": "DATABASE_URL"}')
 ADMIN_ONLY_LOOPBACK = 'gateway.exposure.admin_cidrs=["127.0.0.1/32"]'  # 127.0.0.2 is then a non-admin client
 NON_ADMIN_SOURCE = "127.0.0.2"
+DB_START_TIMEOUT = 600.0  # as tests/db: LiteLLM plus its Prisma engine on a loaded 2-core machine take minutes
 
 
 def _migrate(pg: Postgres, databases: tuple[str, ...], workdir: Path) -> None:
@@ -156,8 +157,9 @@ def parity_db_pair(
         gateway = gateway_factory(
             overrides=[*overrides, ADMIN_ONLY_LOOPBACK],
             extra_env={**shared_env, "DATABASE_URL": pg.dsn(DB_GATEKIT, sslmode="require")},
+            start_timeout=DB_START_TIMEOUT,
         )
-        wait_ready(url, proc, log_path)
+        wait_ready(url, proc, log_path, DB_START_TIMEOUT)
         yield ParityDbPair(gateway, key, url, config_path, demo_port, pg, (DB_GATEKIT, DB_VANILLA))
     finally:
         _stop(proc)

@@ -31,6 +31,7 @@ MUST_SUCCEED = (
     "/team/new",
     "/team/info",
     "/model/info",
+    "/key/generate (to delete)",
     "/key/delete",
 )
 
