@@ -33,6 +33,26 @@ import click
 @click.option("--against", default=None, help="With --parity: a vanilla LiteLLM serving the same rendered config.")
 @click.option("--markdown", type=click.Path(dir_okay=False), default=None, help="With --parity: write the matrix here.")
 @click.option("--demo", default=None, help="With --parity: the shared demo provider (enables the fault rows).")
+@click.option(
+    "--matrix",
+    type=click.Choice(["local", "database", "deployment"]),
+    default="local",
+    show_default=True,
+    help="With --parity: local (DB-less, `make up`), database (management and spend; both sides have a database) or "
+    "deployment (a cloud target: both, without the rows that need provider-wide settings or a staged fault).",
+)
+@click.option("--models", default=None, help="With --parity: ECONOMY,PREMIUM,EMBEDDING model names (default: local's).")
+@click.option(
+    "--non-admin-from",
+    default=None,
+    help="With --parity: a local address outside the deployment's admin_cidrs (the non-admin row; database matrices).",
+)
+@click.option(
+    "--section",
+    type=click.Choice(["local", "database", "rehearsed"]),
+    default=None,
+    help="With --markdown: the section of the document this run writes (default: the matrix's name).",
+)
 def validate(
     url: str,
     key: str | None,
@@ -46,18 +66,32 @@ def validate(
     against: str | None,
     markdown: str | None,
     demo: str | None,
+    matrix: str,
+    models: str | None,
+    non_admin_from: str | None,
+    section: str | None,
 ) -> None:
     """Exit 0 when every gate passes (or is skipped because the feature is not configured); 1 otherwise."""
     from gatekit.runtime import gates
 
-    if (against or markdown or demo) and not parity:
-        raise click.UsageError("--against, --markdown and --demo need --parity")
+    if (against or markdown or demo or matrix != "local" or models or non_admin_from or section) and not parity:
+        raise click.UsageError(
+            "--against, --markdown, --demo, --matrix, --models, --non-admin-from, --section need --parity"
+        )
+    if non_admin_from and matrix == "local":
+        raise click.UsageError("--non-admin-from needs --matrix database or deployment")
+    if markdown and section is None and matrix == "deployment":
+        raise click.UsageError("--matrix deployment writes a named section: give --section")
     if not sweep_only and not key:
         raise click.UsageError("--key (or $GATEKIT_MASTER_KEY) is required unless --sweep-only")
     if parity:
         from gatekit.parity.cli import run_parity_command
 
-        raise SystemExit(run_parity_command(url, key or "", against, timeout, markdown, as_json, demo))
+        raise SystemExit(
+            run_parity_command(
+                url, key or "", against, timeout, markdown, as_json, demo, matrix, non_admin_from, section, models
+            )
+        )
     results = [] if sweep_only else gates.run_gates(url, key or "", timeout)
     if sweep or sweep_only:
         routes = None

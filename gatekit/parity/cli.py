@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gatekit.parity.matrix import Models
 from gatekit.parity.report import as_markdown, as_table
 from gatekit.parity.runner import run_parity
 
@@ -20,9 +21,14 @@ def run_parity_command(
     markdown: str | None,
     as_json: bool,
     demo: str | None = None,
+    matrix: str = "local",
+    non_admin_from: str | None = None,
+    section: str | None = None,
+    models: str | None = None,
 ) -> int:
     """0 when every row is identical or declared (or, without --against, answered); 1 otherwise."""
-    results = run_parity(url, key, against, timeout, demo)
+    names = Models.parse(models) if models else Models()
+    results = run_parity(url, key, against, timeout, demo, matrix, non_admin_from, names)
     if as_json:
         rows = [
             {
@@ -39,5 +45,7 @@ def run_parity_command(
     else:
         click.echo(as_table(results))
     if markdown:
-        Path(markdown).write_text(as_markdown(results))
+        path = Path(markdown)
+        existing = path.read_text() if path.exists() else ""
+        path.write_text(as_markdown(results, section or matrix, existing))
     return 1 if any(r.failed for r in results) else 0

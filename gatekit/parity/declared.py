@@ -70,6 +70,15 @@ DECLARED: tuple[Declared, ...] = (
         shape_may_differ=True,
     ),
     Declared(
+        "/key/generate (non-admin client)",
+        "gatekit's exposure rule (gateway.exposure, gatekit/runtime/exposure.py): the management API answers only "
+        "clients in `admin_cidrs`; any other client gets 404 as if the path did not exist (every front door does the "
+        "same). Vanilla LiteLLM serves its management API to anyone holding the master key",
+        gatekit_status=404,
+        upstream_status=200,
+        shape_may_differ=True,
+    ),
+    Declared(
         "/gatekit/config",
         "a gatekit addition: the config/sync status endpoint (config version, etag, last sync); vanilla has none",
         gatekit_status=200,

@@ -13,6 +13,24 @@ from gatekit.demo.media import silent_wav
 CHAT_MODEL = "demo-economy"
 PREMIUM_MODEL = "demo-premium"
 EMBEDDING_MODEL = "demo-embedding"
+
+
+@dataclass(frozen=True)
+class Models:
+    """The model names a deployment serves (`--models ECONOMY,PREMIUM,EMBEDDING`); default: env `local`'s."""
+
+    chat: str = CHAT_MODEL
+    premium: str = PREMIUM_MODEL
+    embedding: str = EMBEDDING_MODEL
+
+    @classmethod
+    def parse(cls, text: str) -> Models:
+        names = [n.strip() for n in text.split(",")]
+        if len(names) != 3 or not all(names):
+            raise ValueError(f"--models wants ECONOMY,PREMIUM,EMBEDDING (three model names), not `{text}`")
+        return cls(*names)
+
+
 BATCH_LINE = (
     b'{"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", '
     b'"body": {"model": "demo-economy", "messages": [{"role": "user", "content": "hi"}]}}\n'
@@ -28,56 +46,64 @@ class Row:
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
     upload: tuple[str, bytes, str] | None = None  # (filename, bytes, content type) as multipart field `file`
-    auth: str = "master"  # "master": the master key; "none": no key; "wrong": a key that is not the master key
+    # "master": the master key; "none": no key; "wrong": a key that is not the master key; "{name}": a captured key
+    auth: str = "master"
     repeat: int = 1  # send N times, observe the last (caching)
     headers: tuple[str, ...] = ()  # response headers whose presence is compared
-    capture: tuple[str, str] | None = None  # (name, top-level key of the JSON answer)
+    capture: tuple[tuple[str, str], ...] = ()  # (name, top-level key of the JSON answer) pairs
     ids: bool = False  # also compare the set of `data[].id` values (model listings)
     fault: dict[str, Any] | None = None  # a demo-provider fault rule armed for this row only (needs the demo URL)
     needs_db: bool = False
+    provider_wide: bool = False  # needs LiteLLM's provider-wide OpenAI default (files, batches): local runs only
+    poll_seconds: float = 0.0  # resend until the answer is a 200 with a non-empty list (written asynchronously)
+    non_admin: bool = False  # sent from the non-admin client address (gateway.exposure.admin_cidrs)
+    # Shape paths LiteLLM fills asynchronously (e.g. a key's `last_active`, set after its first use): null on one side
+    # and a value on the other is timing, not a difference; presence is still compared.
+    nullable: tuple[str, ...] = ()
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _chat(prompt: str, model: str = CHAT_MODEL, stream: bool = False) -> dict[str, Any]:
+def chat_body(prompt: str, model: str = CHAT_MODEL, stream: bool = False) -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": stream}
 
 
-def build_matrix(token: str, faults: bool = True) -> list[Row]:
+def build_matrix(token: str, faults: bool = True, models: Models | None = None) -> list[Row]:
     """The rows, in order (files before batches; fault rows last). `token` makes prompts unique per run; `faults`:
     include the rows that stage an upstream outage on the shared demo provider."""
+    m = models or Models()
     api, health, mgmt, routing, obs = "API endpoints", "Health", "Management", "Routing & callbacks", "Observability"
     wav = silent_wav()
     rows = [
-        Row("/v1/chat/completions", api, "POST", "/v1/chat/completions", _chat(f"parity chat {token}")),
+        Row("/v1/chat/completions", api, "POST", "/v1/chat/completions", chat_body(f"parity chat {token}", m.chat)),
         Row(
             "/v1/chat/completions (stream)",
             api,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity stream {token}", stream=True),
+            chat_body(f"parity stream {token}", m.chat, stream=True),
         ),
         Row(
             "/v1/completions",
             api,
             "POST",
             "/v1/completions",
-            {"model": CHAT_MODEL, "prompt": f"parity completion {token}", "max_tokens": 16},
+            {"model": m.chat, "prompt": f"parity completion {token}", "max_tokens": 16},
         ),
-        Row("/v1/embeddings", api, "POST", "/v1/embeddings", {"model": EMBEDDING_MODEL, "input": f"parity {token}"}),
+        Row("/v1/embeddings", api, "POST", "/v1/embeddings", {"model": m.embedding, "input": f"parity {token}"}),
         Row(
             "/v1/images/generations",
             api,
             "POST",
             "/v1/images/generations",
-            {"model": CHAT_MODEL, "prompt": f"parity image {token}", "n": 1, "response_format": "b64_json"},
+            {"model": m.chat, "prompt": f"parity image {token}", "n": 1, "response_format": "b64_json"},
         ),
         Row(
             "/v1/audio/transcriptions",
             api,
             "POST",
             "/v1/audio/transcriptions",
-            form={"model": CHAT_MODEL},
+            form={"model": m.chat},
             upload=("parity.wav", wav, "audio/wav"),
         ),
         Row(
@@ -85,7 +111,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             api,
             "POST",
             "/v1/audio/speech",
-            {"model": CHAT_MODEL, "input": f"parity speech {token}", "voice": "alloy", "response_format": "wav"},
+            {"model": m.chat, "input": f"parity speech {token}", "voice": "alloy", "response_format": "wav"},
         ),
         Row("/v1/models", api, "GET", "/v1/models", ids=True),
         Row("/v1/models (no key)", api, "GET", "/v1/models", auth="none", note="an unauthenticated client"),
@@ -94,7 +120,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             api,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity wrong key {token}"),
+            chat_body(f"parity wrong key {token}", m.chat),
             auth="wrong",
             note="a key that is not the master key, DB-less",
         ),
@@ -105,23 +131,25 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             "/v1/files",
             form={"purpose": "batch"},
             upload=("parity.jsonl", BATCH_LINE, "application/jsonl"),
-            capture=("file_id", "id"),
+            capture=(("file_id", "id"),),
+            provider_wide=True,
         ),
-        Row("/v1/files (list)", api, "GET", "/v1/files"),
-        Row("/v1/files/{id}", api, "GET", "/v1/files/{file_id}"),
+        Row("/v1/files (list)", api, "GET", "/v1/files", provider_wide=True),
+        Row("/v1/files/{id}", api, "GET", "/v1/files/{file_id}", provider_wide=True),
         Row(
             "/v1/batches (create)",
             api,
             "POST",
             "/v1/batches",
             {"input_file_id": "{file_id}", "endpoint": "/v1/chat/completions", "completion_window": "24h"},
-            capture=("batch_id", "id"),
+            capture=(("batch_id", "id"),),
+            provider_wide=True,
         ),
-        Row("/v1/batches/{id}", api, "GET", "/v1/batches/{batch_id}"),
+        Row("/v1/batches/{id}", api, "GET", "/v1/batches/{batch_id}", provider_wide=True),
         Row("/health", health, "GET", "/health"),
         Row("/health/liveliness", health, "GET", "/health/liveliness", auth="none"),
         Row("/health/readiness", health, "GET", "/health/readiness", auth="none"),
-        Row("/key/generate", mgmt, "POST", "/key/generate", {"models": [CHAT_MODEL]}, needs_db=True),
+        Row("/key/generate", mgmt, "POST", "/key/generate", {"models": [m.chat]}, needs_db=True),
         Row("/key/info", mgmt, "GET", "/key/info", needs_db=True),
         Row("/user/new", mgmt, "POST", "/user/new", {"user_email": "parity@example.com"}, needs_db=True),
         Row("/team/new", mgmt, "POST", "/team/new", {"team_alias": f"parity-{token}"}, needs_db=True),
@@ -140,7 +168,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             routing,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity premium {token}", PREMIUM_MODEL),
+            chat_body(f"parity premium {token}", m.premium),
             note="a second model group through the same router strategy",
         ),
         Row(
@@ -148,14 +176,14 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             routing,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity unknown {token}", "no-such-model"),
+            chat_body(f"parity unknown {token}", "no-such-model"),
         ),
         Row(
             "auto model (LLMRouter)",
             routing,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity auto {token}", "auto"),
+            chat_body(f"parity auto {token}", "auto"),
             note="the routed alias; both sides load the same routing callback from the rendered config",
         ),
         Row("/active/callbacks", routing, "GET", "/active/callbacks", note="callbacks the proxy has loaded"),
@@ -164,7 +192,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             "Caching",
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity cache {token}"),
+            chat_body(f"parity cache {token}", m.chat),
             repeat=2,
             headers=("x-litellm-cache-key",),
         ),
@@ -175,7 +203,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
             obs,
             "POST",
             "/v1/chat/completions",
-            _chat(f"parity logging {token}"),
+            chat_body(f"parity logging {token}", m.chat),
             headers=("x-litellm-call-id", "x-litellm-model-id", "x-gatekit-trace-id", "x-gatekit-config-version"),
         ),
         Row("/gatekit/config", "gatekit additions", "GET", "/gatekit/config", note="gatekit's config/sync status"),
@@ -185,7 +213,7 @@ def build_matrix(token: str, faults: bool = True) -> list[Row]:
         routing,
         "POST",
         "/v1/chat/completions",
-        _chat(f"parity fallback {token}", "economy"),
+        chat_body(f"parity fallback {token}", "economy"),
         headers=("x-litellm-attempted-fallbacks", "x-gatekit-fallback"),
         fault={"path": "/v1/chat/completions", "status": 503, "model": "demo-economy"},
         note="the demo provider fails the economy tier; the rendered fallback economy -> premium answers",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ from typing import Any
 import httpx
 
 from gatekit.demo.extras import FAULTS_PATH
+from gatekit.parity.db_matrix import build_db_matrix, build_deployment_matrix
 from gatekit.parity.declared import Declared, find_declared
-from gatekit.parity.matrix import Row, build_matrix
+from gatekit.parity.matrix import Models, Row, build_matrix
 from gatekit.parity.shape import Shape, body_shape, diff
 
 
@@ -60,10 +62,41 @@ def _fill(value: Any, context: dict[str, str]) -> Any:
     return value
 
 
+def _nonempty(response: httpx.Response) -> bool:
+    """A 200 whose JSON answer is a non-empty list (or an object with a non-empty `data` list)."""
+    if response.status_code != 200:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    items = body.get("data") if isinstance(body, dict) else body
+    return isinstance(items, list) and bool(items)
+
+
+def _send(client: httpx.Client, row: Row, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+    response = None
+    for _ in range(row.repeat):
+        response = client.request(row.method, url, **kwargs)
+    deadline = time.monotonic() + row.poll_seconds
+    while row.poll_seconds and response is not None and not _nonempty(response) and time.monotonic() < deadline:
+        time.sleep(2)
+        response = client.request(row.method, url, **kwargs)
+    assert response is not None
+    return response
+
+
 def observe(
-    client: httpx.Client, base: str, key: str, row: Row, context: dict[str, str], demo: str | None = None
+    client: httpx.Client,
+    base: str,
+    key: str,
+    row: Row,
+    context: dict[str, str],
+    demo: str | None = None,
+    non_admin: httpx.Client | None = None,
 ) -> Observation:
-    presented = {"master": key, "wrong": "sk-parity-not-the-master-key", "none": ""}[row.auth]
+    named = {"master": key, "wrong": "sk-parity-not-the-master-key", "none": ""}
+    presented = named[row.auth] if row.auth in named else _fill(row.auth, context)
     headers = {"Authorization": f"Bearer {presented}"} if presented else {}
     kwargs: dict[str, Any] = {"headers": headers}
     if row.json is not None:
@@ -73,26 +106,27 @@ def observe(
     if row.upload is not None:
         kwargs["files"] = {"file": row.upload}
     url = base.rstrip("/") + _fill(row.path, context)
-    response = None
+    if row.non_admin and non_admin is None:
+        raise ValueError(f"row `{row.name}` needs a non-admin client address")
+    sender = non_admin if row.non_admin and non_admin is not None else client
     if row.fault is not None:
         client.put(f"{demo}{FAULTS_PATH}", json=[row.fault]).raise_for_status()
     start = time.perf_counter()
     try:
-        for _ in range(row.repeat):
-            response = client.request(row.method, url, **kwargs)
+        response = _send(sender, row, url, kwargs)
     except httpx.HTTPError as exc:
         return Observation(None, {}, {}, (time.perf_counter() - start) * 1000, f"{type(exc).__name__}: {exc}")
     finally:
         if row.fault is not None:
             client.delete(f"{demo}{FAULTS_PATH}").raise_for_status()
     latency = (time.perf_counter() - start) * 1000 / row.repeat
-    assert response is not None
     shape = body_shape(response.headers.get("content-type", ""), response.content)
-    if row.capture is not None and response.status_code == 200:
-        name, key_name = row.capture
-        captured = response.json().get(key_name)
-        if isinstance(captured, str):
-            context[name] = captured
+    if row.capture and response.status_code == 200:
+        answer = response.json()
+        for name, key_name in row.capture:
+            captured = answer.get(key_name)
+            if isinstance(captured, str):
+                context[name] = captured
     present = {h: h in response.headers for h in row.headers}
     ids = None
     if row.ids and response.status_code == 200:
@@ -100,7 +134,7 @@ def observe(
     return Observation(response.status_code, shape, present, latency, ids=ids)
 
 
-def compare(gk: Observation, up: Observation) -> list[str]:
+def compare(gk: Observation, up: Observation, nullable: tuple[str, ...] = ()) -> list[str]:
     if gk.status is None or up.status is None:  # a request that got no answer is never parity
         return [f"transport: gatekit {gk.error or gk.status} / upstream {up.error or up.status}"]
     out: list[str] = []
@@ -109,6 +143,7 @@ def compare(gk: Observation, up: Observation) -> list[str]:
     only_gk, only_up, changed = diff(gk.shape, up.shape)
     out += [f"only gatekit: {p}" for p in only_gk]
     out += [f"only upstream: {p}" for p in only_up]
+    changed = [p for p in changed if not (p in nullable and "null" in (gk.shape[p], up.shape[p]))]
     out += [f"type {p}: {gk.shape[p]} vs {up.shape[p]}" for p in changed]
     out += [
         f"header {h}: gatekit {gk.headers[h]} / upstream {up.headers.get(h)}"
@@ -121,23 +156,59 @@ def compare(gk: Observation, up: Observation) -> list[str]:
     return out
 
 
-def run_side(base: str, key: str, rows: list[Row], timeout: float, demo: str | None) -> list[Observation]:
+def run_side(
+    base: str, key: str, rows: list[Row], timeout: float, demo: str | None, non_admin_source: str | None = None
+) -> list[Observation]:
     context: dict[str, str] = {}
-    with httpx.Client(timeout=timeout) as client:
-        return [observe(client, base, key, row, context, demo) for row in rows]
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(httpx.Client(timeout=timeout))
+        non_admin = None
+        if non_admin_source:
+            transport = httpx.HTTPTransport(local_address=non_admin_source)
+            non_admin = stack.enter_context(httpx.Client(timeout=timeout, transport=transport))
+        return [observe(client, base, key, row, context, demo, non_admin) for row in rows]
 
 
-def run_parity(url: str, key: str, against: str | None, timeout: float = 60.0, demo: str | None = None) -> list[Result]:
-    """`demo`: the demo provider both sides share; without it the fault-staging rows are left out."""
-    rows = build_matrix(secrets.token_hex(6), faults=demo is not None)
+MATRICES = ("local", "database", "deployment")
+
+
+def build_rows(matrix: str, token: str, faults: bool, models: Models, non_admin: bool) -> list[Row]:
+    if matrix == "local":
+        return build_matrix(token, faults=faults, models=models)
+    if matrix == "database":
+        return build_db_matrix(token, non_admin, models)
+    if matrix == "deployment":
+        return build_deployment_matrix(token, models, non_admin)
+    raise ValueError(f"unknown matrix `{matrix}` (one of {', '.join(MATRICES)})")
+
+
+def run_parity(
+    url: str,
+    key: str,
+    against: str | None,
+    timeout: float = 60.0,
+    demo: str | None = None,
+    matrix: str = "local",
+    non_admin_source: str | None = None,
+    models: Models | None = None,
+) -> list[Result]:
+    """`demo`: the demo provider both sides share; without it the fault-staging rows are left out. `matrix`: `local`
+    (DB-less, `make up`), `database` (management and spend, both sides with a database) or `deployment` (a cloud
+    target: both). `non_admin_source`: a local address outside the deployment's admin_cidrs (the non-admin row).
+    Each side gets its own prompt token, so a cache both sides share (Redis) never answers one with the other's."""
+    models = models or Models()
+    rows, upstream_rows = (
+        build_rows(matrix, secrets.token_hex(6), demo is not None, models, non_admin_source is not None)
+        for _ in range(2)
+    )
     demo = demo.rstrip("/") if demo else None
-    gatekit_side = run_side(url, key, rows, timeout, demo)
+    gatekit_side = run_side(url, key, rows, timeout, demo, non_admin_source)
     if against is None:
         return [Result(row, obs, None) for row, obs in zip(rows, gatekit_side, strict=True)]
-    upstream_side = run_side(against, key, rows, timeout, demo)
+    upstream_side = run_side(against, key, upstream_rows, timeout, demo, non_admin_source)
     results = []
     for row, gk, up in zip(rows, gatekit_side, upstream_side, strict=True):
-        differences = compare(gk, up)
+        differences = compare(gk, up, row.nullable)
         declared = find_declared(row.name, gk, up, differences) if differences else None
         results.append(Result(row, gk, up, differences, declared))
     return results

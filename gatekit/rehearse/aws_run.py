@@ -28,7 +28,7 @@ from gatekit.rehearse.ecs import ECS_NOT_REPRODUCED
 from gatekit.rehearse.estate import stand_in_existing_stores, stand_in_hosts
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context, rehearse
-from gatekit.rehearse.session import Shared
+from gatekit.rehearse.session import AfterChecks, Shared
 from gatekit.rehearse.spec import Deployment, NotReproduced, SecretSource
 
 EKS_NOT_REPRODUCED = (
@@ -59,11 +59,12 @@ def aws_overlay(shared: Shared, env: Environment, pg: services.Postgres) -> dict
 
 
 def _context(shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, stores: AwsStores,
-             deployment: Deployment) -> Context:  # fmt: skip
+             deployment: Deployment, after_checks: AfterChecks | None = None) -> Context:  # fmt: skip
     uri = deployment.config_source.uri
+    wrapped = (lambda replicas, key, deployed: after_checks(replicas, key, deployed, pg)) if after_checks else None
     return shared.context(
         pg, workdir, stores.resolve_secret, lambda document: stores.publish_s3(uri, document),
-        aws_overlay(shared, env, pg),
+        aws_overlay(shared, env, pg), after_checks=wrapped,
     )  # fmt: skip
 
 
@@ -87,7 +88,12 @@ def synth_for_rehearsal(shared: Shared, env: Environment, out: Path, overrides: 
 
 
 def rehearse_ecs(
-    shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, overrides: list[str]
+    shared: Shared,
+    env: Environment,
+    pg: services.Postgres,
+    workdir: Path,
+    overrides: list[str],
+    after_checks: AfterChecks | None = None,
 ) -> Report:
     out = shared.assemblies.get(assembly_key(env.name, overrides)) or synth_for_rehearsal(
         shared, env, workdir / "cdk.out", overrides
@@ -104,7 +110,8 @@ def rehearse_ecs(
     _set_provider_key(stores)
     deployment.not_reproduced.append(ADMIN_NETWORK)
     admin = dict(stores.world.admin_credentials)
-    return rehearse(deployment, _context(shared, env, pg, workdir, stores, deployment), db_passwords=admin)
+    context = _context(shared, env, pg, workdir, stores, deployment, after_checks)
+    return rehearse(deployment, context, db_passwords=admin)
 
 
 def eks_manifests(assembly: Assembly, world: AwsWorld) -> list[dict[str, Any]]:

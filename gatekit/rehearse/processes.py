@@ -96,6 +96,7 @@ class Running:
     proc: subprocess.Popen[bytes]
     log: Path
     port: int | None = None
+    env: dict[str, str] = field(default_factory=dict)  # what the process was started with (a comparison server's base)
 
     @property
     def name(self) -> str:
@@ -150,4 +151,4 @@ def launch(
             group=spec.gid,
             extra_groups=[],
         )
-    return Running(spec, index, proc, log, port)
+    return Running(spec, index, proc, log, port, env)

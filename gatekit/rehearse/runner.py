@@ -48,6 +48,9 @@ class Context:
     overlay: dict[str, str] = field(default_factory=dict)
     free_port: Callable[[], int] | None = None
     probes: list[Probe] = field(default_factory=list)
+    # Called once the checks that need fresh replicas have run (before hot reload and drain): more checks against the
+    # running replicas (e.g. the parity matrix); an exception fails the rehearsal like any other error.
+    after_checks: Callable[[list[Running], str, Environment], None] | None = None
 
 
 def _quote(value: str) -> str:
@@ -178,6 +181,8 @@ def _run(
     route_sweep(report, replicas, ctx.venv, ctx.workdir)  # unauthenticated, non-admin address (security, issue 12)
     for probe in ctx.probes:
         probe(report, replicas, master_key, env)
+    if ctx.after_checks is not None:
+        ctx.after_checks(replicas, master_key, env)
 
     def publish() -> str:
         text, version = reloaded_document(env)

@@ -18,12 +18,15 @@ from gatekit.moat.lock import project_root
 from gatekit.rehearse import services
 from gatekit.rehearse.image import ImageFacts, read_image
 from gatekit.rehearse.launch import launched
+from gatekit.rehearse.processes import Running
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context
 from gatekit.rehearse.spec import NotReproduced, SecretSource
 from gatekit.rehearse.venv import GatewayVenv, gateway_venv
 
 ECS_TARGETS = ("aws-ecs", "moat")
+# More checks against a rehearsal's running replicas: (replicas, master key, deployed environment, its database server).
+AfterChecks = Callable[[list[Running], str, Environment, services.Postgres], None]
 PROVIDER_NOTE = NotReproduced(
     "model providers",
     "every model is pointed at the local demo provider (`gatekit mock-llm`, OpenAI-compatible) with a key from the "
@@ -65,6 +68,7 @@ class Shared:
         resolve_secret: Callable[[SecretSource], str],
         publish_document: Callable[[str], None],
         overlay: dict[str, str],
+        after_checks: Callable[[list[Running], str, Environment], None] | None = None,
     ) -> Context:
         """Where one target's rehearsal runs: these shared pieces, its own database and its stores."""
 
@@ -81,6 +85,7 @@ class Shared:
             overlay=overlay,
             free_port=services.free_port,
             probes=list(self.probes),
+            after_checks=after_checks,
         )
 
 
@@ -133,8 +138,11 @@ def shared_services(keep: bool = False) -> Iterator[Shared]:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def rehearse_environment(shared: Shared, env_name: str, overrides: list[str] | None = None) -> Report:
-    """Rehearse one environment against the shared services (fresh database, fresh sandbox)."""
+def rehearse_environment(
+    shared: Shared, env_name: str, overrides: list[str] | None = None, after_checks: AfterChecks | None = None
+) -> Report:
+    """Rehearse one environment against the shared services (fresh database, fresh sandbox). `after_checks`: more
+    checks against the running replicas (ECS targets)."""
     env = load_environment(env_name, shared.config_dir, overrides or [])
     target_dir = shared.workdir / f"{env_name}-{os.urandom(3).hex()}"
     target_dir.mkdir()
@@ -144,7 +152,9 @@ def rehearse_environment(shared: Shared, env_name: str, overrides: list[str] | N
             if env.target in ECS_TARGETS:
                 from gatekit.rehearse.aws_run import rehearse_ecs
 
-                report = rehearse_ecs(shared, env, pg, target_dir, overrides or [])
+                report = rehearse_ecs(shared, env, pg, target_dir, overrides or [], after_checks)
+            elif after_checks is not None:
+                raise ValueError(f"after_checks: only ECS targets run them (not `{env.target}`)")
             elif env.target == "aws-eks":
                 from gatekit.rehearse.aws_run import rehearse_eks
 
