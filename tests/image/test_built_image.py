@@ -119,15 +119,6 @@ def test_image_labels_record_version_revision_and_inputs(labels):
     assert "python3-debian12" not in labels["org.opencontainers.image.base.name"]
 
 
-# KNOWN FAILURE, open (issue 17): under podman 4.3 + runc here, the tmpfs mounted on /var/lib/gatekit is root-owned
-# 0755 inside the container even though the image's directory is 65532-owned, so `serve` dies writing its LiteLLM
-# config (PermissionError). Not run (each run costs minutes of vfs copying); next step: tmpfs uid=/gid= options or
-# a named volume, then remove this mark.
-NOT_YET_RUNNING = pytest.mark.xfail(
-    run=False, strict=False, reason="the hardened run cannot write /var/lib/gatekit yet"
-)
-
-
 def _json_lines(text: str) -> list[dict[str, Any]]:
     out = []
     for line in text.splitlines():
@@ -147,17 +138,21 @@ def run(image):
     podman("secret", "create", name, "-", input=key)  # the master key reaches the container as a podman secret
     cmd = ["run", "--detach", "--name", name, "--read-only", "--cap-drop=all", "--security-opt=no-new-privileges"]
     cmd += [f"--user={container.UID}:{container.GID}", "--network=none", "--ulimit=host"]
-    # Each writable path a tmpfs, as the platforms give it a volume: it starts with the image directory's owner/mode.
-    cmd += [f"--tmpfs={w.path}:rw,size={w.size_mib}m" for w in container.WRITABLE_PATHS]
+    # Each writable path a tmpfs owned by the container's user, as the platforms give it a volume (a Docker/ECS volume
+    # copies the image directory's owner up, k8s sets fsGroup): podman's plain --tmpfs would be root-owned 0755.
+    cmd += [
+        f"--mount=type=tmpfs,destination={w.path},tmpfs-size={w.size_mib}m,U=true" for w in container.WRITABLE_PATHS
+    ]
     cmd += [f"--secret={name},type=env,target=GATEKIT_MASTER_KEY", "--env=GATEKIT_ENV=local"]
-    # The drain budget well above the slow stream's ~8 s, so the stream surely finishes inside it.
+    # The drain budget well above the slow stream's 24 s, so the stream surely finishes inside it.
     cmd += [image.ref, "serve", "--host", "0.0.0.0", "--set", "gateway.drain.budget_seconds=60"]
     out: dict[str, Any] = {"key": key}
     try:
         started = time.monotonic()
         podman(*cmd)
-        # Slow streams (20 chunks, 0.4 s apart) so a stream is surely in flight when SIGTERM arrives.
-        mock = ["/opt/gatekit/venv/bin/gatekit", "mock-llm", "--port", "4010", "--chunks", "20"]
+        # Slow streams (60 chunks, 0.4 s apart: 24 s) so a stream is surely in flight when SIGTERM arrives: a podman
+        # command alone was seen to take several seconds here before the signal reached the container.
+        mock = ["/opt/gatekit/venv/bin/gatekit", "mock-llm", "--port", "4010", "--chunks", "60"]
         podman("exec", "--detach", name, *mock, "--chunk-delay-ms", "400")
         exec_probe = ["exec", "--env", f"PROBE_KEY={key}", name, "/opt/gatekit/venv/bin/python", "-c"]
         probe = podman(*exec_probe, PROBE.read_text(), timeout=600, check=False)
@@ -207,7 +202,6 @@ def _probe(run) -> dict[str, Any]:
     return run["probe"]
 
 
-@NOT_YET_RUNNING
 def test_runs_the_way_the_platforms_run_it(run):
     host, config = run["inspect"]["HostConfig"], run["inspect"]["Config"]
     assert host["ReadonlyRootfs"] is True
@@ -221,7 +215,6 @@ def test_runs_the_way_the_platforms_run_it(run):
     assert int(facts["cap_eff"], 16) == 0, facts
 
 
-@NOT_YET_RUNNING
 def test_ready_and_healthy(run):
     _probe(run)
     # The image's own HEALTHCHECK (exec form, no shell), run by podman: exit 0 and the state it records.
@@ -231,7 +224,6 @@ def test_ready_and_healthy(run):
     assert health["Status"] == "healthy", health
 
 
-@NOT_YET_RUNNING
 def test_chat_is_routed_by_auto(run):
     chat = _probe(run)["chat"]
     assert chat["status"] == 200, chat
@@ -240,18 +232,15 @@ def test_chat_is_routed_by_auto(run):
     assert chat["route"]["x-gatekit-route-strategy"], chat["route"]
 
 
-@NOT_YET_RUNNING
 def test_stream_finishes(run):
     stream = _probe(run)["stream"]
     assert stream["status"] == 200 and stream["done"] is True and stream["chunks"] >= 2, stream
 
 
-@NOT_YET_RUNNING
 def test_bad_key_is_refused(run):
     assert _probe(run)["bad_key_status"] == 401
 
 
-@NOT_YET_RUNNING
 def test_sigterm_drains_the_stream_in_flight_and_exits_zero(run):
     _probe(run)
     assert run["first_chunk_seen"], run["in_flight_client"]
@@ -269,7 +258,6 @@ def test_sigterm_drains_the_stream_in_flight_and_exits_zero(run):
     assert finished and all(r["status"] == 200 for r in finished), records[-10:]
 
 
-@NOT_YET_RUNNING
 def test_the_master_key_never_reaches_the_logs(run):
     assert run["key"] not in run["logs"]
 
