@@ -112,8 +112,8 @@ docs: setup ## Regenerate config/schema.json and docs/config.md from the model
 	$(VENV)/bin/gatekit config schema
 	$(VENV)/bin/gatekit config docs
 
-test: setup setup-tools system lint check-config ## Everything CI runs (each test directory whole on one of 2 workers)
-	$(VENV)/bin/pytest -n 2 --dist loadgroup
+test: setup setup-tools system lint check-config ## Everything CI runs
+	$(VENV)/bin/pytest
 
 clean: ## Remove environments and build output
 	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) $(STANDIN)/node_modules .gatekit cdk.out .pytest_cache .ruff_cache .image

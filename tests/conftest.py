@@ -139,13 +139,14 @@ def _event_loop_for_synchronous_callers() -> Iterator[None]:
     yield
 
 
-# Under `pytest -n N --dist loadgroup` (make test) each top-level test directory runs whole on one worker, in order:
+# Under `pytest -n N --dist loadgroup` (not yet in make test) each top-level test directory runs whole on one worker:
 # its session fixtures (a rehearsal, a database gateway, the moat bundle's image) start once, and tests that rely on
 # the order of their directory (spend checks before a database outage) keep it. The image and moat suites share the
 # one image build, so they form one group.
 _SAME_GROUP = {"image": "moat"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marker into the scheduling scope
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     tests_root = Path(__file__).resolve().parent
     for item in items:
