@@ -27,7 +27,10 @@ def test_the_banner_never_prints_a_supplied_key():
 
 def test_a_generated_laptop_key_is_named_by_its_owner_only_file(tmp_path, monkeypatch):
     env = load_environment("local", REPO / "config")
-    monkeypatch.delenv(env.secrets.master_key.env_var, raising=False)
+    # setenv first so that monkeypatch restores the variable's absence: ensure_master_key exports the key into
+    # os.environ, which would otherwise leak into every later test of the session (the ops CLI reads it as --key).
+    monkeypatch.setenv(env.secrets.master_key.env_var, "unset")
+    monkeypatch.delenv(env.secrets.master_key.env_var)
     key_file = ensure_master_key(env, tmp_path)
     assert key_file is not None and key_file.stat().st_mode & 0o777 == 0o600
     key = key_file.read_text().strip()

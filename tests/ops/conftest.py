@@ -145,6 +145,13 @@ class Drill:
             time.sleep(0.5)
         raise AssertionError(f"the drill replica did not converge on {want}: {status}")
 
+    def cli_env(self) -> dict[str, str | None]:
+        """process_env() for click's CliRunner, which only overlays its env on os.environ: every AWS_/GATEKIT_
+        variable of the test process that process_env() leaves out is explicitly unset (None)."""
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("AWS_", "GATEKIT_"))}
+        env.update(self.process_env())
+        return env
+
     def process_env(self) -> dict[str, str]:
         """Environment of every command a runbook drill runs."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEKIT_"))}
@@ -278,7 +285,7 @@ Invoke = Callable[..., Result]
 @pytest.fixture
 def ops(deployed: Drill) -> Invoke:
     """Run `gatekit ops ARGS` in-process against the seeded deployment (no live replica)."""
-    env: dict[str, str | None] = {**deployed.process_env(), "AWS_PROFILE": None}
+    env: dict[str, str | None] = {**deployed.cli_env(), "AWS_PROFILE": None}
     runner = CliRunner(env=env)
 
     def invoke(*args: str) -> Result:

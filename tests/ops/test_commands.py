@@ -70,7 +70,7 @@ def test_no_credentials_names_the_permission(deployed: Drill, tmp_path: Any) -> 
     from gatekit.cli import cli
 
     env: dict[str, str | None] = {
-        **deployed.process_env(),
+        **deployed.cli_env(),
         "AWS_ACCESS_KEY_ID": None,
         "AWS_SECRET_ACCESS_KEY": None,
         "AWS_PROFILE": None,
@@ -123,7 +123,7 @@ def test_rotate_provider_key_from_env(deployed: Drill) -> None:
 
     from gatekit.cli import cli
 
-    env: dict[str, str | None] = {**deployed.process_env(), "NEW_KEY": "sk-provider-new-value-123"}
+    env: dict[str, str | None] = {**deployed.cli_env(), "NEW_KEY": "sk-provider-new-value-123"}
     args = ["ops", "rotate-secret", "--secret", "openai-api-key", "--value-from-env", "NEW_KEY", "--yes"]
     result = CliRunner(env=env).invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def run(drill: Drill, *args: str) -> Result:
-    env: dict[str, str | None] = {**drill.process_env(), "AWS_PROFILE": None}
+    env: dict[str, str | None] = {**drill.cli_env(), "AWS_PROFILE": None}
     return CliRunner(env=env).invoke(cli, ["ops", *args], catch_exceptions=False)
 
 
