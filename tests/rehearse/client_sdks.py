@@ -102,8 +102,9 @@ def client_sdks_probe(demo_url: str) -> Probe:
                 "anthropic_tool_use_streaming": lambda: sdk_flows.anthropic_tool_use_streaming(first),
                 # One deployment, no fallback: a cooldown would make the next chat fail outright.
                 "not_found_keeps_model": lambda: sdk_flows.not_found_keeps_serving(last, models.chat),
-                # The tier (two deployments, falls back to premium): no fallback, the tier's own group answers.
-                "not_found_keeps_tier": lambda: sdk_flows.not_found_keeps_serving(last, ECONOMY_TIER),
+                # The tier (two deployments, falls back to premium): each gets its 404, then the tier still answers.
+                # Embeddings: LiteLLM sends completions for names it knows as chat models (gpt-4o-mini) to chat.
+                "not_found_keeps_tier": lambda: sdk_flows.not_found_keeps_serving(last, ECONOMY_TIER, "/v1/embeddings"),
             }
             assert tuple(flows) == FLOWS
             for name, flow in flows.items():

@@ -190,23 +190,47 @@ def anthropic_tool_use_streaming(gw: SdkGateway) -> dict[str, Any]:
 
 # ---- an unsupported route ----------------------------------------------------------------------------------------
 
-UNSUPPORTED_ROUTE = "/v1/completions"
 CHATS_AFTER_404 = 3
+MAX_404_CALLS = 12  # a tier's deployments are picked at random: call until each one has answered a 404
 
 
-def not_found_keeps_serving(gw: SdkGateway, model: str) -> dict[str, Any]:
-    """The upstream lacks /v1/completions (the demo provider answers 404 there): the client gets the 404, and chat
-    on the same model or tier is still served at once by it (no cooldown, no fallback to another tier)."""
+def _call_unsupported(oai: openai.OpenAI, route: str, model: str) -> None:
+    if route == "/v1/completions":
+        oai.completions.create(model=model, prompt=fresh())
+    elif route == "/v1/embeddings":  # a chat-only upstream lacks it
+        oai.embeddings.create(model=model, input=[fresh()])
+    else:
+        raise ValueError(f"no SDK call for {route}")
+
+
+def not_found_keeps_serving(gw: SdkGateway, model: str, route: str = "/v1/completions") -> dict[str, Any]:
+    """The upstream lacks `route` (the demo provider answers 404 there): the client gets the 404, and chat on the same
+    model or tier is still served at once by it (no cooldown, no fallback to another tier). Every deployment behind
+    `model` gets its 404 first (a one-shot rule per upstream, then one for all: the loop ends when the one-shot rules
+    are used up); unless 404s are kept from cooling deployments down, the chats then fail or fall back.
+
+    `/v1/completions` reaches the upstream's /v1/completions only for model names LiteLLM does not know as chat
+    models (it sends known ones, e.g. gpt-4o-mini, to chat completions); `/v1/embeddings` reaches it for all."""
+    upstreams = gw.answers[model]
+    rules = [{"path": route, "status": 404, "model": u, "times": 1} for u in upstreams] + [
+        {"path": route, "status": 404}
+    ]
     with httpx.Client(base_url=gw.demo_url, timeout=30) as faults:
-        faults.put(FAULTS_PATH, json=[{"path": UNSUPPORTED_ROUTE, "status": 404}]).raise_for_status()
+        faults.put(FAULTS_PATH, json=rules).raise_for_status()
         try:
             with gw.openai() as oai:
-                try:
-                    oai.completions.create(model=model, prompt=fresh())
-                except openai.NotFoundError as exc:
-                    status = exc.status_code
-                else:
-                    raise AssertionError(f"{UNSUPPORTED_ROUTE} answered although the upstream has no such route")
+                calls, waiting, status = 0, list(upstreams), 0
+                while waiting:
+                    if calls == MAX_404_CALLS:
+                        raise AssertionError(f"{route} of `{model}`: {waiting} never reached in {calls} calls")
+                    calls += 1
+                    try:
+                        _call_unsupported(oai, route, model)
+                    except openai.NotFoundError as exc:
+                        status = exc.status_code
+                    else:
+                        raise AssertionError(f"{route} of `{model}` answered although the upstream has no such route")
+                    waiting = [r["model"] for r in faults.get(FAULTS_PATH).json()["rules"] if r["times"] is not None]
                 served = []
                 for _ in range(CHATS_AFTER_404):
                     raw = oai.chat.completions.with_raw_response.create(
@@ -217,4 +241,10 @@ def not_found_keeps_serving(gw: SdkGateway, model: str) -> dict[str, Any]:
                     served.append(gw.served_by(raw.parse().choices[0].message.content, model))
         finally:
             faults.delete(FAULTS_PATH).raise_for_status()
-    return {"model": model, "unsupported_route_status": status, "then_served_by": served}
+    return {
+        "model": model,
+        "route": route,
+        "unsupported_route_status": status,
+        "calls_until_every_upstream_404ed": calls,
+        "then_served_by": served,
+    }

@@ -94,10 +94,11 @@ def test_auto_is_listed(local_gateway: GatewayHandle) -> None:
     assert ids.count("auto") == 1
 
 
-def test_a_404_on_an_unsupported_route_does_not_cool_the_tier_down(gw: SdkGateway) -> None:
+@pytest.mark.parametrize("route", ["/v1/completions", "/v1/embeddings"])
+def test_a_404_on_an_unsupported_route_does_not_cool_the_tier_down(gw: SdkGateway, route: str) -> None:
     """economy is one deployment with a fallback to premium: a cooldown would show as premium serving economy."""
-    evidence = sdk_flows.not_found_keeps_serving(gw, "economy")
-    assert evidence["unsupported_route_status"] == 404
+    evidence = sdk_flows.not_found_keeps_serving(gw, "economy", route)
+    assert (evidence["unsupported_route_status"], evidence["calls_until_every_upstream_404ed"]) == (404, 1)
     assert evidence["then_served_by"] == ["demo-economy"] * sdk_flows.CHATS_AFTER_404
 
 
