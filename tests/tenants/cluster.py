@@ -15,16 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gatekit.rehearse.services import Postgres, Redis, free_port
-from tests.harness.db_gateway import (
-    RUNTIME_ROLE,
-    clean_env,
-    database_env,
-    migrate,
-    serve,
-    start_mock_llm,
-    stop,
-    wait_http,
-)
+from tests.harness import db_gateway as launch
 
 
 @dataclass
@@ -56,16 +47,16 @@ def db_cluster(
     pg: Postgres, redis: Redis, engine: Path, work: Path, per_replica: list[list[str]], repo: Path
 ) -> Iterator[Cluster]:
     """len(per_replica) replicas; per_replica[i] are overrides of replica i only."""
-    runtime_password, _ = migrate(pg, work)
+    runtime_password, _ = launch.migrate(pg, work)
     master_key = "sk-gatekit-tenancy-" + secrets.token_hex(12)
     log = work / "processes.log"
     out = log.open("ab")
-    demo, demo_port = start_mock_llm(work, out)
+    demo, demo_port = launch.start_mock_llm(work, out)
     procs: list[subprocess.Popen[bytes]] = [demo]
     redis_url = f"{redis.url}?ssl_cert_reqs=required&ssl_ca_certs={redis.ca_file}"
     env = {
-        **clean_env(),
-        **database_env(pg, RUNTIME_ROLE, runtime_password),
+        **launch.clean_env(),
+        **launch.database_env(pg, launch.RUNTIME_ROLE, runtime_password),
         "GATEKIT_MASTER_KEY": master_key,
         "PRISMA_QUERY_ENGINE_BINARY": str(engine),
         "PROXY_BATCH_WRITE_AT": "1",  # LiteLLM's spend batch writer: flush every ~1-6 s instead of 10-15 s
@@ -84,17 +75,17 @@ def db_cluster(
         for i, extra in enumerate(per_replica):
             port = free_port()
             overrides = [*shared, f"gateway.port={port}", *extra]
-            proc = serve(overrides, {**env, "GATEKIT_RUNTIME_DIR": str(work / f"runtime-{i}")}, out, repo)
+            proc = launch.serve(overrides, {**env, "GATEKIT_RUNTIME_DIR": str(work / f"runtime-{i}")}, out, repo)
             procs.append(proc)
             replicas.append(Replica(f"http://127.0.0.1:{port}", proc, overrides))
-        wait_http(f"http://127.0.0.1:{demo_port}/health", demo, log)
+        launch.wait_http(f"http://127.0.0.1:{demo_port}/health", demo, log)
         for replica in replicas:
-            wait_http(f"{replica.url}/health/readiness", replica.proc, log)
+            launch.wait_http(f"{replica.url}/health/readiness", replica.proc, log)
         yield Cluster(replicas, master_key, pg, redis, shared, log, env)
     finally:
         for proc in procs:  # all at once: each drains on its own
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         for proc in reversed(procs):
-            stop(proc, grace=20)  # test servers: nothing is in flight by now
+            launch.stop(proc, grace=20)  # test servers: nothing is in flight by now
         out.close()
