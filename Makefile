@@ -87,19 +87,19 @@ up: setup ## Run the gateway locally (env `local`: LiteLLM proxy + demo provider
 	$(VENV)/bin/gatekit up
 
 # The type checker is basedpyright (docs/adr/0030-type-checker.md): Python wheels in the hashed lock, its own Node.js
-# runtime included, so it runs offline. Its heap is capped: past ~80 % of it, pyright drops its type cache instead of
+# runtime included, so it runs offline; scripts/typecheck.sh runs two processes in parallel (cdk/ + app.py, gatekit/ +
+# pulumi/). Each heap is capped: past ~80 % of it, pyright drops its type cache instead of
 # growing (aws-cdk-lib and pulumi-azure-native are large). Settings in pyproject.toml [tool.basedpyright].
 TYPECHECK_HEAP_MB ?= 3072
 
-lint: setup ## ruff check + format check, the import-layer contract (tests/house)
+lint: setup ## ruff check + format check, the import-layer contract (tests/house), the type checker
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/house
+	VENV=$(VENV) TYPECHECK_HEAP_MB=$(TYPECHECK_HEAP_MB) scripts/typecheck.sh
 
-# Not yet part of `lint`: a whole-tree run has not been shown clean and within budget (docs/adr/0030-type-checker.md).
-
-typecheck: setup ## The type checker alone (basedpyright on gatekit/, cdk/, pulumi/, app.py)
-	NODE_OPTIONS=--max-old-space-size=$(TYPECHECK_HEAP_MB) $(VENV)/bin/basedpyright
+typecheck: setup ## The type checker alone (basedpyright on gatekit/, cdk/, pulumi/, app.py; docs/adr/0030-type-checker.md)
+	VENV=$(VENV) TYPECHECK_HEAP_MB=$(TYPECHECK_HEAP_MB) scripts/typecheck.sh
 
 fmt: setup ## Format and fix what ruff can
 	$(VENV)/bin/ruff format .

@@ -181,47 +181,57 @@ def demo_upstream(latency_ms: int) -> Iterator[int]:
         proc.wait(30)
 
 
-async def drive(url: str, key: str, concurrency: int, duration: float) -> dict[str, Any]:
-    """Keep `concurrency` requests in flight for `duration` seconds; non-streaming chat with fresh prompts."""
+async def drive(url: str, key: str, concurrency: int, duration: float, stream: bool = False) -> dict[str, Any]:
+    """Keep `concurrency` chat requests in flight for `duration` seconds, each with a fresh prompt (the response cache
+    never answers); streamed or not. Requests/s, p50/p99 latency, and time to first token for streams."""
     latencies: list[float] = []
+    ttft: list[float] = []
     errors: list[str] = []
     headers = {"Authorization": f"Bearer {key}"}
+    # A connection per in-flight request (limit = concurrency), so the kernel spreads them over the workers.
     connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(url, headers=headers, connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        url, headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+    ) as session:
         end = time.perf_counter() + duration
 
-        async def worker(n: int) -> None:
+        async def one(n: int) -> None:
             i = 0
             while time.perf_counter() < end:
-                body = {
-                    "model": "economy",
-                    "messages": [{"role": "user", "content": f"bench {n}-{i} {secrets.token_hex(6)}"}],
-                }
-                started = time.perf_counter()
+                prompt = f"bench {n}-{i} {secrets.token_hex(6)}"  # fresh: the response cache never answers
+                body = {"model": "economy", "messages": [{"role": "user", "content": prompt}], "stream": stream}
+                began = time.perf_counter()
+                first = None
                 try:
                     async with session.post("/v1/chat/completions", json=body) as r:
-                        await r.read()
+                        async for _chunk in r.content.iter_any():
+                            first = first or time.perf_counter()
                         if r.status != 200:
                             errors.append(str(r.status))
                             continue
                 except aiohttp.ClientError as exc:
                     errors.append(type(exc).__name__)
                     continue
-                latencies.append(time.perf_counter() - started)
+                latencies.append(time.perf_counter() - began)
+                if first is not None:
+                    ttft.append(first - began)
                 i += 1
 
         began = time.perf_counter()
-        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        await asyncio.gather(*(one(n) for n in range(concurrency)))
         elapsed = time.perf_counter() - began
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [float("nan")] * 99
+
+    def pct(values: list[float], p: int) -> float:
+        return statistics.quantiles(values, n=100)[p - 1] * 1000 if len(values) >= 2 else float("nan")
+
     return {
         "requests": len(latencies),
         "errors": len(errors),
         "error_kinds": sorted(set(errors))[:5],
         "rps": len(latencies) / elapsed,
-        "p50_ms": cuts[49] * 1000,
-        "p99_ms": cuts[98] * 1000,
+        "p50_ms": pct(latencies, 50),
+        "p99_ms": pct(latencies, 99),
+        "ttft_p50_ms": pct(ttft, 50) if stream else None,
     }
 
 

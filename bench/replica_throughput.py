@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gateway_overhead import REPO, demo_upstream, free_port, machine, tree_cpu_s, tree_rss_mb, wait_ready
+from gateway_overhead import REPO, demo_upstream, drive, free_port, machine, tree_cpu_s, tree_rss_mb, wait_ready
 
 from gatekit.config import default_config_dir, load_environment
 from gatekit.render.env import render_environment
@@ -121,58 +120,6 @@ def start(target: Target, workdir: Path, demo_port: int, key: str) -> Server:
 def worker_rss_mb(server: Server) -> float:
     """RSS of the serving processes / workers (vanilla: uvicorn's children; gatekit: the supervisor's workers)."""
     return tree_rss_mb(server.proc.pid) / server.target.workers
-
-
-async def drive(url: str, key: str, concurrency: int, duration: float, stream: bool) -> dict[str, Any]:
-    latencies: list[float] = []
-    ttft: list[float] = []
-    errors: list[str] = []
-    headers = {"Authorization": f"Bearer {key}"}
-    # A connection per in-flight request (limit = concurrency), so the kernel spreads them over the workers.
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(
-        url, headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=120)
-    ) as session:
-        end = time.perf_counter() + duration
-
-        async def one(n: int) -> None:
-            i = 0
-            while time.perf_counter() < end:
-                prompt = f"bench {n}-{i} {secrets.token_hex(6)}"  # fresh: the response cache never answers
-                body = {"model": "economy", "messages": [{"role": "user", "content": prompt}], "stream": stream}
-                began = time.perf_counter()
-                first = None
-                try:
-                    async with session.post("/v1/chat/completions", json=body) as r:
-                        async for _chunk in r.content.iter_any():
-                            first = first or time.perf_counter()
-                        if r.status != 200:
-                            errors.append(str(r.status))
-                            continue
-                except aiohttp.ClientError as exc:
-                    errors.append(type(exc).__name__)
-                    continue
-                latencies.append(time.perf_counter() - began)
-                if first is not None:
-                    ttft.append(first - began)
-                i += 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(one(n) for n in range(concurrency)))
-        elapsed = time.perf_counter() - began
-
-    def pct(values: list[float], p: int) -> float:
-        return statistics.quantiles(values, n=100)[p - 1] * 1000 if len(values) >= 2 else float("nan")
-
-    return {
-        "requests": len(latencies),
-        "errors": len(errors),
-        "error_kinds": sorted(set(errors))[:5],
-        "rps": len(latencies) / elapsed,
-        "p50_ms": pct(latencies, 50),
-        "p99_ms": pct(latencies, 99),
-        "ttft_p50_ms": pct(ttft, 50) if stream else None,
-    }
 
 
 def client_cpu_s() -> float:

@@ -49,6 +49,25 @@ def _engine(version: str) -> rds.IClusterEngine:
     return rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.of(version, major))
 
 
+def grant_connect(
+    scope: Construct, grantee: iam.IGrantable, cluster_resource_id: str, user: str = RUNTIME_USER
+) -> None:
+    """rds-db:connect as `user` of one cluster only (IAM database authentication): a created or an existing one."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["rds-db:connect"],
+            resources=[
+                Stack.of(scope).format_arn(
+                    service="rds-db",
+                    resource="dbuser",
+                    resource_name=f"{cluster_resource_id}/{user}",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
+    )
+
+
 class Database(Construct):
     def __init__(
         self,
@@ -119,20 +138,7 @@ class Database(Construct):
 
     def grant_connect_runtime(self, grantee: iam.IGrantable) -> None:
         """rds-db:connect as the runtime user only (IAM database authentication)."""
-        stack = Stack.of(self)
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["rds-db:connect"],
-                resources=[
-                    stack.format_arn(
-                        service="rds-db",
-                        resource="dbuser",
-                        resource_name=f"{self.cluster.cluster_resource_identifier}/{RUNTIME_USER}",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
+        grant_connect(self, grantee, self.cluster.cluster_resource_identifier)
 
     def _exemptions(self) -> None:
         cluster = self.cluster.node.default_child

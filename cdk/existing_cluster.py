@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
+from cdk.shared import as_interface, service_principal
 from gatekit.config import Environment
 from gatekit.config.estate_existing import ExistingEksCluster
 
@@ -57,10 +58,10 @@ def workload_principal(env: Environment, service_account: str) -> iam.IPrincipal
     or exactly the gateway's service account through the existing cluster's OIDC provider (IRSA)."""
     existing = existing_cluster(env)
     if existing is None or existing.pod_identity:
-        return iam.ServicePrincipal(POD_IDENTITY_PRINCIPAL)
+        return service_principal(POD_IDENTITY_PRINCIPAL)
     assert existing.oidc_provider_arn is not None
     issuer = oidc_issuer(existing.oidc_provider_arn)
-    return iam.FederatedPrincipal(
+    irsa = iam.FederatedPrincipal(
         existing.oidc_provider_arn,
         conditions={
             "StringEquals": {
@@ -70,6 +71,7 @@ def workload_principal(env: Environment, service_account: str) -> iam.IPrincipal
         },
         assume_role_action="sts:AssumeRoleWithWebIdentity",
     )
+    return as_interface(irsa, iam.IPrincipal)
 
 
 def uses_pod_identity(env: Environment) -> bool:

@@ -12,7 +12,7 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from cdk.database import RUNTIME_USER, runtime_user_resource
+from cdk.database import grant_connect, runtime_user_resource
 from gatekit.config import Environment
 
 
@@ -70,20 +70,7 @@ class ExistingDatabase(Construct):
 
     def grant_connect_runtime(self, grantee: iam.IGrantable) -> None:
         """rds-db:connect as the runtime user of this cluster only (IAM database authentication)."""
-        stack = Stack.of(self)
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["rds-db:connect"],
-                resources=[
-                    stack.format_arn(
-                        service="rds-db",
-                        resource="dbuser",
-                        resource_name=f"{self.existing.cluster_resource_id}/{RUNTIME_USER}",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
+        grant_connect(self, grantee, self.existing.cluster_resource_id)
 
 
 class ExistingCacheStore(Construct):

@@ -137,7 +137,6 @@ class GatewayEcsStack(Stack):
         self.target_group = self.load_balancer.add_gateway_targets(  # forwards only gateway.exposure (issue 12)
             "Gateway",
             port=env.gateway.port,
-            protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.service.load_balancer_target(container_name="gateway", container_port=env.gateway.port)],
             deregistration_delay=Duration.seconds(timings.alb_deregistration_delay),
             health_check=elbv2.HealthCheck(

@@ -99,7 +99,9 @@ class GatewayEksStack(Stack):
                     role_arn=role.role_arn,
                 )
             )
-        manifest = self.cluster.add_manifest("Gateway", *self._manifests(env, secrets, data, config, role))
+        manifest = self.cluster.add_manifest(
+            "Gateway", *self._manifests(env, secrets, data, config, as_interface(role, iam.IRole))
+        )
         for dependency in depends_on:
             manifest.node.add_dependency(dependency)
         self._exemptions(role)
@@ -109,7 +111,7 @@ class GatewayEksStack(Stack):
     def _create_cluster(self, env: Environment, network: NetworkStack) -> list[Construct]:
         """A private cluster with a managed node group and the add-ons the gateway needs; returns what the gateway
         manifests must wait for."""
-        cluster = self.cluster = eks.Cluster(
+        cluster = eks.Cluster(
             self,
             "Cluster",
             version=eks.KubernetesVersion.of(env.kubernetes.version),
@@ -128,6 +130,7 @@ class GatewayEksStack(Stack):
             ],
             authentication_mode=eks.AuthenticationMode.API_AND_CONFIG_MAP,
         )
+        self.cluster = as_interface(cluster, eks.ICluster)
         self.pods_security_group_id = cluster.cluster_security_group_id
         cluster.cluster_security_group.add_ingress_rule(
             network.security_groups.service, ec2.Port.tcp(443), "Gateway nodes to the API server"
@@ -269,8 +272,9 @@ class GatewayEksStack(Stack):
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=arns
             )
         )
-        grant_decrypt_via_secrets_manager(as_interface(role, iam.IRole), [secrets.key, data.key])
-        grant_existing_secret_keys(role, [data.cache])  # estate (issue 18): an existing cache's secret key
+        grantee = as_interface(role, iam.IRole)
+        grant_decrypt_via_secrets_manager(grantee, [secrets.key, data.key])
+        grant_existing_secret_keys(grantee, [data.cache])  # estate (issue 18): an existing cache's secret key
         return role
 
     def _exemptions(self, role: iam.Role) -> None:

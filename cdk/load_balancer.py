@@ -4,6 +4,8 @@ zone; listener rules that forward only `gateway.exposure` (cdk.front_door); acce
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration
 from aws_cdk import aws_acmpca as acmpca
 from aws_cdk import aws_certificatemanager as acm
@@ -62,9 +64,27 @@ class GatewayLoadBalancer(Construct):
         else:
             skip_checkov(self.alb, "CKV2_AWS_28", "WAF is switched off in this environment (network.waf: false).")
 
-    def add_gateway_targets(self, construct_id: str, **target_group: object) -> elbv2.ApplicationTargetGroup:
-        """The gateway's target group, reached only through the exposure rules (unmatched paths: 404)."""
-        group = elbv2.ApplicationTargetGroup(self.listener, construct_id + "Group", vpc=self.vpc, **target_group)
+    def add_gateway_targets(
+        self,
+        construct_id: str,
+        *,
+        port: int,
+        targets: Sequence[elbv2.IApplicationLoadBalancerTarget],
+        deregistration_delay: Duration,
+        health_check: elbv2.HealthCheck,
+    ) -> elbv2.ApplicationTargetGroup:
+        """The gateway's target group (plain HTTP inside the VPC; the ALB terminates TLS), reached only through the
+        exposure rules (unmatched paths: 404)."""
+        group = elbv2.ApplicationTargetGroup(
+            self.listener,
+            construct_id + "Group",
+            vpc=self.vpc,
+            port=port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=targets,
+            deregistration_delay=deregistration_delay,
+            health_check=health_check,
+        )
         forward_exposed_paths(self.listener, group, self.env_config.gateway.exposure)
         return group
 

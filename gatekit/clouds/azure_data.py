@@ -12,7 +12,7 @@ import pulumi_random as random
 
 from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, Ctx, config_document
 from gatekit.clouds.database_tls import verified_postgres_url
-from gatekit.clouds.private_access import private_link, storage_network, vault_network
+from gatekit.clouds.private_access import private_link, public_access, storage_firewall, vault_firewall
 
 DB_NAME = "litellm"
 DB_ADMIN = "gatekit"
@@ -175,7 +175,9 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         kind="StorageV2",
         sku={"name": "Standard_ZRS" if ctx.env.database.deletion_protection else "Standard_LRS"},
         enable_https_traffic_only=True,
-        **storage_network(ctx.env),  # firewall: private endpoint, plus the deployer's networks if any
+        # firewall: private endpoint, plus the deployer's networks if any
+        public_network_access=public_access(ctx.env),
+        network_rule_set=storage_firewall(ctx.env),
         minimum_tls_version="TLS1_2",
         allow_blob_public_access=False,
         encryption={
@@ -236,7 +238,9 @@ def key_vault(
             "enable_soft_delete": True,
             "soft_delete_retention_in_days": 90 if protect else 7,
             "enable_purge_protection": True if protect else None,
-            **vault_network(ctx.env),  # firewall: private endpoint, plus the deployer's networks if any
+            # firewall: private endpoint, plus the deployer's networks if any
+            "public_network_access": public_access(ctx.env),
+            "network_acls": vault_firewall(ctx.env),
         },
         tags=ctx.labels,
         opts=ctx.opts,

@@ -14,16 +14,19 @@ the config storage account from outside the network:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_azure_native as azure
+
+if TYPE_CHECKING:
+    import pulumi_gcp as gcp
 
 from gatekit.clouds.common import Ctx
 from gatekit.config import Environment
 
 
-def gke_private_cluster(env: Environment, master_range: str) -> dict[str, Any]:
+def gke_private_cluster(env: Environment, master_range: str) -> gcp.container.ClusterPrivateClusterConfigArgsDict:
     return {
         "enable_private_nodes": True,
         "enable_private_endpoint": not env.network.deployer_cidrs,
@@ -31,41 +34,42 @@ def gke_private_cluster(env: Environment, master_range: str) -> dict[str, Any]:
     }
 
 
-def gke_authorized_networks(env: Environment) -> dict[str, Any]:
-    blocks = [{"cidr_block": env.network.cidr, "display_name": "vpc"}]
-    blocks += [{"cidr_block": c, "display_name": f"deployer-{i}"} for i, c in enumerate(env.network.deployer_cidrs)]
-    return {"cidr_blocks": blocks, "gcp_public_cidrs_access_enabled": False}
+def gke_authorized_networks(env: Environment) -> gcp.container.ClusterMasterAuthorizedNetworksConfigArgsDict:
+    cidrs = [("vpc", env.network.cidr), *((f"deployer-{i}", c) for i, c in enumerate(env.network.deployer_cidrs))]
+    return {
+        "cidr_blocks": [{"cidr_block": cidr, "display_name": name} for name, cidr in cidrs],
+        "gcp_public_cidrs_access_enabled": False,
+    }
 
 
-def aks_api_access(env: Environment) -> dict[str, Any]:
+def aks_api_access(env: Environment) -> azure.containerservice.ManagedClusterAPIServerAccessProfileArgsDict:
     if env.network.deployer_cidrs:
         return {"enable_private_cluster": False, "authorized_ip_ranges": list(env.network.deployer_cidrs)}
     return {"enable_private_cluster": True, "private_dns_zone": "system", "enable_private_cluster_public_fqdn": False}
 
 
-def vault_network(env: Environment) -> dict[str, Any]:
-    """Key Vault `properties` fields: firewall on, public access only for the deployer's networks."""
-    cidrs = env.network.deployer_cidrs
+def public_access(env: Environment) -> str:
+    """`public_network_access` of Key Vault and the storage account: on only for the deployer's networks."""
+    return "Enabled" if env.network.deployer_cidrs else "Disabled"
+
+
+def vault_firewall(env: Environment) -> azure.keyvault.NetworkRuleSetArgsDict:
+    """Key Vault `properties.network_acls`: default Deny, no trusted-service bypass, the deployer's networks only."""
     return {
-        "public_network_access": "Enabled" if cidrs else "Disabled",
-        "network_acls": {
-            "default_action": "Deny",
-            "bypass": "None",
-            "ip_rules": [{"value": c} for c in cidrs],
-        },
+        "default_action": azure.keyvault.NetworkRuleAction.DENY,
+        "bypass": azure.keyvault.NetworkRuleBypassOptions.NONE,
+        "ip_rules": [{"value": c} for c in env.network.deployer_cidrs],
     }
 
 
-def storage_network(env: Environment) -> dict[str, Any]:
-    """StorageAccount arguments: firewall on, public access only for the deployer's networks."""
-    cidrs = env.network.deployer_cidrs
+def storage_firewall(env: Environment) -> azure.storage.NetworkRuleSetArgsDict:
+    """StorageAccount `network_rule_set`: default Deny, no trusted-service bypass, the deployer's networks only."""
     return {
-        "public_network_access": "Enabled" if cidrs else "Disabled",
-        "network_rule_set": {
-            "default_action": "Deny",
-            "bypass": "None",
-            "ip_rules": [{"i_p_address_or_range": c, "action": "Allow"} for c in cidrs],
-        },
+        "default_action": azure.storage.DefaultAction.DENY,
+        "bypass": azure.storage.Bypass.NONE,
+        "ip_rules": [
+            {"i_p_address_or_range": c, "action": azure.storage.Action.ALLOW} for c in env.network.deployer_cidrs
+        ],
     }
 
 

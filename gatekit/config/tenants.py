@@ -6,7 +6,7 @@ the reference's environment variable (the same variable the gateway would read; 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,7 +94,7 @@ def tenants_findings(
     tenants: Tenants,
     model_names: set[str],
     database: bool,
-    ml_profiles: tuple[dict[str, str], dict[str, str]] = ({}, {}),
+    ml_profiles: tuple[Mapping[str, str], Mapping[str, str]] = ({}, {}),
 ) -> Iterator[tuple[str, str]]:
     """Cross-field rules: names, references between teams/users/keys, model access, the database it needs, routing
     profiles that disagree with `gateway.routing.ml`."""

@@ -83,8 +83,11 @@ def _first_tool(tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 
 
 def _call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    call = {"id": f"call_demo_{uuid.uuid4().hex[:12]}", "type": "function"}
-    call["function"] = {"name": name, "arguments": json.dumps(arguments)}
+    call = {
+        "id": f"call_demo_{uuid.uuid4().hex[:12]}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
     return {"role": "assistant", "content": None, "tool_calls": [call]}
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, LiteralString, cast
+from typing import Any, LiteralString, TypedDict, cast
 from urllib.parse import quote
 
 from gatekit.rehearse.tls import Certificates, PostgresTlsFront, make_certificates
@@ -161,7 +161,15 @@ def _server_bin_dir(bin_dir: Path) -> Path:
     return _PG_COPY["bin"]
 
 
-def _demote_kwargs(owner_dirs: list[Path]) -> dict[str, Any]:
+class Demote(TypedDict, total=False):
+    """subprocess keyword arguments that run a server as nobody when the harness runs as root."""
+
+    user: int
+    group: int
+    extra_groups: list[int]
+
+
+def _demote_kwargs(owner_dirs: list[Path]) -> Demote:
     if os.geteuid() != 0:
         return {}
     for d in owner_dirs:
@@ -175,7 +183,7 @@ class PostgresProcess:
 
     argv: list[str]
     env: dict[str, str]
-    demote: dict[str, Any]
+    demote: Demote
     log: Path
     proc: subprocess.Popen[bytes] | None = None
     ready: Any = None

@@ -12,7 +12,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -55,9 +55,9 @@ def litellm_routes() -> list[tuple[str, str]]:
 def _walk(routes: Iterable[Any]) -> Iterator[tuple[str, set[str]]]:
     """Flatten a route list. FastAPI >= 0.120 keeps included routers as lazy branches (`effective_candidates`)."""
     for route in routes:
-        branch: Any = getattr(route, "effective_candidates", None)
+        branch = getattr(route, "effective_candidates", None)
         if callable(branch):
-            yield from _walk(branch())
+            yield from _walk(cast("Iterable[Any]", branch()))  # callable() narrows to `(...) -> object`
             continue
         path = getattr(route, "path", None)
         if path:

@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 from gatekit.runtime.migrate import list_migrations, migrate, migrations_dir
-from tests.db.conftest import DB, RUNTIME_ROLE, DbGateway
+from tests.db.conftest import DbGateway
+from tests.harness.db_gateway import DB, RUNTIME_ROLE
 
 SPEND_TIMEOUT = 90
 pytestmark = pytest.mark.timeout(1800)  # the first test also pays for the session proxy (migrate + LiteLLM start)

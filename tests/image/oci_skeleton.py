@@ -139,19 +139,18 @@ def _layer(files: dict[str, Path]) -> bytes:
 
 
 def write_skeleton(dockerfile: Path, context: Path, out: Path, tag: str = "gatekit-gateway:skeleton") -> Path:
-    layer = _layer(context_files(dockerfile, context))
-    config = {
-        "architecture": "amd64",
-        "os": "linux",
-        "config": runtime_config(dockerfile),
-        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
-    }
-    config_bytes = json.dumps(config).encode()
+    config = {"architecture": "amd64", "os": "linux", "config": runtime_config(dockerfile)}
+    return write_single_layer_archive(out, _layer(context_files(dockerfile, context)), config, tag)
+
+
+def write_single_layer_archive(out: Path, layer: bytes, config: dict[str, Any], tag: str) -> Path:
+    """A `docker save`-format archive of one layer (what `podman load` reads); `config` gains that layer's rootfs."""
+    config = {**config, "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}
     manifest = [{"Config": "config.json", "RepoTags": [tag], "Layers": ["layer.tar"]}]
     with tarfile.open(out, "w") as tar:
         for name, data in (
             ("layer.tar", layer),
-            ("config.json", config_bytes),
+            ("config.json", json.dumps(config).encode()),
             ("manifest.json", json.dumps(manifest).encode()),
         ):
             info = tarfile.TarInfo(name)

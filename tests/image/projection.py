@@ -10,7 +10,6 @@ answers as it would on the full image.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import posixpath
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.image.oci_skeleton import write_single_layer_archive
 
 Index = dict[str, tuple[str, tarfile.TarInfo]]  # path in the image -> (layer file in the archive, its tar entry)
 
@@ -105,18 +106,5 @@ def write_projection(archive: Path, index: Index, paths: set[str], out: Path) ->
                 data = layers[layer_name].extractfile(info).read()  # type: ignore[union-attr]
                 copy.type, copy.linkname, copy.size = tarfile.REGTYPE, "", len(data)
             tar.addfile(copy, io.BytesIO(data) if data is not None else None)
-    blob = layer.getvalue()
-    config["rootfs"] = {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(blob).hexdigest()]}
     config.pop("history", None)
-    config_bytes = json.dumps(config).encode()
-    entries = [{"Config": "config.json", "RepoTags": ["gatekit-gateway:projection"], "Layers": ["layer.tar"]}]
-    with tarfile.open(out, "w") as tar:
-        for name, data in (
-            ("layer.tar", blob),
-            ("config.json", config_bytes),
-            ("manifest.json", json.dumps(entries).encode()),
-        ):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return out
+    return write_single_layer_archive(out, layer.getvalue(), config, "gatekit-gateway:projection")

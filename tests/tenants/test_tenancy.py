@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from gatekit.ops.tenants_state import hashed
-from tests.tenants.cluster import DB
+from tests.harness.db_gateway import DB
 from tests.tenants.conftest import Tenancy, tenancy_doc
 
 SPEND_TIMEOUT = 120
