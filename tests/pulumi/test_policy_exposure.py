@@ -279,3 +279,13 @@ def test_ingress_front_door_is_tls_clusterip_and_admits_its_controller() -> None
     assert not any("namespaceSelector" in p for p in policy["spec"]["ingress"][0]["from"])
     example = environment("k8s", "gateway.exposure.ingress={host: gateway.example.com}")
     assert "gateway.exposure.ingress.host" in {path for path, _ in placeholder_findings(example)}
+
+
+def test_eks_collector_sidecar_follows_the_same_digest_contract() -> None:
+    """aws-eks renders the same collector sidecar as the Pulumi targets: a tag is refused there too."""
+    with pytest.raises(ConfigError, match=r"observability\.collector_image.*pulled by tag; on `aws-eks`"):
+        environment("staging", "target=aws-eks")
+    pinned = "registry.corp.net/mirror/otel-collector-contrib@sha256:" + "c0" * 32
+    env = environment("staging", "target=aws-eks", f"observability.collector_image={pinned}")
+    assert env.observability.collector_image == pinned
+    assert environment("staging").target == "aws-ecs"  # ECS runs aws.collector_image, not this sidecar

@@ -20,6 +20,7 @@ from gatekit.rehearse.report import CHECKS
 from gatekit.rehearse.services import Postgres
 from gatekit.rehearse.session import AfterChecks, Shared, rehearse_environment
 from gatekit.rehearse.vanilla import vanilla_beside
+from tests.cdk.estate_variants import EKS_COLLECTOR
 from tests.rehearse.conftest import AWS_ECS_ENVIRONMENTS
 from tests.rehearse.sweep_evidence import assert_only_health_answers
 
@@ -115,7 +116,7 @@ def test_rehearse_ecs_environment(name: str, rehearsal: Shared, tmp_path: Path) 
     assert {"IAM database authentication", "Application Load Balancer", "KMS", "model providers"} <= reasons
 
 
-EKS_VARIANT = ["target=aws-eks", "deployment.prefix=gk-eks"]
+EKS_VARIANT = ["target=aws-eks", "deployment.prefix=gk-eks", EKS_COLLECTOR]
 
 
 def test_rehearse_eks_variant(rehearsal: Shared, tmp_path: Path) -> None:
