@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from tests.cdk.conftest import Synthesized
-from tests.security.listener_audit import _flatten, audit_template
+from tests.security.listener_audit import audit_template, cfn_text
 
 
 def test_no_plaintext_listener_in_any_synthesized_template(every_synth: Synthesized) -> None:
@@ -24,9 +24,9 @@ def test_eks_gateway_nlb_terminates_tls_with_the_domain_certificate(synthesized:
     (gateway,) = [
         r
         for r in eks.resources("gateway", "Custom::AWSCDK-EKS-KubernetesResource").values()
-        if '"kind":"Deployment"' in _flatten(r["Properties"]["Manifest"])
+        if '"kind":"Deployment"' in cfn_text(r["Properties"]["Manifest"])
     ]
-    manifests = json.loads(_flatten(gateway["Properties"]["Manifest"]))
+    manifests = json.loads(cfn_text(gateway["Properties"]["Manifest"]))
     (service,) = [m for m in manifests if m["kind"] == "Service"]
     annotations = service["metadata"]["annotations"]
     assert [p["port"] for p in service["spec"]["ports"]] == [443]

@@ -38,13 +38,13 @@ def audit_manifests(manifests: Iterable[Manifest]) -> list[str]:
     )
 
 
-def _flatten(value: Any) -> str:
+def cfn_text(value: Any) -> str:
     """A CloudFormation string (Fn::Join of literals and tokens) with every token as a placeholder literal."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and "Fn::Join" in value:
         sep, parts = value["Fn::Join"]
-        return sep.join(_flatten(p) for p in parts)
+        return sep.join(cfn_text(p) for p in parts)
     return "TOKEN"
 
 
@@ -80,6 +80,6 @@ def audit_template(stack: str, template: dict[str, Any]) -> list[str]:
                 if listener.get("Protocol") not in ("HTTPS", "SSL"):
                     out.append(f"{where}: classic {listener.get('Protocol')} listener")
         elif typ == "Custom::AWSCDK-EKS-KubernetesResource":
-            manifests = json.loads(_flatten(props.get("Manifest", "[]")))
+            manifests = json.loads(cfn_text(props.get("Manifest", "[]")))
             out.extend(f"{where}: {m}" for m in audit_manifests(manifests))
     return out
