@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -139,17 +140,63 @@ def _event_loop_for_synchronous_callers() -> Iterator[None]:
     yield
 
 
-# Under `pytest -n N --dist loadgroup` (not yet in make test) each top-level test directory runs whole on one worker:
-# its session fixtures (a rehearsal, a database gateway, the moat bundle's image) start once, and tests that rely on
-# the order of their directory (spend checks before a database outage) keep it. The image and moat suites share the
-# one image build, so they form one group.
-_SAME_GROUP = {"image": "moat"}
+# `make test` runs two xdist workers. The unit of work is a top-level test directory (tests/conftest.py's
+# DirectoryScheduling, below), run whole on one worker in file order: its session fixtures (a rehearsal, a database
+# gateway, the moat bundle's image) start once per unit, and tests that rely on their directory's order (spend checks
+# before a database outage) keep it. xdist's own `loadgroup` cannot do this under pytest 9 (its `@group` suffix
+# never reaches the node ids the scheduler reads), so the grouping is a scheduler of our own.
+# Units that share one expensive fixture are merged (the image and the moat bundle share the one image build); the
+# rehearsals are split in two (AWS and the rest: each starts its own shared services, seconds, and the two halves run
+# side by side). Units are handed out heaviest first, so the long ones never start last.
+_SAME_UNIT = {"image": "moat"}
+_SPLIT_FILES = {
+    "rehearse": ("test_rehearse_aws.py", "test_ecs_extraction.py"),  # these stay `rehearse`; the rest `rehearse-more`
+}
+_HEAVIEST_FIRST = (
+    "rehearse",
+    "rehearse-more",
+    "moat",
+    "db",
+    "parity",
+    "agents",
+    "tenants",
+    "surface",
+    "runtime",
+    "ops",
+    "routing",
+    "cdk",
+    "pulumi",
+    "security",
+    "foundation",
+)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the group marker into the scheduling scope
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to, from its node id (`tests/<dir>/<file>.py::…`)."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    if len(parts) < 3 or parts[0] != "tests":
+        return "root"
+    top, name = parts[1], parts[-1]
+    if top in _SPLIT_FILES and name not in _SPLIT_FILES[top]:
+        return f"{top}-more"
+    return _SAME_UNIT.get(top, top)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DirectoryScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the heaviest-first order of the collection
+    return DirectoryScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tests_root = Path(__file__).resolve().parent
-    for item in items:
-        rel = item.path.resolve().relative_to(tests_root)
-        top = rel.parts[0] if len(rel.parts) > 1 else "root"
-        item.add_marker(pytest.mark.xdist_group(_SAME_GROUP.get(top, top)))
+    """Under xdist, collect the heaviest units first (the scheduler hands units out in collection order); a plain
+    `pytest` run keeps the usual order."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank = {unit: i for i, unit in enumerate(_HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))  # stable: file order kept in a unit

@@ -193,6 +193,14 @@ class MLRouting(Strict):
         default_factory=dict, description="Default profile per LiteLLM virtual-key alias (wins over the team's)."
     )
     reload_interval_seconds: int = Field(default=15, ge=1, le=3600, description="How often the artifact is polled.")
+    exploration_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of routed chat requests (sampled at random) also answered by the other "
+        "tier in the background; both answers are written as unscored outcome records (the route feedback file) "
+        "for a judge or user to score through POST /gatekit/feedback. 0 = off. Costs a second call per sample.",
+    )
 
     @field_validator("strategy", mode="before")
     @classmethod

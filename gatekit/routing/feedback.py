@@ -98,6 +98,9 @@ def read_pairs(lines: Iterable[str], cheap: str, premium: str) -> Pairs:
             continue
         try:
             r = json.loads(line)
+            if isinstance(r, dict) and "quality" in r and r["quality"] is None:  # an exploration answer, not scored
+                out.skipped["unscored"] = out.skipped.get("unscored", 0) + 1
+                continue
             rid, tier, q, text = r["id"], r["tier"], float(r["quality"]), r["text"]
         except (ValueError, KeyError, TypeError):
             out.skipped["malformed"] = out.skipped.get("malformed", 0) + 1

@@ -19,6 +19,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from gatekit.routing.engine import RoutingEngine, RoutingUnavailable
+from gatekit.routing.explore import answer_text, explore, explores, other_tier
 from gatekit.routing.observers import notify
 from gatekit.routing.spec import SPEC_KEY, RoutingSpec
 from gatekit.routing.status import set_active
@@ -83,6 +84,7 @@ class MLRoutingHook(CustomLogger):
     def __init__(self, engine: RoutingEngine) -> None:
         super().__init__()
         self.engine = engine
+        self._explorations: set[asyncio.Task[bool]] = set()  # keeps background exploration tasks referenced
 
     @classmethod
     def from_spec(cls, spec: RoutingSpec) -> MLRoutingHook:
@@ -120,8 +122,29 @@ class MLRoutingHook(CustomLogger):
             "requested_profile": requested,
             "profile_clamped": bool(requested and requested != decision.profile),
         }
+        request_id = str(data.get("litellm_call_id") or "")
+        tiers = self.engine.spec.tier_names
+        if len(tiers) > 1 and explores(request_id, self.engine.spec.exploration_share):
+            data["metadata"][METADATA_KEY].update(explore=other_tier(tiers, decision.tier), request_id=request_id)
         notify(decision)  # e.g. the runtime's `gatekit.route` span (gatekit.routing.observers)
         return data
+
+    async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        """A sampled request (metadata `explore`) is also answered by the other tier, in the background."""
+        metadata = (kwargs.get("litellm_params") or {}).get("metadata") or {}
+        route = metadata.get(METADATA_KEY)
+        if not isinstance(route, dict) or not route.get("explore"):
+            return
+        from litellm.proxy import proxy_server  # the proxy's router (the hook only runs inside the proxy)
+
+        if proxy_server.llm_router is None:
+            raise RuntimeError("exploration needs the proxy's LiteLLM router, which is not initialised")
+        messages = list(kwargs.get("messages") or [])
+        answer = answer_text(response_obj)
+        job = explore(proxy_server.llm_router, route["request_id"], messages, route["tier"], answer, route["explore"])
+        task = asyncio.create_task(job)
+        self._explorations.add(task)
+        task.add_done_callback(self._explorations.discard)
 
     async def async_post_call_response_headers_hook(
         self,

@@ -24,6 +24,12 @@ class RoutingMetrics:
             "Requests whose profile header asked for more premium than their key/team profile allows (clamped).",
             registry=registry,
         )
+        self.explorations = Counter(
+            "gatekit_route_exploration",
+            "Exploration answers from the other tier, by result (written | error).",
+            ["result"],
+            registry=registry,
+        )
         self.artifact = Info("gatekit_route_artifact", "Strategy and artifact version being served.", registry=registry)
 
 

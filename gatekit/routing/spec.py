@@ -43,6 +43,7 @@ class RoutingSpec:
     key_profiles: dict[str, str] = field(default_factory=dict)
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     reload_interval_seconds: int = 15
+    exploration_share: float = 0.0
 
     @property
     def tier_names(self) -> list[str]:
@@ -90,4 +91,5 @@ def spec_from_env(env: Environment) -> RoutingSpec:
         key_profiles={**key_caps, **ml.key_profiles},
         encoder=EncoderSettings(ml.encoder.kind, ml.encoder.model_dir, ml.encoder.max_tokens),
         reload_interval_seconds=ml.reload_interval_seconds,
+        exploration_share=ml.exploration_share,
     )

@@ -14,13 +14,15 @@ from click.testing import CliRunner
 from gatekit.cli.validate_cmd import validate
 from gatekit.config import Environment
 from gatekit.parity.db_matrix import build_deployment_matrix
-from gatekit.parity.matrix import Models
 from gatekit.rehearse.processes import Running
 from gatekit.rehearse.report import CHECKS
 from gatekit.rehearse.services import Postgres
 from gatekit.rehearse.session import AfterChecks, Shared, rehearse_environment
 from gatekit.rehearse.vanilla import vanilla_beside
 from tests.cdk.estate_variants import EKS_COLLECTOR
+from tests.rehearse.client_sdks import CHECK as SDK_CHECK
+from tests.rehearse.client_sdks import FLOWS as SDK_FLOWS
+from tests.rehearse.client_sdks import client_sdks_probe, deployment_models
 from tests.rehearse.conftest import AWS_ECS_ENVIRONMENTS
 from tests.rehearse.sweep_evidence import assert_only_health_answers
 
@@ -30,18 +32,9 @@ pytestmark = pytest.mark.timeout(2400)
 
 PARITY_TARGET = "dev"  # the rehearsed cloud target the parity matrix runs against (issue 20)
 NON_ADMIN_SOURCE = "127.0.0.2"  # outside the rehearsed admin network (127.0.0.1/32 stands in for it)
-
-
-def deployment_models(env: Environment) -> Models:
-    """Economy, premium and embedding names. The rehearsal points every model at the demo provider keeping only names
-    and tiers, so the embedding model is the one without a tier."""
-    models = env.gateway.models
-    embedding = next(m.model_name for m in models if m.model_info.get("mode") == "embedding" or m.tier is None)
-    return Models(
-        next(m.model_name for m in models if m.tier == "economy"),
-        next(m.model_name for m in models if m.tier == "premium"),
-        embedding,
-    )
+# The ECS environment whose rehearsal also runs the client SDK flows of `make up`'s tests against its replicas
+# (tests/rehearse/client_sdks.py: OpenAI and anthropic SDKs, the 404 flow). No extra rehearsal: it gains a check.
+SDK_TARGET = "staging"
 
 
 def parity_check(shared: Shared, workdir: Path, out: dict[str, Any]) -> AfterChecks:
@@ -92,7 +85,13 @@ def assert_rehearsed_parity(out: dict[str, Any]) -> None:
 def test_rehearse_ecs_environment(name: str, rehearsal: Shared, tmp_path: Path) -> None:
     parity: dict[str, Any] = {}
     hook = parity_check(rehearsal, tmp_path, parity) if name == PARITY_TARGET else None
-    report = rehearse_environment(rehearsal, name, after_checks=hook)
+    expected = sorted(CHECKS)
+    if name == SDK_TARGET:
+        with rehearsal.extras([client_sdks_probe(rehearsal.mock_llm)], {}):
+            report = rehearse_environment(rehearsal, name, after_checks=hook)
+        expected = sorted([*CHECKS, SDK_CHECK])
+    else:
+        report = rehearse_environment(rehearsal, name, after_checks=hook)
     if hook is not None:  # the parity matrix ran against the rehearsed replicas, before hot reload and drain
         assert report.error is None, report.to_json()
         assert_rehearsed_parity(parity)
@@ -105,9 +104,14 @@ def test_rehearse_ecs_environment(name: str, rehearsal: Shared, tmp_path: Path) 
             pytest.xfail(f"drain after the parity matrix (stand-in shutdown): {report.check('drain')}")
     assert report.passed, report.to_json()
     data = report.as_dict()
-    assert sorted(c["name"] for c in data["checks"]) == sorted(CHECKS)
+    assert sorted(c["name"] for c in data["checks"]) == expected
     assert_only_health_answers(data)  # database on, from a non-admin address (security, issue 12)
     assert all(c["status"] == "pass" and c["evidence"] for c in data["checks"])
+    if name == SDK_TARGET:  # every flow ran, through both replicas, from outside the admin networks
+        sdk = next(c for c in data["checks"] if c["name"] == SDK_CHECK)["evidence"]
+        assert tuple(sdk["flows"]) == SDK_FLOWS and sdk["source_address"] == NON_ADMIN_SOURCE, sdk
+        for flow in ("not_found_keeps_model", "not_found_keeps_tier"):  # a 404 from every deployment, then chat
+            assert sdk["flows"][flow]["unsupported_route_status"] == 404, sdk
     # Two replicas converge on the reloaded document; the gateway ran as the image's non-root uid.
     hot = next(c for c in data["checks"] if c["name"] == "hot_reload")["evidence"]
     assert len(hot["after"]) >= 2

@@ -26,7 +26,14 @@ def _chat(gw, prompt: str, **headers: str) -> httpx.Response:
 
 @pytest.fixture(scope="module")
 def routed_gateway(gateway_factory):
-    return gateway_factory(overrides=["gateway.routing.ml.enabled=true", "gateway.routing.ml.strategy=knn"])
+    # exploration_share=1: every routed request is also answered by the other tier (test_exploration_... reads them)
+    return gateway_factory(
+        overrides=[
+            "gateway.routing.ml.enabled=true",
+            "gateway.routing.ml.strategy=knn",
+            "gateway.routing.ml.exploration_share=1.0",
+        ]
+    )
 
 
 def test_auto_sends_simple_and_complex_prompts_to_different_tiers(routed_gateway):
@@ -86,3 +93,34 @@ def test_feedback_endpoint_records_outcomes_for_the_trainer(routed_gateway):
     assert ok.json()["recorded"] == 2
     lines = Path(ok.json()["file"]).read_text().splitlines()
     assert any('"req-1"' in line and '"premium"' in line for line in lines)
+
+
+def test_exploration_answers_with_the_other_tier_and_the_trainer_reads_scored_pairs(routed_gateway):
+    import json
+    import time
+    from pathlib import Path
+
+    from gatekit.routing.feedback import read_pairs
+
+    resp = _chat(routed_gateway, SIMPLE)
+    assert resp.status_code == 200 and resp.headers["x-gatekit-route-tier"] == "economy"
+    rid = resp.headers["x-litellm-call-id"]
+    outcomes = Path(routed_gateway.runtime_dir) / "route-outcomes.jsonl"
+    deadline, mine = time.monotonic() + 60, []
+    while time.monotonic() < deadline and len(mine) < 2:  # the exploration call runs after the response
+        lines = outcomes.read_text().splitlines() if outcomes.is_file() else []
+        mine = [r for r in map(json.loads, lines) if r["id"] == rid and r["source"] == "exploration"]
+        time.sleep(0.2)
+    assert {r["tier"] for r in mine} == {"economy", "premium"}, routed_gateway.log()[-3000:]
+    assert all(r["quality"] is None and r["answer"] for r in mine)  # answers, awaiting a judge's score
+    assert all(SIMPLE in r["text"] for r in mine)
+    before = read_pairs(outcomes.read_text().splitlines(), "economy", "premium")
+    assert rid not in before.ids and before.skipped["unscored"] >= 2
+    auth = {"Authorization": f"Bearer {routed_gateway.key}"}
+    scores = [{"id": rid, "tier": r["tier"], "quality": 1.0 if r["tier"] == "premium" else 0.0,
+               "prompt": SIMPLE, "source": "judge"} for r in mine]  # fmt: skip
+    posted = httpx.post(f"{routed_gateway.url}/gatekit/feedback", headers=auth, json=scores, timeout=30)
+    assert posted.status_code == 200, posted.text
+    after = read_pairs(outcomes.read_text().splitlines(), "economy", "premium")
+    i = after.ids.index(rid)
+    assert (after.strong[i], after.weak[i]) == (1.0, 0.0)

@@ -1,9 +1,9 @@
 """Every client API people point at a gateway, through the real proxy exactly as `make up` runs it (the session's
-shared `local_gateway`: `gatekit up`, env `local`, the demo provider serving both tiers)."""
+shared `local_gateway`: `gatekit up`, env `local`, the demo provider serving both tiers). The SDK flows themselves
+(tests/surface/sdk_flows.py) also run through a rehearsed cloud target (tests/rehearse/client_sdks.py)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import anthropic
@@ -11,21 +11,27 @@ import httpx
 import openai
 import pytest
 
-from gatekit.demo.extras import FAULTS_PATH, TOOL_TRIGGER
+from gatekit.config import load_environment
+from gatekit.demo.extras import FAULTS_PATH
 from tests.conftest import GatewayHandle
+from tests.surface import sdk_flows
+from tests.surface.sdk_flows import SdkGateway, fresh
 
 pytestmark = pytest.mark.slow
 
-WEATHER_TOOL = {
-    "name": "get_weather",
-    "description": "Weather for a city.",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
 
-
-def fresh(text: str = "") -> str:
-    """A new prompt each call: the local environment caches answers, and a cache hit never reaches upstream."""
-    return f"{text} gatekit surface {secrets.token_hex(6)}".strip()
+@pytest.fixture(scope="module")
+def gw(local_gateway: GatewayHandle) -> SdkGateway:
+    """`make up`'s gateway as the SDK flows see it: the tiers by name, both served by the demo provider."""
+    return SdkGateway(
+        base_url=local_gateway.url,
+        key=local_gateway.key,
+        chat="economy",
+        premium="premium",
+        embedding="demo-embedding",
+        answers=sdk_flows.upstream_names(load_environment("local")),
+        demo_url=f"http://127.0.0.1:{local_gateway.demo_port}",
+    )
 
 
 @pytest.fixture
@@ -35,7 +41,6 @@ def oai(local_gateway: GatewayHandle) -> openai.OpenAI:
 
 @pytest.fixture
 def claude(local_gateway: GatewayHandle) -> anthropic.Anthropic:
-    """The Anthropic SDK as Claude Code uses it: ANTHROPIC_BASE_URL at the gateway, the gateway key as API key."""
     return anthropic.Anthropic(base_url=local_gateway.url, api_key=local_gateway.key, max_retries=0, timeout=120)
 
 
@@ -47,80 +52,38 @@ def faults(local_gateway: GatewayHandle) -> Iterator[httpx.Client]:
         client.delete(FAULTS_PATH).raise_for_status()
 
 
-def test_openai_completions(oai: openai.OpenAI) -> None:
-    reply = oai.completions.create(model="economy", prompt=fresh(), max_tokens=32)
-    assert reply.choices[0].text.startswith("[gatekit demo provider] demo-economy")
-    chunks = list(oai.completions.create(model="economy", prompt=fresh(), stream=True))
-    streamed = "".join(c.choices[0].text or "" for c in chunks if c.choices)
-    assert streamed.startswith("[gatekit demo provider] demo-economy")
+def test_openai_chat_tool_call_round_trip(gw: SdkGateway) -> None:
+    assert sdk_flows.openai_chat_tool_round_trip(gw)["served_by"] == "demo-economy"
 
 
-def test_openai_responses(oai: openai.OpenAI) -> None:
-    reply = oai.responses.create(model="economy", input=fresh())
-    assert reply.output_text.startswith("[gatekit demo provider] demo-economy")
-    events = list(oai.responses.create(model="premium", input=fresh(), stream=True))
-    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
-    assert text.startswith("[gatekit demo provider] demo-premium")
-    assert events[-1].type == "response.completed"
+def test_openai_completions(gw: SdkGateway) -> None:
+    assert sdk_flows.openai_completions(gw)["served_by"] == "demo-economy"
 
 
-def test_openai_embeddings(oai: openai.OpenAI) -> None:
-    result = oai.embeddings.create(model="demo-embedding", input=[fresh(), fresh()])
-    assert len(result.data) == 2 and len(result.data[0].embedding) > 0
+def test_openai_responses(gw: SdkGateway) -> None:
+    evidence = sdk_flows.openai_responses(gw)
+    assert (evidence["served_by"], evidence["streamed_by"]) == ("demo-economy", "demo-premium")
 
 
-def test_openai_chat_tool_call_round_trip(oai: openai.OpenAI) -> None:
-    tools = [{"type": "function", "function": {**WEATHER_TOOL, "parameters": WEATHER_TOOL["input_schema"]}}]
-    tools[0]["function"].pop("input_schema")
-    messages: list[dict] = [{"role": "user", "content": fresh(f"{TOOL_TRIGGER}: weather in Paris?")}]
-    first = oai.chat.completions.create(model="economy", messages=messages, tools=tools)
-    call = first.choices[0].message.tool_calls[0]
-    assert first.choices[0].finish_reason == "tool_calls" and call.function.name == "get_weather"
-    messages += [first.choices[0].message.model_dump(exclude_none=True)]
-    messages += [{"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}]
-    second = oai.chat.completions.create(model="economy", messages=messages, tools=tools)
-    assert "tool get_weather returned: sunny" in second.choices[0].message.content  # the tool result, echoed
-    assert "sunny" in second.choices[0].message.content
+def test_openai_embeddings(gw: SdkGateway) -> None:
+    assert sdk_flows.openai_embeddings(gw)["vectors"] == 2
 
 
 @pytest.mark.parametrize("tier", ["economy", "premium"])
-def test_anthropic_messages(claude: anthropic.Anthropic, tier: str) -> None:
-    reply = claude.messages.create(model=tier, max_tokens=64, messages=[{"role": "user", "content": fresh()}])
-    assert reply.type == "message" and reply.stop_reason == "end_turn"
-    assert reply.content[0].text.startswith(f"[gatekit demo provider] demo-{tier}")
-    assert reply.usage.output_tokens > 0
+def test_anthropic_messages(gw: SdkGateway, tier: str) -> None:
+    assert sdk_flows.anthropic_messages(gw, tier)["served_by"] == f"demo-{tier}"
 
 
-def test_anthropic_messages_streaming(claude: anthropic.Anthropic) -> None:
-    with claude.messages.stream(model="economy", max_tokens=64, messages=[{"role": "user", "content": fresh()}]) as s:
-        text = "".join(s.text_stream)
-        final = s.get_final_message()
-    assert text.startswith("[gatekit demo provider] demo-economy")
-    assert final.stop_reason == "end_turn"
+def test_anthropic_messages_streaming(gw: SdkGateway) -> None:
+    assert sdk_flows.anthropic_messages_streaming(gw)["served_by"] == "demo-economy"
 
 
-def test_anthropic_tool_use_round_trip(claude: anthropic.Anthropic) -> None:
-    """The Claude Code round trip: a tool_use block, the client runs the tool, a tool_result goes back."""
-    messages: list[dict] = [{"role": "user", "content": fresh(f"{TOOL_TRIGGER}: weather in Paris?")}]
-    first = claude.messages.create(model="economy", max_tokens=256, tools=[WEATHER_TOOL], messages=messages)
-    assert first.stop_reason == "tool_use"
-    use = next(b for b in first.content if b.type == "tool_use")
-    assert use.name == "get_weather" and use.input == {"city": "demo"}
-    messages += [
-        {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "sunny, 21 C"}]},
-    ]
-    second = claude.messages.create(model="economy", max_tokens=256, tools=[WEATHER_TOOL], messages=messages)
-    assert second.stop_reason == "end_turn"
-    assert "tool get_weather returned: sunny" in second.content[0].text  # the tool result, echoed
+def test_anthropic_tool_use_round_trip(gw: SdkGateway) -> None:
+    assert sdk_flows.anthropic_tool_use_round_trip(gw)["tool_use"] == "get_weather"
 
 
-def test_anthropic_tool_use_streaming(claude: anthropic.Anthropic) -> None:
-    messages = [{"role": "user", "content": fresh(f"{TOOL_TRIGGER}: weather?")}]
-    with claude.messages.stream(model="economy", max_tokens=256, tools=[WEATHER_TOOL], messages=messages) as s:
-        final = s.get_final_message()
-    use = next(b for b in final.content if b.type == "tool_use")
-    assert final.stop_reason == "tool_use" and use.input == {"city": "demo"}
+def test_anthropic_tool_use_streaming(gw: SdkGateway) -> None:
+    assert sdk_flows.anthropic_tool_use_streaming(gw)["tool_use"] == "get_weather"
 
 
 def test_auto_is_listed(local_gateway: GatewayHandle) -> None:
@@ -131,19 +94,12 @@ def test_auto_is_listed(local_gateway: GatewayHandle) -> None:
     assert ids.count("auto") == 1
 
 
-def test_a_404_on_an_unsupported_route_does_not_cool_the_tier_down(oai: openai.OpenAI, faults: httpx.Client) -> None:
-    """The upstream lacks /v1/completions (404): the client gets the 404, and chat on the same tier is still
-    served at once by that tier (no cooldown, no silent fallback to premium)."""
-    faults.put(FAULTS_PATH, json=[{"path": "/v1/completions", "status": 404}]).raise_for_status()
-    with pytest.raises(openai.NotFoundError):
-        oai.completions.create(model="economy", prompt=fresh())
-    for _ in range(3):
-        raw = oai.chat.completions.with_raw_response.create(
-            model="economy", messages=[{"role": "user", "content": fresh()}]
-        )
-        assert raw.headers["x-litellm-model-group"] == "economy"
-        assert "x-gatekit-fallback" not in raw.headers
-        assert raw.parse().choices[0].message.content.startswith("[gatekit demo provider] demo-economy")
+@pytest.mark.parametrize("route", ["/v1/completions", "/v1/embeddings"])
+def test_a_404_on_an_unsupported_route_does_not_cool_the_tier_down(gw: SdkGateway, route: str) -> None:
+    """economy is one deployment with a fallback to premium: a cooldown would show as premium serving economy."""
+    evidence = sdk_flows.not_found_keeps_serving(gw, "economy", route)
+    assert (evidence["unsupported_route_status"], evidence["calls_until_every_upstream_404ed"]) == (404, 1)
+    assert evidence["then_served_by"] == ["demo-economy"] * sdk_flows.CHATS_AFTER_404
 
 
 def test_a_fallback_to_another_tier_says_so(oai: openai.OpenAI, faults: httpx.Client) -> None:
