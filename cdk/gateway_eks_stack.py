@@ -11,6 +11,7 @@ from aws_cdk import ArnFormat, CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_route53 as route53
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
@@ -32,6 +33,7 @@ from cdk.existing_data_rules import admit_to_existing_stores
 from cdk.gateway_ecs_stack import database_environment, grant_decrypt_via_secrets_manager
 from cdk.gateway_task import bedrock_statement, xray_statement
 from cdk.images import gateway_image_tag
+from cdk.load_balancer import gateway_certificate
 from cdk.network_stack import CACHE_PORT, DB_PORT, NetworkStack
 from cdk.policy import suppress_nag
 from cdk.secrets_stack import _COMPLETE_ARN, SecretsStack, SynthError
@@ -56,6 +58,18 @@ INTERNAL_NLB = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
     "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
 }
+NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"  # TLS 1.3 and 1.2 only, as the ALB's
+TLS_PORT = 443  # the NLB terminates TLS with the domain's certificate; nothing listens in plaintext (issue 12)
+
+
+def tls_nlb_annotations(certificate_arn: str) -> dict[str, str]:
+    """An internal NLB whose only listener is TLS on 443 with the domain's ACM certificate (TLS 1.3/1.2 policy)."""
+    return {
+        **INTERNAL_NLB,
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificate_arn,
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": str(TLS_PORT),
+        "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": NLB_TLS_POLICY,
+    }
 
 
 class GatewayEksStack(Stack):
@@ -239,8 +253,24 @@ class GatewayEksStack(Stack):
             extra_env=extra_env,
             extra_secret_env=["REDIS_PASSWORD"] if data.cache is not None else [],
             exporter=CollectorExporter.awsxray(self.region),
-            service=ServiceExposure(type="LoadBalancer", port=80, annotations=INTERNAL_NLB),
+            service=ServiceExposure(
+                type="LoadBalancer", port=TLS_PORT, annotations=tls_nlb_annotations(self._certificate_arn(env))
+            ),
         )
+
+    def _certificate_arn(self, env: Environment) -> str:
+        """The certificate of `domain.name` (cdk.load_balancer.gateway_certificate); clients use that name."""
+        domain = env.domain
+        if domain is None:
+            raise SynthError(f"environment `{env.name}`: the gateway's NLB serves TLS only: set `domain`")
+        zone = (
+            route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.name.split(".", 1)[1]
+            )
+            if domain.hosted_zone_id
+            else None
+        )
+        return gateway_certificate(self, env, zone).certificate_arn
 
     def _workload_role(
         self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack, service_account: str

@@ -27,6 +27,26 @@ from gatekit.config import Environment
 TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS  # ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only
 
 
+def gateway_certificate(scope: Construct, env: Environment, zone: route53.IHostedZone | None) -> acm.ICertificate:
+    """The certificate of `domain.name`: imported, issued by ACM Private CA, or DNS-validated in the hosted zone (the
+    ALB on ECS and the NLB on EKS terminate TLS with it)."""
+    domain = env.domain
+    if domain is None:
+        raise ValueError(f"environment `{env.name}`: an AWS load balancer needs `domain` (TLS only)")
+    if domain.certificate_arn:
+        return acm.Certificate.from_certificate_arn(scope, "Certificate", domain.certificate_arn)
+    if domain.private_ca_arn:
+        authority = acmpca.CertificateAuthority.from_certificate_authority_arn(
+            scope, "PrivateCa", domain.private_ca_arn
+        )
+        return acm.PrivateCertificate(scope, "Certificate", domain_name=domain.name, certificate_authority=authority)
+    if zone is None:
+        raise ValueError(f"domain `{domain.name}`: no certificate_arn, private_ca_arn or hosted_zone_id")
+    return acm.Certificate(
+        scope, "Certificate", domain_name=domain.name, validation=acm.CertificateValidation.from_dns(zone)
+    )
+
+
 class GatewayLoadBalancer(Construct):
     def __init__(
         self,
@@ -111,23 +131,7 @@ class GatewayLoadBalancer(Construct):
             if domain.hosted_zone_id
             else None
         )
-        if domain.certificate_arn:
-            certificate: acm.ICertificate = acm.Certificate.from_certificate_arn(
-                self, "Certificate", domain.certificate_arn
-            )
-        elif domain.private_ca_arn:
-            authority = acmpca.CertificateAuthority.from_certificate_authority_arn(
-                self, "PrivateCa", domain.private_ca_arn
-            )
-            certificate = acm.PrivateCertificate(
-                self, "Certificate", domain_name=domain.name, certificate_authority=authority
-            )
-        elif zone is None:
-            raise ValueError(f"domain `{domain.name}`: no certificate_arn, private_ca_arn or hosted_zone_id")
-        else:
-            certificate = acm.Certificate(
-                self, "Certificate", domain_name=domain.name, validation=acm.CertificateValidation.from_dns(zone)
-            )
+        certificate = gateway_certificate(self, env, zone)
         listener = self.alb.add_listener(
             "Https",
             port=443,

@@ -29,7 +29,7 @@ from gatekit.clouds.component import GatewayComponent
 from gatekit.clouds.database_tls import DATABASE_CA_FILE, azure_postgres_ca_bundle
 from gatekit.clouds.private_access import aks_api_access
 from gatekit.config import Environment
-from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
+from gatekit.render.k8s import CollectorExporter, SecretStore
 from gatekit.render.litellm import DATABASE_URL_ENV
 
 APPINSIGHTS_ENV = "APPLICATIONINSIGHTS_CONNECTION_STRING"
@@ -94,6 +94,7 @@ def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> a
     env = ctx.env
     kube = env.kubernetes
     zones = ["1", "2", "3"][: env.network.az_count]
+    public = env.network.mode == "public"
     return azure.containerservice.ManagedCluster(
         f"{ctx.name}-aks",
         resource_group_name=net.group.name,
@@ -132,6 +133,14 @@ def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> a
         aad_profile={"managed": True, "enable_azure_rbac": True},
         disable_local_accounts=True,
         auto_upgrade_profile={"upgrade_channel": "stable"},
+        # The gateway's TLS front door: application routing's managed NGINX (class webapprouting.kubernetes.azure.com)
+        # behind an internal load balancer unless the network is public; the Service itself stays ClusterIP.
+        ingress_profile={
+            "web_app_routing": {
+                "enabled": True,
+                "nginx": {"default_ingress_controller_type": "External" if public else "Internal"},
+            }
+        },
         addon_profiles={
             "azureKeyvaultSecretsProvider": {
                 "enabled": True,
@@ -268,12 +277,6 @@ def deploy(env: Environment) -> dict[str, Any]:
             "pod_labels": {"azure.workload.identity/use": "true"},
             "exporter": CollectorExporter.azuremonitor(APPINSIGHTS_ENV),
             "config_files": {DATABASE_CA_FILE: azure_postgres_ca_bundle()} if DATABASE_URL_ENV in generated else {},
-            "service": ServiceExposure(
-                type="LoadBalancer",
-                annotations={"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
-                if env.network.mode != "public"
-                else {},
-            ),
         },
     )
     return {

@@ -16,7 +16,8 @@ from gatekit.clouds.component import GatewayComponent
 from gatekit.clouds.gcp_data import data_services, secret_manager
 from gatekit.clouds.private_access import gke_authorized_networks, gke_private_cluster
 from gatekit.config import Environment
-from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure
+from gatekit.render.k8s import CollectorExporter, SecretStore
+from gatekit.render.k8s_ingress import GKE_PROXY_ONLY_RANGE
 
 APIS = (
     "compute.googleapis.com",
@@ -58,6 +59,17 @@ def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulu
         log_config={"aggregation_interval": "INTERVAL_5_SEC", "flow_sampling": 0.5} if env.network.flow_logs else None,
         opts=opts,
     )
+    door = env.gateway.exposure.ingress
+    if door is not None and door.class_name == "gce-internal":
+        # The internal Application Load Balancer (the gateway's TLS front door) runs its proxies in this subnet.
+        gcp.compute.Subnetwork(
+            f"{name}-proxy-only",
+            network=vpc.id,
+            ip_cidr_range=GKE_PROXY_ONLY_RANGE,
+            purpose="REGIONAL_MANAGED_PROXY",
+            role="ACTIVE",
+            opts=opts,
+        )
     if env.network.mode != "isolated":  # private nodes have no public IP: NAT is their egress in public mode too
         router = gcp.compute.Router(f"{name}-router", network=vpc.id, opts=opts)
         gcp.compute.RouterNat(
@@ -252,7 +264,7 @@ def deploy(env: Environment) -> dict[str, Any]:
     versions = secret_manager(ctx, store_secret_names(env, managed), values, [principal], reader_opts=wi)
 
     k8s_provider = k8s.Provider(f"{name}-gke", kubeconfig=kubeconfig(gke), enable_server_side_apply=True)
-    internal = env.network.mode != "public"
+    # The Service stays ClusterIP: clients reach it only through the TLS Ingress (gateway.exposure.ingress).
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,
@@ -263,10 +275,6 @@ def deploy(env: Environment) -> dict[str, Any]:
             "extra_secret_env": managed,
             "extra_env": {"GOOGLE_CLOUD_PROJECT": env.gcp.project},
             "exporter": CollectorExporter.googlecloud(env.gcp.project),
-            "service": ServiceExposure(
-                type="LoadBalancer",
-                annotations={"networking.gke.io/load-balancer-type": "Internal"} if internal else {},
-            ),
             "config_files": data.config_files,
         },
         opts=pulumi.ResourceOptions(depends_on=[gke, pool]),

@@ -4,6 +4,9 @@
 - `firewalled-stores`: Key Vault and the storage account refuse public networks (default action Deny).
 - `no-public-plaintext`: nothing listens in plaintext on a public address. A LoadBalancer Service without an internal
   annotation must serve TLS only (443) from named source ranges; an Ingress must carry TLS for each host.
+- `tls-listeners`: nothing listens in plaintext at all, internal addresses included (issue 12: TLS end to end). A
+  LoadBalancer or NodePort Service listens on TLS ports only; an Ingress carries TLS (spec.tls or a GKE managed
+  certificate) and, on GKE's load balancers, opens no HTTP forwarding rule (`kubernetes.io/ingress.allow-http`).
 - `database-tls-verified`: every Postgres URL the deployment stores verifies the server (sslmode=verify-full, or
   Prisma's sslaccept=strict).
 - `images-pinned`: every container image of a workload is pinned by digest.
@@ -17,6 +20,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from gatekit.clouds.policy_base import Context, Policy, get
+from gatekit.config.exposure import GCE_CLASSES
+from gatekit.render.k8s_ingress import ALLOW_HTTP, MANAGED_CERTS
 
 # Annotations that keep a LoadBalancer Service on private addresses (GKE, AKS, AWS load balancer controller).
 INTERNAL_LB = {
@@ -116,12 +121,40 @@ def _no_public_plaintext(typ: str, props: dict[str, Any], ctx: Context) -> list[
         if not ranges or _open_to_all(ranges):
             out.append("public load balancer admits every address: set network.allowed_ingress_cidrs")
     elif typ == "kubernetes:networking.k8s.io/v1:Ingress":
-        covered = {h for t in get(props, "spec.tls") or [] if isinstance(t, dict) for h in t.get("hosts") or []}
-        hosts = [r.get("host") for r in get(props, "spec.rules") or [] if isinstance(r, dict)]
-        bare = [h or "*" for h in hosts if h not in covered]
-        if not covered or bare:
-            out.append(f"Ingress serves plaintext for host(s) {', '.join(bare) or '*'}: add spec.tls for each host")
+        out.extend(_ingress_without_tls(props))
     return out
+
+
+def _ingress_without_tls(props: dict[str, Any]) -> list[str]:
+    if (get(props, "metadata.annotations") or {}).get(MANAGED_CERTS):
+        return []  # a Google-managed certificate for the Ingress's hosts
+    covered = {h for t in get(props, "spec.tls") or [] if isinstance(t, dict) for h in t.get("hosts") or []}
+    hosts = [r.get("host") for r in get(props, "spec.rules") or [] if isinstance(r, dict)]
+    bare = [h or "*" for h in hosts if h not in covered]
+    if not covered or bare:
+        return [f"Ingress serves plaintext for host(s) {', '.join(bare) or '*'}: add spec.tls for each host"]
+    return []
+
+
+def _tls_listeners(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
+    if typ == "kubernetes:core/v1:Service" and get(props, "spec.type") in ("LoadBalancer", "NodePort"):
+        ports = [p.get("port") for p in get(props, "spec.ports") or [] if isinstance(p, dict)]
+        plain = [p for p in ports if p not in TLS_PORTS]
+        if plain:
+            return [
+                f"{get(props, 'spec.type')} Service listens in plaintext on port(s) {', '.join(map(str, plain))} "
+                "(internal addresses too): keep it ClusterIP behind the TLS Ingress (gateway.exposure.ingress)"
+            ]
+    elif typ == "kubernetes:networking.k8s.io/v1:Ingress":
+        out = _ingress_without_tls(props)
+        annotations = get(props, "metadata.annotations") or {}
+        gke = get(props, "spec.ingressClassName") in GCE_CLASSES or annotations.get("kubernetes.io/ingress.class") in (
+            GCE_CLASSES
+        )
+        if gke and str(annotations.get(ALLOW_HTTP, "true")).lower() != "false":
+            out.append('GKE Ingress opens an HTTP forwarding rule: set kubernetes.io/ingress.allow-http: "false"')
+        return out
+    return []
 
 
 # Where each type keeps a secret value that may be a database URL.
@@ -167,6 +200,7 @@ EXPOSURE_POLICIES: tuple[Policy, ...] = (
     Policy("private-control-plane", "Cluster APIs are private or limited to named networks.", _private_control_plane),
     Policy("firewalled-stores", "Key Vault and storage refuse public networks.", _firewalled_stores),
     Policy("no-public-plaintext", "Nothing listens in plaintext on a public address.", _no_public_plaintext),
+    Policy("tls-listeners", "Nothing listens in plaintext, internal addresses included.", _tls_listeners),
     Policy("database-tls-verified", "Postgres URLs verify the server (verify-full).", _database_tls_verified),
     Policy("images-pinned", "Every workload image is pinned by digest.", _images_pinned),
 )

@@ -187,8 +187,8 @@ class Observability(Strict):
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     collector_image: str = Field(
         default="otel/opentelemetry-collector-contrib:0.139.0",
-        description="OpenTelemetry collector sidecar image for Kubernetes targets. Targets gcp, azure and k8s refuse "
-        "a reference without a digest (`…@sha256:<64 hex>`, mirrored into your registry).",
+        description="OpenTelemetry collector sidecar image for Kubernetes targets. Targets gcp, azure, k8s and aws-eks "
+        "refuse a reference without a digest (`…@sha256:<64 hex>`, mirrored into your registry).",
     )
     collector_export_endpoint: str | None = Field(
         default=None,

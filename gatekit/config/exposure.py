@@ -27,15 +27,30 @@ def _cidr(value: str) -> str:
         raise ValueError(f"`{value}` is not a CIDR block") from exc
 
 
+GCE_CLASSES = frozenset({"gce", "gce-internal"})  # GKE's own load balancers (external / internal Application LB)
+AKS_APP_ROUTING_CLASS = "webapprouting.kubernetes.azure.com"  # AKS application routing add-on (managed NGINX)
+
+
 class IngressFrontDoor(BaseModel):
-    """Target k8s/gcp/azure: an Ingress with TLS in front of the gateway (exposure paths only)."""
+    """Target k8s/gcp/azure: an Ingress with TLS in front of the gateway (exposure paths only). Every shipped
+    environment of these targets has one: the gateway Service stays ClusterIP, nothing listens in plaintext."""
 
     model_config = ConfigDict(extra="forbid")
 
     host: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$", description="DNS name clients use.")
-    class_name: str = Field(default="nginx", description="IngressClass (nginx, gce, azure-application-gateway, …).")
+    class_name: str = Field(
+        default="nginx",
+        description="IngressClass: `nginx` (any cluster), `gce-internal` / `gce` (GKE's internal / external "
+        f"Application Load Balancer), `{AKS_APP_ROUTING_CLASS}` (AKS application routing, enabled by the azure "
+        "program), …",
+    )
     cluster_issuer: str | None = Field(
         default=None, description="cert-manager ClusterIssuer that issues the certificate; empty: `tls_secret` exists."
+    )
+    managed_certificate: bool = Field(
+        default=False,
+        description="Target gcp with class `gce`: a Google-managed certificate for `host` (ManagedCertificate) "
+        "instead of `tls_secret`.",
     )
     tls_secret: str = Field(default="gatekit-tls", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     controller_namespace: str | None = Field(

@@ -5,13 +5,17 @@
 - A certificate comes from `certificate_arn` (imported or issued elsewhere), `private_ca_arn` (ACM Private CA), or DNS
   validation in `hosted_zone_id`. A domain with none of them used to leave the certificate pending validation and
   the deploy waiting for hours; it is now an error naming the three ways out.
-- moat (the high-assurance, air-gapped environment) refuses DNS validation: an imported or private-CA certificate."""
+- moat (the high-assurance, air-gapped environment) refuses DNS validation: an imported or private-CA certificate.
+- gcp, azure and k8s serve through `gateway.exposure.ingress` only (an Ingress with TLS; the Service stays ClusterIP):
+  without one the gateway would have no TLS listener. GKE's load balancers reach the pods directly (no controller
+  namespace), its external one (`gce`) needs `network.mode: public`, and a Google-managed certificate needs `gce`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from gatekit.config.environment import AWS_TARGETS, Environment
+from gatekit.config.exposure import GCE_CLASSES
 
 Finding = tuple[str, str]
 WAYS = (
@@ -19,7 +23,42 @@ WAYS = (
 )
 
 
+INGRESS_TARGETS = frozenset({"gcp", "azure", "k8s"})
+
+
+def ingress_findings(env: Environment) -> Iterator[Finding]:
+    """The TLS front door of the Kubernetes targets (gatekit.render.k8s_ingress)."""
+    door = env.gateway.exposure.ingress
+    path = "gateway.exposure.ingress"
+    if door is None:
+        yield (
+            path,
+            f"target `{env.target}` serves TLS only, through an Ingress: set gateway.exposure.ingress (host, "
+            "class_name and a certificate: cluster_issuer, tls_secret or, on GKE, managed_certificate)",
+        )
+        return
+    if door.class_name in GCE_CLASSES and door.controller_namespace:
+        yield (
+            f"{path}.controller_namespace",
+            f"class `{door.class_name}`: GKE's load balancer reaches the pods directly; set controller_namespace: null",
+        )
+    if door.class_name == "gce" and env.network.mode != "public":
+        yield (
+            f"{path}.class_name",
+            f"class `gce` is an internet-facing load balancer but network.mode is `{env.network.mode}`: use "
+            "`gce-internal`",
+        )
+    if door.managed_certificate and (env.target != "gcp" or door.class_name != "gce"):
+        yield (
+            f"{path}.managed_certificate",
+            "a Google-managed certificate needs target gcp and class `gce` (internal load balancers take tls_secret)",
+        )
+
+
 def tls_findings(env: Environment) -> Iterator[Finding]:
+    if env.target in INGRESS_TARGETS:
+        yield from ingress_findings(env)
+        return
     if env.target not in AWS_TARGETS | {"moat"}:
         return
     domain = env.domain

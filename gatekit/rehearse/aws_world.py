@@ -15,8 +15,16 @@ from typing import Any
 from gatekit.rehearse.image import ImageFacts
 
 # Resources whose Ref only names them in what the processes see (never dereferenced by a process here).
+# Referenced by name or ARN only (the aws-eks Service names its TLS certificate in an annotation the load balancer
+# controller reads; no process here dereferences it).
 IDENTITY_ONLY = frozenset(
-    {"AWS::KMS::Key", "AWS::ECR::Repository", "AWS::ElastiCache::ReplicationGroup", "AWS::RDS::DBCluster"}
+    {
+        "AWS::KMS::Key",
+        "AWS::ECR::Repository",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::RDS::DBCluster",
+        "AWS::CertificateManager::Certificate",
+    }
 )
 
 

@@ -23,7 +23,7 @@ from gatekit.config.sizing import in_flight_target
 from gatekit.render.agent_egress import network_policy_egress
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
-from gatekit.render.k8s_ingress import ingress_manifest
+from gatekit.render.k8s_ingress import ingress_manifest, load_balancer_sources, managed_certificate, service_annotations
 from gatekit.render.k8s_monitoring import monitoring_manifests
 from gatekit.render.k8s_secrets import (
     SECRETS_MOUNT,
@@ -136,9 +136,10 @@ def _ingress_controller_peer(env: Environment) -> list[Manifest]:
     """The in-cluster ingress controller's pods (another namespace): CNIs such as Cilium never match pod addresses
     against ipBlock, so without this peer the Ingress would reach no gateway pod (security, issue 12)."""
     door = env.gateway.exposure.ingress
+    lb = [{"ipBlock": {"cidr": c}} for c in load_balancer_sources(door)]  # GKE: the load balancer's own proxies
     if door is None or not door.controller_namespace:
-        return []
-    return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": door.controller_namespace}}}]
+        return lb
+    return [*lb, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": door.controller_namespace}}}]
 
 
 def _autoscaling(env: Environment, meta: Manifest, name: str, selector: Mapping[str, str]) -> list[Manifest]:
@@ -338,8 +339,8 @@ def render_gateway_manifests(
     out.append(deployment(env, pod, meta, autoscaled=autoscaled))
     exposure = service or ServiceExposure()
     front_door = env.gateway.exposure.ingress  # security (issue 12): Ingress with TLS, exposure paths only
-    if front_door is not None:
-        exposure = ServiceExposure(port=exposure.port)  # ClusterIP behind the Ingress
+    if front_door is not None:  # ClusterIP behind the Ingress (NEG-served on GKE)
+        exposure = ServiceExposure(port=exposure.port, annotations=service_annotations(front_door))
     svc_spec: Manifest = {
         "type": exposure.type,
         "selector": dict(selector),
@@ -357,7 +358,9 @@ def render_gateway_manifests(
         }
     )
     if front_door is not None:
-        out.append(ingress_manifest(env.gateway.exposure, front_door, meta, name, exposure.port))
+        sources = list(env.network.allowed_ingress_cidrs)
+        out.append(ingress_manifest(env.gateway.exposure, front_door, meta, name, exposure.port, sources))
+        out.extend(managed_certificate(front_door, meta, name))
     out.extend(_autoscaling(env, meta, name, selector))
     out.append(_network_policy(env, meta, name, selector, collector.egress_ports if collector else ()))
     out.extend(monitoring_manifests(env, meta, name, selector))  # PodMonitor + PrometheusRule (k8s_monitoring.py)

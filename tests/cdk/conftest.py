@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from gatekit.config import Environment, default_config_dir, load_environment
-from tests.cdk.estate_variants import ESTATE_VARIANTS
+from tests.cdk.estate_variants import EKS_COLLECTOR, ESTATE_VARIANTS
 
 AWS_ENVIRONMENTS = ("dev", "staging", "prod", "moat")
 STACK_PARTS = ("network", "secrets", "data", "config", "observability", "gateway", "monitoring")
@@ -23,7 +23,7 @@ BOUNDARY_ARN = "arn:aws:iam::123456789012:policy/gatekit-boundary"
 # Variants that exercise options the environment files leave off.
 VARIANTS: dict[str, tuple[str, list[str]]] = {
     "staging-boundary": ("staging", [f"aws.permissions_boundary_arn={BOUNDARY_ARN}", "deployment.prefix=gk-alt"]),
-    "eks": ("staging", ["target=aws-eks", "deployment.prefix=gk-eks"]),
+    "eks": ("staging", ["target=aws-eks", "deployment.prefix=gk-eks", EKS_COLLECTOR]),
     **ESTATE_VARIANTS,  # existing VPC, Bedrock endpoint, Graviton (tests/cdk/estate_variants.py, issue 18)
 }
 ALL_SYNTHS = (*AWS_ENVIRONMENTS, *VARIANTS)

@@ -72,6 +72,10 @@ def _common(prefix: str, existing_endpoints: list[str]) -> list[str]:
     ]
 
 
+# aws-eks renders the collector sidecar: its image is pinned by digest (gatekit.config.platform_checks), as mirrored.
+EKS_COLLECTOR_IMAGE = "registry.corp.net/mirror/otel-collector-contrib@sha256:" + "c0" * 32
+EKS_COLLECTOR = f"observability.collector_image={EKS_COLLECTOR_IMAGE}"
+
 ESTATE_VARIANTS: dict[str, tuple[str, list[str]]] = {
     "estate": (
         "staging",
@@ -79,7 +83,13 @@ ESTATE_VARIANTS: dict[str, tuple[str, list[str]]] = {
     ),
     "estate-eks": (
         "staging",
-        [*_common("gk-est2", ENDPOINTS), "target=aws-eks", "network.mode=private", "network.endpoints=[s3]"],
+        [
+            *_common("gk-est2", ENDPOINTS),
+            "target=aws-eks",
+            "network.mode=private",
+            "network.endpoints=[s3]",
+            EKS_COLLECTOR,
+        ],
     ),
 }
 
@@ -144,6 +154,7 @@ ESTATE_VARIANTS["estate-cluster"] = (
     [
         "deployment.prefix=gk-est4",
         "target=aws-eks",
+        EKS_COLLECTOR,
         *_existing_stores([DB_SG], []),
         f"kubernetes.existing={json.dumps(EXISTING_CLUSTER)}",
     ],

@@ -13,6 +13,7 @@ from gatekit.config import default_config_dir, load_environment
 from gatekit.config.errors import ConfigError
 from tests.cdk.estate_variants import (
     DB_SG,
+    EKS_COLLECTOR_IMAGE,
     EXISTING_CLUSTER,
     VPC_CIDR,
     existing_cache,
@@ -30,6 +31,8 @@ def _staging(tmp_path: Path, extra: dict[str, object]) -> tuple[Path, list[str]]
     target = extra.pop("target", None)
     if target is not None:
         text = text.replace("target: aws-ecs", f"target: {target}")
+    if target == "aws-eks":  # the collector sidecar pinned by digest (gatekit.config.platform_checks)
+        text = text.replace("observability:\n", f"observability:\n  collector_image: {EKS_COLLECTOR_IMAGE}\n", 1)
     env_file.write_text(text + "\n" + yaml.safe_dump(extra, sort_keys=False))
     return config, env_file.read_text().splitlines()
 
@@ -51,13 +54,27 @@ NETWORK = {"cidr": VPC_CIDR, "az_count": 3, "existing": existing_network([])}
 
 def test_existing_cluster_needs_exactly_one_identity(tmp_path: Path) -> None:
     cluster = {k: v for k, v in EXISTING_CLUSTER.items() if k != "oidc_provider_arn"}
-    config, lines = _staging(tmp_path, {"target": "aws-eks", "network": NETWORK, "kubernetes": {"existing": cluster}})
+    config, lines = _staging(
+        tmp_path,
+        {
+            "target": "aws-eks",
+            "network": NETWORK,
+            "kubernetes": {"existing": cluster},
+        },
+    )
     message = _refused(config)
     # The missing field's nearest line: kubernetes.existing.
     assert f"staging.yaml:{_line(lines, '  existing:', after='kubernetes:')}" in message
     assert "kubernetes.existing.oidc_provider_arn" in message and "exactly one identity" in message
     both = {**EXISTING_CLUSTER, "pod_identity": True}
-    config, _ = _staging(tmp_path / "both", {"target": "aws-eks", "network": NETWORK, "kubernetes": {"existing": both}})
+    config, _ = _staging(
+        tmp_path / "both",
+        {
+            "target": "aws-eks",
+            "network": NETWORK,
+            "kubernetes": {"existing": both},
+        },
+    )
     assert "exactly one identity" in _refused(config)
 
 
@@ -66,7 +83,13 @@ def test_existing_cluster_only_on_aws_eks_and_in_an_existing_vpc(tmp_path: Path)
     message = _refused(config)  # staging is aws-ecs
     assert f"staging.yaml:{_line(lines, '  existing:')}" in message
     assert "kubernetes.existing" in message and "applies to target aws-eks (not `aws-ecs`)" in message
-    config, _ = _staging(tmp_path / "vpc", {"target": "aws-eks", "kubernetes": {"existing": EXISTING_CLUSTER}})
+    config, _ = _staging(
+        tmp_path / "vpc",
+        {
+            "target": "aws-eks",
+            "kubernetes": {"existing": EXISTING_CLUSTER},
+        },
+    )
     assert "an existing EKS cluster runs in an existing VPC" in _refused(config)
 
 
@@ -75,7 +98,14 @@ def test_existing_cluster_oidc_provider_of_another_region(tmp_path: Path) -> Non
         **EXISTING_CLUSTER,
         "oidc_provider_arn": EXISTING_CLUSTER["oidc_provider_arn"].replace("us-east-1", "eu-west-1"),
     }
-    config, lines = _staging(tmp_path, {"target": "aws-eks", "network": NETWORK, "kubernetes": {"existing": cluster}})
+    config, lines = _staging(
+        tmp_path,
+        {
+            "target": "aws-eks",
+            "network": NETWORK,
+            "kubernetes": {"existing": cluster},
+        },
+    )
     message = _refused(config)
     assert f"staging.yaml:{_line(lines, 'oidc_provider_arn')}" in message
     assert "a cluster in `eu-west-1`, not `us-east-1`" in message

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from gatekit.cli import cli
 from tests.cdk.conftest import Synthesized
+from tests.cdk.estate_variants import EKS_COLLECTOR
 
 
 def test_synth_writes_every_template(tmp_path: Path, synthesized: dict[str, Synthesized]) -> None:
@@ -33,7 +34,7 @@ def test_synth_rejects_a_non_aws_environment(tmp_path: Path) -> None:
 
 
 def test_synth_fails_loudly_for_an_eks_version_without_kubectl(tmp_path: Path) -> None:
-    args = ["synth", "--env", "staging", "--out", str(tmp_path), "--set", "target=aws-eks"]
+    args = ["synth", "--env", "staging", "--out", str(tmp_path), "--set", "target=aws-eks", "--set", EKS_COLLECTOR]
     result = CliRunner().invoke(cli, [*args, "--set", 'kubernetes.version="1.34"'])
     assert result.exit_code == 1
     assert "kubectl 1.33" in result.output and not list(tmp_path.glob("*.template.json"))

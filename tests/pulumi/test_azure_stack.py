@@ -126,8 +126,8 @@ def test_secrets_come_from_key_vault_and_traces_go_to_azure_monitor(plan: Plan) 
     assert {o["objectAlias"] for o in objects} >= {"DATABASE_URL", "REDIS_URL", "APPLICATIONINSIGHTS_CONNECTION_STRING"}
     collector = manifest(plan, "kubernetes:core/v1:ConfigMap", "otel-collector")
     assert "azuremonitor" in yaml.safe_load(collector["data"]["collector.yaml"])["exporters"]
-    service = manifest(plan, "kubernetes:core/v1:Service")
-    assert service["metadata"]["annotations"] == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+    service = manifest(plan, "kubernetes:core/v1:Service")  # behind application routing's TLS Ingress (issue 12)
+    assert service["spec"]["type"] == "ClusterIP" and service["metadata"]["annotations"] == {}
 
 
 def test_azure_plan_is_policy_clean(plan: Plan) -> None:

@@ -141,8 +141,9 @@ def test_gateway_syncs_secrets_and_traces_to_cloud_trace(plan: Plan) -> None:
         manifest(plan, "kubernetes:core/v1:ConfigMap", "otel-collector")["data"]["collector.yaml"]
     )
     assert collector["exporters"] == {"googlecloud": {"project": plan.environment.gcp.project}}  # type: ignore[union-attr]
-    service = manifest(plan, "kubernetes:core/v1:Service")
-    assert service["metadata"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
+    service = manifest(plan, "kubernetes:core/v1:Service")  # NEG backends of the internal HTTPS load balancer
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["metadata"]["annotations"] == {"cloud.google.com/neg": '{"ingress": true}'}
 
 
 def test_gcp_plan_is_policy_clean(plan: Plan) -> None:

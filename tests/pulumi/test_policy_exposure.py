@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from gatekit.clouds.plan import Plan, run_plan
 from gatekit.clouds.policy import POLICIES, Context
 from gatekit.clouds.private_access import aks_api_access, gke_authorized_networks, gke_private_cluster
 from gatekit.config import ConfigError
-from tests.pulumi.conftest import PROJECT, environment, manifest, one, resources
+from tests.pulumi.conftest import environment, manifest, one, resources
+from tests.security.listener_audit import audit_resources
 
 MARKED = Context(secrets_marked=True)
 POLICY = {p.name: p for p in POLICIES}
@@ -106,6 +106,56 @@ EXPOSURE_CASES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]]
             "plaintext for host(s) gw.example.com",
         ),
     ],
+    "tls-listeners": [
+        (
+            "kubernetes:core/v1:Service",
+            {"spec": {"type": "ClusterIP", "ports": [{"port": 80}]}},
+            {
+                "metadata": {"annotations": {"networking.gke.io/load-balancer-type": "Internal"}},
+                "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+            },
+            "plaintext on port(s) 80 (internal addresses too)",
+        ),
+        (
+            "kubernetes:core/v1:Service",
+            {"spec": {"type": "LoadBalancer", "ports": [{"port": 443}]}},
+            {"spec": {"type": "NodePort", "ports": [{"port": 8080}]}},
+            "NodePort Service listens in plaintext",
+        ),
+        (
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            {
+                "metadata": {"annotations": {"kubernetes.io/ingress.allow-http": "false"}},
+                "spec": {
+                    "ingressClassName": "gce-internal",
+                    "tls": [{"hosts": ["gw.example.com"]}],
+                    "rules": [{"host": "gw.example.com"}],
+                },
+            },
+            {
+                "spec": {
+                    "ingressClassName": "gce-internal",
+                    "tls": [{"hosts": ["gw.example.com"]}],
+                    "rules": [{"host": "gw.example.com"}],
+                }
+            },
+            "opens an HTTP forwarding rule",
+        ),
+        (
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            {
+                "metadata": {
+                    "annotations": {
+                        "kubernetes.io/ingress.allow-http": "false",
+                        "networking.gke.io/managed-certificates": "gw",
+                    }
+                },
+                "spec": {"ingressClassName": "gce", "rules": [{"host": "gw.example.com"}]},
+            },
+            {"spec": {"ingressClassName": "nginx", "rules": [{"host": "gw.example.com"}]}},
+            "plaintext for host(s) gw.example.com",
+        ),
+    ],
     "database-tls-verified": [
         (
             "gcp:secretmanager/secretVersion:SecretVersion",
@@ -140,16 +190,24 @@ EXPOSURE_CASES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]]
 }
 
 
-def test_a_public_plaintext_plan_fails_the_pack_and_the_shipped_one_passes(plan_for: Any) -> None:
-    """gcp with `network.mode: public`: the gateway Service becomes an internet-facing load balancer on port 80."""
-    shipped = plan_for("gcp")
-    assert not [v for v in shipped.violations if v.policy in ("no-public-plaintext", "private-control-plane")]
-    public: Plan = run_plan("gcp", PROJECT, ("network.mode=public",))
-    fired = {(v.policy, v.resource_type) for v in public.violations if v.mandatory}
-    assert ("no-public-plaintext", "kubernetes:core/v1:Service") in fired, public.violations
-    messages = [v.message for v in public.violations if v.policy == "no-public-plaintext"]
-    assert any("plaintext on port(s) 80" in m for m in messages)
-    assert any("admits every address" in m for m in messages)  # allowed_ingress_cidrs defaults to 0.0.0.0/0
+def test_no_shipped_plan_has_a_plaintext_listener_and_a_forced_one_fails(plan_for: Any) -> None:
+    """Every gcp/azure/k8s plan serves through a TLS Ingress only; the LoadBalancer Service the programs created
+    before (port 80, internal) now fails the pack, and a public one fails both listener policies."""
+    for stack in ("gcp", "azure", "k8s"):
+        plan = plan_for(stack)
+        assert not [v for v in plan.violations if v.policy in ("tls-listeners", "no-public-plaintext")]
+        assert audit_resources((r.name, r.type, r.inputs) for r in plan.resources) == []
+        (service,) = [r.inputs for r in resources(plan, "kubernetes:core/v1:Service")]
+        assert service["spec"]["type"] == "ClusterIP", stack
+        (ingress,) = [r.inputs for r in resources(plan, "kubernetes:networking.k8s.io/v1:Ingress")]
+        assert ingress["spec"]["tls"] == [{"hosts": ["gateway.example.com"], "secretName": "gatekit-tls"}], stack
+    internal = {
+        "metadata": {"annotations": {"networking.gke.io/load-balancer-type": "Internal"}},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]},
+    }
+    assert POLICY["tls-listeners"].validate("kubernetes:core/v1:Service", internal, MARKED)
+    assert POLICY["no-public-plaintext"].validate("kubernetes:core/v1:Service", PUBLIC_LB, MARKED)
+    assert POLICY["tls-listeners"].validate("kubernetes:core/v1:Service", PUBLIC_LB, MARKED)
 
 
 def test_gke_control_plane_is_private_by_default(plan_for: Any) -> None:
@@ -221,3 +279,13 @@ def test_ingress_front_door_is_tls_clusterip_and_admits_its_controller() -> None
     assert not any("namespaceSelector" in p for p in policy["spec"]["ingress"][0]["from"])
     example = environment("k8s", "gateway.exposure.ingress={host: gateway.example.com}")
     assert "gateway.exposure.ingress.host" in {path for path, _ in placeholder_findings(example)}
+
+
+def test_eks_collector_sidecar_follows_the_same_digest_contract() -> None:
+    """aws-eks renders the same collector sidecar as the Pulumi targets: a tag is refused there too."""
+    with pytest.raises(ConfigError, match=r"observability\.collector_image.*pulled by tag; on `aws-eks`"):
+        environment("staging", "target=aws-eks")
+    pinned = "registry.corp.net/mirror/otel-collector-contrib@sha256:" + "c0" * 32
+    env = environment("staging", "target=aws-eks", f"observability.collector_image={pinned}")
+    assert env.observability.collector_image == pinned
+    assert environment("staging").target == "aws-ecs"  # ECS runs aws.collector_image, not this sidecar

@@ -244,9 +244,10 @@ def test_azure_secret_store_mounts_csi_and_collector_reads_its_key() -> None:
     assert deployment["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     (sa,) = by_kind(manifests, "ServiceAccount")
     assert sa["metadata"]["annotations"] == {"azure.workload.identity/client-id": "id"}
-    (svc,) = by_kind(manifests, "Service")
-    assert svc["spec"]["type"] == "LoadBalancer"
-    assert svc["spec"]["loadBalancerSourceRanges"] == env.network.allowed_ingress_cidrs
+    (svc,) = by_kind(manifests, "Service")  # the TLS front door wins over a LoadBalancer request (issue 12)
+    assert svc["spec"]["type"] == "ClusterIP" and "loadBalancerSourceRanges" not in svc["spec"]
+    (ingress,) = by_kind(manifests, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "webapprouting.kubernetes.azure.com"
     collector_cfg = next(m for m in by_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("otel-collector"))
     exporters = yaml.safe_load(collector_cfg["data"]["collector.yaml"])["exporters"]
     assert exporters == {"azuremonitor": {"connection_string": "${env:" + conn + "}"}}

@@ -19,6 +19,7 @@ from gatekit.rehearse.report import CHECKS
 from gatekit.rehearse.services import Postgres
 from gatekit.rehearse.session import AfterChecks, Shared, rehearse_environment
 from gatekit.rehearse.vanilla import vanilla_beside
+from tests.cdk.estate_variants import EKS_COLLECTOR
 from tests.rehearse.client_sdks import CHECK as SDK_CHECK
 from tests.rehearse.client_sdks import FLOWS as SDK_FLOWS
 from tests.rehearse.client_sdks import client_sdks_probe, deployment_models
@@ -119,7 +120,7 @@ def test_rehearse_ecs_environment(name: str, rehearsal: Shared, tmp_path: Path) 
     assert {"IAM database authentication", "Application Load Balancer", "KMS", "model providers"} <= reasons
 
 
-EKS_VARIANT = ["target=aws-eks", "deployment.prefix=gk-eks"]
+EKS_VARIANT = ["target=aws-eks", "deployment.prefix=gk-eks", EKS_COLLECTOR]
 
 
 def test_rehearse_eks_variant(rehearsal: Shared, tmp_path: Path) -> None:

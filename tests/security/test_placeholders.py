@@ -33,7 +33,8 @@ def test_every_shipped_example_is_named() -> None:
     assert fields("prod") == {"domain.name", "domain.hosted_zone_id"}
     for name in ("dev", "staging", "moat"):
         assert fields(name) == {"domain.private_ca_arn"}, name
-    assert fields("gcp") == {"gcp.project", "compute.image", "observability.collector_image"}
+    host = "gateway.exposure.ingress.host"  # the TLS front door's example name (issue 12)
+    assert fields("gcp") == {"gcp.project", "compute.image", "observability.collector_image", host}
     assert fields("local") == set()
 
 
@@ -45,6 +46,7 @@ def test_real_values_pass() -> None:
             "k8s",
             f"compute.image=registry.corp.net/gatekit/gateway{REAL_DIGEST}",
             f"observability.collector_image=registry.corp.net/otel/collector{REAL_DIGEST}",
+            "gateway.exposure.ingress.host=llm.corp-gateway.net",
         )
         == set()
     )
