@@ -113,8 +113,9 @@ docs: setup ## Regenerate config/schema.json and docs/config.md from the model
 	$(VENV)/bin/gatekit config docs
 
 # Two xdist workers; the unit of work is a test directory, heaviest first (tests/conftest.py DirectoryScheduling).
+# The 30 slowest tests are listed at the end: that is where the next minutes of CI time are.
 test: setup setup-tools system lint check-config ## Everything CI runs
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --durations=30
 
 clean: ## Remove environments and build output
 	rm -rf $(VENV) $(UV_VENV) $(TRAIN_VENV) $(CHECKOV_VENV) $(STANDIN)/node_modules .gatekit cdk.out .pytest_cache .ruff_cache .image
