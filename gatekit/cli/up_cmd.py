@@ -18,7 +18,7 @@ def up(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, port:
     """Start the gateway (and the demo provider when enabled). Ctrl-C or SIGTERM drains and exits."""
     from gatekit.runtime.local import DemoProviderError, banner, ensure_master_key, start_demo_provider, stop
     from gatekit.runtime.prepare import MissingSecretsError, apply_environment, runtime_dir_for, write_litellm_config
-    from gatekit.runtime.server import exit_promptly, run_replica
+    from gatekit.runtime.server import exit_flush_seconds, exit_promptly, run_replica
 
     if port is not None:
         overrides = (*overrides, f"gateway.port={port}")
@@ -41,4 +41,5 @@ def up(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, port:
     finally:
         stop(demo)
     if served:
-        exit_promptly()  # drained and shut down: skip the interpreter's slow teardown (runtime/server.py)
+        # drained and shut down: skip the interpreter's slow teardown (runtime/server.py)
+        exit_promptly(flush_seconds=exit_flush_seconds(env))

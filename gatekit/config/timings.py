@@ -30,6 +30,9 @@ class DrainTimings:
     alb_deregistration_delay: int
     k8s_pre_stop_seconds: int
     k8s_termination_grace_seconds: int
+    # After the drain and LiteLLM's shutdown, the exit hooks (the span exporter's final flush, log flushes) get this
+    # long, so a replica whose collector is unreachable still exits inside the exit margin instead of being killed.
+    exit_flush_seconds: int
 
     @classmethod
     def from_drain(cls, drain: Drain) -> DrainTimings:
@@ -41,6 +44,7 @@ class DrainTimings:
             alb_deregistration_delay=drain.budget_seconds,
             k8s_pre_stop_seconds=drain.pre_stop_seconds,
             k8s_termination_grace_seconds=drain.pre_stop_seconds + drain.budget_seconds + drain.exit_margin_seconds,
+            exit_flush_seconds=max(drain.exit_margin_seconds - 2, 0),
         )
 
     def platform_total(self, target: str) -> int:

@@ -188,6 +188,11 @@ def drain(report: Report, replicas: list[Running]) -> None:
         except subprocess.TimeoutExpired:
             replica.kill()
             code = None
-        results.append({"replica": replica.name, "exit_code": code, "drained_logged": "drained" in replica.tail(20000)})
+        tail = replica.tail(20000)
+        result: dict[str, Any] = {"replica": replica.name, "exit_code": code, "drained_logged": "drained" in tail}
+        if code != 0:  # why: the supervisor's and the workers' error lines (a worker's exit code, a spent budget)
+            result["errors"] = [line[:400] for line in tail.splitlines() if '"level": "ERROR"' in line][-8:]
+            result["log_tail"] = tail[-1500:]
+        results.append(result)
     ok = all(r["exit_code"] == 0 for r in results)
     report.add("drain", ok, replicas=results)

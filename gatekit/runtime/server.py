@@ -28,6 +28,8 @@ from gatekit.runtime.state import RuntimeState
 
 # After the drain, what is still open is idle keep-alive connections and cancelled work: a short grace suffices.
 SHUTDOWN_GRACE_SECONDS = 1
+# The exit hooks' bound when no environment is at hand (DrainTimings.exit_flush_seconds for the default margin).
+DEFAULT_EXIT_FLUSH_SECONDS = 3
 log = logging.getLogger("gatekit.runtime")
 
 
@@ -104,22 +106,40 @@ def run_app(
     return bool(server.started)
 
 
-def exit_promptly(code: int = 0) -> NoReturn:
+def exit_promptly(code: int = 0, flush_seconds: float = DEFAULT_EXIT_FLUSH_SECONDS) -> NoReturn:
     """End the process once the gateway has drained and LiteLLM's lifespan has shut down.
 
     The interpreter's own teardown of LiteLLM's heap (its module graph, generated Prisma types, routers) runs after
     that for a long time: measured here, 30-40 s of CPU with no Python frame left once the drain had finished, so a
     replica lingered about a minute after SIGTERM — past most termination grace periods. Nothing in that teardown is
-    needed: the exit hooks (atexit: telemetry and log flushes) run, the standard streams are flushed, then the
-    process exits with `code`."""
-    import atexit
+    needed: the exit hooks (atexit: the span exporter's final flush, log flushes) run, bounded by `flush_seconds`
+    (`DrainTimings.exit_flush_seconds`), the standard streams are flushed, then the process exits with `code`.
 
-    atexit._run_exitfuncs()
+    The bound matters: OpenTelemetry's batch processor waits up to 30 s at exit for its queue to export, and with the
+    collector unreachable each export retries for 10 s — a replica would outlive its exit margin and be killed (a
+    supervisor reports that as a failed drain). Spans still queued when the bound is spent are dropped, and said so."""
+    import atexit
+    import threading
+
+    hooks = threading.Thread(target=atexit._run_exitfuncs, name="gatekit-exit-hooks", daemon=True)
+    hooks.start()
+    hooks.join(flush_seconds)
+    if hooks.is_alive():
+        log.warning(
+            "exit hooks unfinished; exiting without them (queued spans are dropped: is the collector reachable?)",
+            extra={"flush_seconds": flush_seconds},
+        )
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
     os._exit(code)
+
+
+def exit_flush_seconds(env: Environment) -> int:
+    from gatekit.config.timings import DrainTimings
+
+    return DrainTimings.from_drain(env.gateway.drain).exit_flush_seconds
 
 
 def run_replica(env: Environment, host: str | None = None, port: int | None = None) -> bool:
@@ -144,4 +164,4 @@ def serve(env: Environment, host: str | None = None, port: int | None = None, ru
     config_path = write_litellm_config(env, runtime_dir or runtime_dir_for(env))
     apply_environment(env, config_path)
     if run_replica(env, host, port):
-        exit_promptly()
+        exit_promptly(flush_seconds=exit_flush_seconds(env))

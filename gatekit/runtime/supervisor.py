@@ -61,13 +61,13 @@ def worker_main(index: int, document: str, host: str, port: int, sock: socket.so
     os.environ[WORKER_INDEX_ENV] = str(index)
     _drain_when_orphaned()
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <worker>` prints where it is (stderr)
-    from gatekit.runtime.server import exit_promptly, load_proxy_app, run_app
+    from gatekit.runtime.server import exit_flush_seconds, exit_promptly, load_proxy_app, run_app
 
     env = Environment.model_validate_json(document)
     served = run_app(load_proxy_app(), env, host, port, sockets=[sock])
     # Drained and shut down: leave without the interpreter teardown (in a spawned worker with LiteLLM loaded, its final
     # garbage collection was seen to hang past the budget). A worker whose startup failed exits 1.
-    exit_promptly(0 if served else 1)
+    exit_promptly(0 if served else 1, exit_flush_seconds(env))
 
 
 @dataclass

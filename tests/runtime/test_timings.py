@@ -31,6 +31,9 @@ def test_platform_timeouts_always_cover_the_drain(budget: int, pre_stop: int, ma
     assert t.alb_deregistration_delay <= t.ecs_stop_timeout
     assert t.k8s_pre_stop_seconds == pre_stop
     assert t.k8s_termination_grace_seconds == pre_stop + budget + margin >= pre_stop + process_exit
+    # The exit hooks' bound (the span exporter's final flush) fits inside the platform's timeout too.
+    assert process_exit + t.exit_flush_seconds <= t.ecs_stop_timeout
+    assert t.exit_flush_seconds == max(margin - 2, 0)
     assert t.platform_total("aws-ecs") == t.ecs_stop_timeout
     assert t.platform_total("k8s") == t.k8s_termination_grace_seconds
 
