@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import secrets
 import signal
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -127,10 +129,30 @@ def client_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def per_worker(server: Server, key: str) -> dict[str, dict[str, float]]:
+    """gatekit only: connections and requests each worker has accepted so far, from the replica's `/metrics`."""
+    if server.target.kind != "gatekit":
+        return {}
+    r = httpx.get(server.url + "/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=60)
+    r.raise_for_status()
+    out: dict[str, dict[str, float]] = {"connections": {}, "requests": {}}
+    for line in r.text.splitlines():
+        m = re.match(r'^gatekit_(connections|requests)_total\{worker="(\d+)"\} (\S+)$', line)
+        if m:
+            out[m.group(1)][m.group(2)] = float(m.group(3))
+    return out
+
+
 def measure(server: Server, key: str, mode: str, inflight: int, stream: bool, duration: float) -> dict[str, Any]:
+    shares_before = per_worker(server, key)
     cpu_before, client_before = tree_cpu_s(server.proc.pid), client_cpu_s()
     stats = asyncio.run(drive(server.url, key, inflight, duration, stream))
     cpu = tree_cpu_s(server.proc.pid) - cpu_before
+    if shares_before:  # what each worker took in this measurement (the /metrics scrapes add a connection each)
+        after = per_worker(server, key)
+        stats["per_worker"] = {
+            kind: {w: v - shares_before[kind].get(w, 0) for w, v in after[kind].items()} for kind in after
+        }
     stats["cpu_ms_per_request"] = 1000 * cpu / max(1, stats["requests"])
     stats["server_cpu_cores"] = cpu / duration
     stats["client_cpu_cores"] = (client_cpu_s() - client_before) / duration

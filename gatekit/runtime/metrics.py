@@ -47,6 +47,12 @@ class RuntimeMetrics:
             ["worker"],
             registry=registry,
         )
+        self.connections = Counter(
+            "gatekit_connections",
+            "TCP connections accepted, by the worker process that accepted them (keep-alive requests follow them).",
+            ["worker"],
+            registry=registry,
+        )
         self.shed = Counter(
             "gatekit_shed_requests", "Requests answered 503 because the in-flight limit was reached.", registry=registry
         )

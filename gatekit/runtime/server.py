@@ -5,7 +5,8 @@ with 503, while the listener stays open so load balancers see the replica leave;
 finish. When none is left, or `gateway.drain.budget_seconds` is spent, uvicorn shuts down and the process exits 0.
 
 `gateway.workers` > 1: `run_replica` hands over to the supervisor (gatekit/runtime/supervisor.py), which runs this
-same server in each worker process on one shared listening socket and forwards SIGTERM to all of them."""
+same server in each worker process, each on its own SO_REUSEPORT listening socket on the replica's port, and forwards
+SIGTERM to all of them (they drain together: whichever worker the kernel hands a new connection answers 503)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Any, NoReturn
 import uvicorn
 
 from gatekit.config import Environment
+from gatekit.runtime.connections import counting_protocol
 from gatekit.runtime.prepare import apply_environment, runtime_dir_for, write_litellm_config
 from gatekit.runtime.sources import DEPLOYMENT_URI_ENV, ConfigSource, SourceUnavailableError, open_source
 from gatekit.runtime.state import RuntimeState
@@ -92,12 +94,14 @@ def run_app(
     telemetry = configure_telemetry(env)
     configure_logging(env.observability.log_level)
     state = RuntimeState(env)
+    accepted = state.metrics.connections.labels(state.worker_label)
     config = uvicorn.Config(
         build_app(app, env, state, telemetry, source),
         host=host or env.gateway.host,
         port=port or env.gateway.port,
         log_level="warning",
         access_log=False,
+        http=counting_protocol(accepted.inc),
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         proxy_headers=False,  # gatekit.runtime.exposure resolves X-Forwarded-For from trusted_proxy_ranges
     )

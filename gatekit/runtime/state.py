@@ -160,8 +160,12 @@ class RuntimeState:
         self.publish_status()
 
     def drained(self) -> bool:
-        """True once nothing is in flight, or the budget is spent."""
+        """True once nothing is in flight, or the budget is spent.
+
+        In a multi-worker replica: nothing in flight on any worker. The workers drain together and stop together,
+        because each worker's listening socket gets its share of new connections until it closes (ADR 0032): a worker
+        that stopped early would leave the connections queued on its socket to be reset, not answered."""
         if not self.draining:
             return False
         assert self.drain_deadline is not None
-        return self.in_flight == 0 or time.monotonic() >= self.drain_deadline
+        return self.replica_in_flight() == 0 or time.monotonic() >= self.drain_deadline

@@ -1,8 +1,11 @@
 """The parent process of a multi-worker replica (`gateway.workers` > 1).
 
-It binds the listening socket once, creates the replica directory (gatekit/runtime/replica.py: shared metrics,
-worker status, in-flight slots) and spawns one worker per `gateway.workers`; each worker is a fresh interpreter that
-imports LiteLLM and runs gatekit's DrainingServer on the shared socket, with its own config syncer.
+It binds one listening socket per worker on the replica's port (SO_REUSEPORT, gatekit/runtime/listeners.py: the
+kernel spreads new connections over the workers), creates the replica directory (gatekit/runtime/replica.py: shared
+metrics, worker status, in-flight slots) and spawns one worker per `gateway.workers`; each worker is a fresh
+interpreter that imports LiteLLM and runs gatekit's DrainingServer on its socket, with its own config syncer.
+Each socket is closed in the supervisor once its worker started (the worker holds the only copy: when the worker
+exits, new connections stop hashing to it); a worker started in place of one that died gets a freshly bound socket.
 
 - Startup: a worker that exits before it reported ready fails the replica (exit 1, the others are stopped): a worker
   that cannot start never leaves a half-sized replica serving silently.
@@ -11,6 +14,9 @@ imports LiteLLM and runs gatekit's DrainingServer on the shared socket, with its
 - SIGTERM (or the first Ctrl-C): forwarded to every worker, each drains on its own (readiness 503, new requests
   refused, in-flight requests and streams finish) within `gateway.drain.budget_seconds`. The supervisor waits for all
   of them up to the budget plus `exit_margin_seconds` - 1 s, kills what is left, and exits 0 only if every worker did.
+  Every worker keeps its listener open while it drains (readiness 503 for the load balancer, new requests 503), so
+  the kernel keeps hashing new connections to all of them: that is right because they all drain at once. A worker
+  is never drained alone (ADR 0032): its socket would keep receiving its share of new connections, refused.
 """
 
 from __future__ import annotations
@@ -30,20 +36,12 @@ from multiprocessing.process import BaseProcess
 from types import FrameType
 
 from gatekit.config import Environment
+from gatekit.runtime.listeners import bind_listeners, bind_worker_socket
 from gatekit.runtime.replica import WORKER_INDEX_ENV, InFlightSlots, Replica
 
 log = logging.getLogger("gatekit.runtime.supervisor")
 POLL_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1
-
-
-def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
 
 
 def _drain_when_orphaned() -> None:
@@ -84,7 +82,7 @@ class Supervisor:
     host: str
     port: int
     replica: Replica
-    sock: socket.socket
+    sockets: list[socket.socket]
     running: dict[int, Worker] = field(default_factory=dict)
     drain_signal: int | None = None
     forced: bool = False
@@ -95,9 +93,14 @@ class Supervisor:
         ctx = multiprocessing.get_context("spawn")
         document = self.env.model_dump_json()
         process = ctx.Process(
-            target=worker_main, args=(index, document, self.host, self.port, self.sock), name=f"gatekit-worker-{index}"
+            target=worker_main,
+            args=(index, document, self.host, self.port, self.sockets[index]),
+            name=f"gatekit-worker-{index}",
         )
         process.start()
+        # The worker inherited the socket (spawn passes its descriptor): it holds the only copy, so the socket leaves
+        # the port's group as soon as the worker closes it or dies, and the kernel stops hashing connections to it.
+        self.sockets[index].close()
         self.running[index] = Worker(index, process)
         log.info("worker started", extra={"worker": index, "pid": process.pid})
 
@@ -133,6 +136,7 @@ class Supervisor:
                 log.error("worker failed to start; stopping the replica", extra={"worker": index, "exit_code": code})
                 return False
             log.error("worker died; starting it again", extra={"worker": index, "exit_code": code})
+            self.sockets[index] = bind_worker_socket(self.host, self.port)
             self.spawn(index)
         return True
 
@@ -177,10 +181,10 @@ def supervise(env: Environment, workers: int, host: str, port: int) -> int:
     from gatekit.runtime.logs import configure_logging
 
     configure_logging(env.observability.log_level)
-    sock = bind(host, port)
+    port, sockets = bind_listeners(host, port, workers)  # fails loudly (EADDRINUSE) if the port is taken
     replica = Replica.create(workers)
     os.environ.update(replica.environ())  # inherited by every worker (spawned after this)
-    supervisor = Supervisor(env, workers, host, port, replica, sock)
+    supervisor = Supervisor(env, workers, host, port, replica, sockets)
     previous = {sig: signal.signal(sig, supervisor.on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return supervisor.run()
@@ -188,5 +192,6 @@ def supervise(env: Environment, workers: int, host: str, port: int) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         supervisor._signal_all(signal.SIGKILL)
-        sock.close()
+        for sock in supervisor.sockets:
+            sock.close()
         replica.remove()

@@ -146,6 +146,35 @@ def test_metrics_count_the_requests_both_workers_served(two_workers: TwoWorkers)
     assert sum(served.values()) == sent, (served, sent)
 
 
+KEEP_ALIVE_CONNECTIONS = 48
+REQUESTS_PER_CONNECTION = 2
+
+
+def test_keep_alive_clients_spread_their_connections_over_both_workers(two_workers: TwoWorkers) -> None:
+    """Each client holds one connection for several requests (as SDKs and load balancers do): whichever worker
+    accepts it serves them all. Both workers must accept a fair share (ADR 0032: one SO_REUSEPORT socket per worker;
+    on one shared socket, one worker was seen taking nearly every connection)."""
+    before = two_workers.metrics()
+
+    def client(_: int) -> list[int]:
+        with httpx.Client(base_url=two_workers.handle.url, headers=two_workers.auth, timeout=60) as c:
+            return [c.post("/v1/chat/completions", json=chat()).status_code for _ in range(REQUESTS_PER_CONNECTION)]
+
+    with ThreadPoolExecutor(MAX_IN_FLIGHT - 1) as pool:  # under the limit: none is shed
+        codes = [code for codes in pool.map(client, range(KEEP_ALIVE_CONNECTIONS)) for code in codes]
+    assert codes == [200] * KEEP_ALIVE_CONNECTIONS * REQUESTS_PER_CONNECTION, codes
+    after = two_workers.metrics()
+    for name, total in (
+        ("gatekit_connections_total", KEEP_ALIVE_CONNECTIONS),
+        ("gatekit_requests_total", KEEP_ALIVE_CONNECTIONS * REQUESTS_PER_CONNECTION),
+    ):
+        was, now = sample(before, name), sample(after, name)
+        share = {k: now[k] - was.get(k, 0) for k in now}
+        assert set(share) == {'{worker="0"}', '{worker="1"}'}, (name, share)
+        assert sum(share.values()) >= total, (name, share)  # /metrics scrapes open connections too
+        assert min(share.values()) >= 0.25 * sum(share.values()), f"{name}: one worker took the load: {share}"
+
+
 def test_a_reload_under_load_fails_no_request_and_every_worker_converges(two_workers: TwoWorkers) -> None:
     stop = threading.Event()
     results: list[int | str] = []
