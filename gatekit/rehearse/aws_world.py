@@ -152,6 +152,9 @@ class AwsWorld:
             if attribute == "PrimaryEndPoint.Port":
                 return str(self.cache.port)
         if attribute == "Arn":
+            if type_ == "AWS::Lambda::Function":  # the custom resources' service tokens (no function runs here)
+                name = props.get("FunctionName") or _generated_name(stack, logical_id)
+                return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
             if type_ == "AWS::IAM::Role":
                 return role_arn(self.account, props.get("Path", "/"), self.ref(stack, logical_id, resource))
             if type_ == "AWS::S3::Bucket":
@@ -183,9 +186,11 @@ class AwsWorld:
 
 
 def _generated_name(stack: str, logical_id: str) -> str:
-    """The physical name CloudFormation gives an unnamed resource (stack and logical id, at most 64 characters;
-    without its random suffix: one deployment per account here)."""
-    return f"{stack}-{logical_id}"[:64]
+    """The physical name CloudFormation gives an unnamed resource: stack name and logical id, each shortened so the
+    name stays within 64 characters and distinct per logical id (without CloudFormation's random suffix: one
+    deployment per account here)."""
+    short = logical_id[:32]
+    return f"{stack[: 63 - len(short)]}-{short}"
 
 
 def role_arn(account: str, path: str, name: str) -> str:

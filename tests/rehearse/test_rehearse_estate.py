@@ -31,6 +31,8 @@ from tests.rehearse.sweep_evidence import assert_only_health_answers
 
 pytestmark = pytest.mark.timeout(2400)
 
+LAMBDA = "AWS::Lambda::Function"
+
 
 def test_rehearse_existing_cluster(rehearsal: Shared, tmp_path: Path) -> None:
     """staging on EKS into the estate's existing cluster (IRSA) with its Aurora and ElastiCache (`estate-cluster`):
@@ -47,6 +49,16 @@ def test_rehearse_existing_cluster(rehearsal: Shared, tmp_path: Path) -> None:
     resolver = Resolver(assembly, world)
     assert resolver.resolve(stack, applied["Properties"]["ClusterName"]) == EXISTING_CLUSTER["name"]
     assert resolver.resolve(stack, applied["Properties"]["RoleArn"]) == KUBECTL_ROLE
+    # The service token is the kubectl provider's function in its nested stack, whose functions may assume the
+    # given kubectl role and nothing else.
+    token = resolver.resolve(stack, applied["Properties"]["ServiceToken"])
+    (nested,) = [name for name, (parent, _) in assembly.parents.items() if parent == stack]
+    functions = [resolver.resolve(nested, {"Fn::GetAtt": [f, "Arn"]}) for f in assembly.resources(nested, LAMBDA)]
+    assert token in functions
+    policies = assembly.resources(nested, "AWS::IAM::Policy").values()
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assumed = [resolver.resolve(nested, s["Resource"]) for s in statements if s["Action"] == "sts:AssumeRole"]
+    assert assumed == [KUBECTL_ROLE]
     (role_id,) = assembly.resources(stack, "AWS::IAM::Role")  # the only role: the gateway's
     arn = resolver.resolve(stack, {"Fn::GetAtt": [role_id, "Arn"]})
     assert arn == f"arn:aws:iam::{assembly.account}:role/{resolver.resolve(stack, {'Ref': role_id})}"
