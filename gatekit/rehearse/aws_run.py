@@ -34,10 +34,16 @@ from gatekit.rehearse.spec import Deployment, NotReproduced, SecretSource
 EKS_NOT_REPRODUCED = (
     NotReproduced("EKS scheduling", "no kubelet: the pod's init and gateway containers run as local processes with "
                   "their uid, env and mounts; the internal NLB, HPA, PDB and NetworkPolicy are not exercised"),
-    NotReproduced("EKS Pod Identity", "the pod's AWS credentials are moto's static ones"),
     NotReproduced("Secrets Store CSI driver", "its sync is emulated: the SecretProviderClass's objects are read from "
                   "Secrets Manager (moto) into the secretObjects' Secret"),
 )  # fmt: skip
+
+POD_IDENTITY = NotReproduced("EKS Pod Identity", "the pod's AWS credentials are moto's static ones")
+IRSA = NotReproduced(
+    "IRSA",
+    "the pod's AWS credentials are moto's static ones: no projected service-account token is exchanged for the "
+    "annotated role (the annotation and the role's trust policy are read from the assembly, not evaluated by STS)",
+)
 
 PROVIDER_KEY_SECRET = "rehearsal-llm-key"
 
@@ -127,6 +133,22 @@ def eks_manifests(assembly: Assembly, world: AwsWorld) -> list[dict[str, Any]]:
     return list(manifests)
 
 
+def eks_world(
+    shared: Shared, env: Environment, out: Path, database: Endpoint
+) -> tuple[Assembly, AwsWorld, list[NotReproduced]]:
+    """The assembly bound to a fresh moto account and the local servers, populated as the stacks populate it, with
+    the estate's stand-ins (issue 18: existing cluster / Aurora / ElastiCache) and what they do not reproduce."""
+    assert env.aws is not None
+    assembly = Assembly.read(out, env.aws.region, env.aws.account or "000000000000")
+    world = AwsWorld(shared.moto, env.aws.region, shared.image, database,
+                     Endpoint(shared.redis.host, shared.redis.port), shared.redis.password,
+                     assembly.account)  # fmt: skip
+    world.bind(assembly.templates)
+    world.reset()
+    world.populate()
+    return assembly, world, stand_in_existing_stores(world, env)
+
+
 def csi_synced_secrets(manifests: list[dict[str, Any]], stores: AwsStores) -> dict[tuple[str, str], str]:
     """What the Secrets Store CSI driver (AWS provider, syncSecret on) writes into the pods' Secrets: for each
     SecretProviderClass, every `objects` entry read from Secrets Manager, copied into `secretObjects`."""
@@ -153,14 +175,7 @@ def rehearse_eks(
     out = shared.assemblies.get(assembly_key(env.name, overrides)) or synth_for_rehearsal(
         shared, env, workdir / "cdk.out", overrides
     )
-    assert env.aws is not None
-    assembly = Assembly.read(out, env.aws.region, env.aws.account or "000000000000")
-    world = AwsWorld(shared.moto, env.aws.region, shared.image, Endpoint(pg.host, pg.port),
-                     Endpoint(shared.redis.host, shared.redis.port), shared.redis.password)  # fmt: skip
-    world.bind(assembly.templates)
-    world.reset()
-    world.populate()
-    estate = stand_in_existing_stores(world, env)  # existing cluster / Aurora / ElastiCache (issue 18)
+    assembly, world, estate = eks_world(shared, env, out, Endpoint(pg.host, pg.port))
     stores = AwsStores(world)
     _set_provider_key(stores)
     ecs_like = extract_config_and_database(assembly, world)
@@ -175,7 +190,10 @@ def rehearse_eks(
     if deployment.database is not None:
         runtime_user = deployment.gateway().env.get("DATABASE_USER")
         deployment.database = replace(deployment.database, runtime_user=runtime_user)
-    deployment.not_reproduced.extend([*ECS_NOT_REPRODUCED[1:4], *EKS_NOT_REPRODUCED, IAM_AUTH, ADMIN_NETWORK])
+    identity = (
+        IRSA if env.kubernetes.existing is not None and not env.kubernetes.existing.pod_identity else POD_IDENTITY
+    )
+    deployment.not_reproduced.extend([*ECS_NOT_REPRODUCED[1:4], *EKS_NOT_REPRODUCED, identity, IAM_AUTH, ADMIN_NETWORK])
     synced = csi_synced_secrets(manifests, stores)
 
     def resolve(source: SecretSource) -> str:

@@ -143,7 +143,7 @@ def prepare_ecs(
 ) -> tuple[Deployment, AwsStores]:
     assert env.aws is not None
     assembly = Assembly.read(assembly_dir, env.aws.region, env.aws.account or "000000000000")
-    world = AwsWorld(moto_endpoint, env.aws.region, image, database, cache, cache_password)
+    world = AwsWorld(moto_endpoint, env.aws.region, image, database, cache, cache_password, assembly.account)
     world.bind(assembly.templates)
     world.reset()
     world.populate()

@@ -45,6 +45,7 @@ class AwsWorld:
     database: Endpoint | None = None
     cache: Endpoint | None = None
     cache_password: str | None = None
+    account: str = "000000000000"  # the stand-in account (the assembly's: the environment's, or this placeholder)
     created_secrets: dict[str, str] = field(default_factory=dict)  # ARN -> name
     admin_credentials: dict[str, str] = field(default_factory=dict)  # username -> password (RDS master secret)
     _refs: dict[tuple[str, str, str], str] = field(default_factory=dict)
@@ -122,6 +123,8 @@ class AwsWorld:
         if type_ == "AWS::SSM::Parameter":
             name = props.get("Name") or f"/{stack}/{logical_id}"
             return name
+        if type_ == "AWS::IAM::Role":
+            return props.get("RoleName") or _generated_name(stack, logical_id)
         if type_ in IDENTITY_ONLY:
             return f"{stack}-{logical_id}"  # identity only: never dereferenced by a process here
         raise ValueError(f"{stack}/{logical_id}: the rehearsal has no stand-in for a Ref to {type_}")
@@ -149,6 +152,11 @@ class AwsWorld:
             if attribute == "PrimaryEndPoint.Port":
                 return str(self.cache.port)
         if attribute == "Arn":
+            if type_ == "AWS::Lambda::Function":  # the custom resources' service tokens (no function runs here)
+                name = props.get("FunctionName") or _generated_name(stack, logical_id)
+                return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+            if type_ == "AWS::IAM::Role":
+                return role_arn(self.account, props.get("Path", "/"), self.ref(stack, logical_id, resource))
             if type_ == "AWS::S3::Bucket":
                 return f"arn:aws:s3:::{self.ref(stack, logical_id, resource)}"
             if type_ == "AWS::KMS::Key":
@@ -175,6 +183,19 @@ class AwsWorld:
             body[spec["GenerateStringKey"]] = value
             return json.dumps(body)
         return value
+
+
+def _generated_name(stack: str, logical_id: str) -> str:
+    """The physical name CloudFormation gives an unnamed resource: stack name and logical id, each shortened so the
+    name stays within 64 characters and distinct per logical id (without CloudFormation's random suffix: one
+    deployment per account here)."""
+    short = logical_id[:32]
+    return f"{stack[: 63 - len(short)]}-{short}"
+
+
+def role_arn(account: str, path: str, name: str) -> str:
+    """An IAM role's ARN, as IAM forms it from the account, the role's path and its name."""
+    return f"arn:aws:iam::{account}:role{path}{name}"
 
 
 def _random(length: int, punctuation: bool = False) -> str:

@@ -1,13 +1,14 @@
 """Read a synthesized CDK assembly the way CloudFormation would deploy it: resolve the intrinsic functions in a
-template value (Ref, Fn::GetAtt, Fn::Join, Fn::ImportValue, Fn::Select, Fn::Split, Fn::Sub without variables map)
-against a `World` that says what each deployed resource is on this machine. Anything it does not know fails loudly:
-a value the rehearsal cannot resolve is a value it would otherwise have guessed."""
+template value (Ref, Fn::GetAtt, Fn::Join, Fn::ImportValue, Fn::Select, Fn::Split, Fn::Sub without variables map;
+a nested stack's outputs and parameters through its parent) against a `World` that says what each deployed resource
+is on this machine. Anything it does not know fails loudly: a value the rehearsal cannot resolve is a value it would
+otherwise have guessed."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,6 +33,8 @@ class Assembly:
     templates: dict[str, dict[str, Any]]
     region: str
     account: str
+    # Nested stack (its template's name here) -> (parent stack, logical id of its AWS::CloudFormation::Stack).
+    parents: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, directory: Path, region: str, account: str) -> Assembly:
@@ -58,6 +61,21 @@ class Assembly:
                 if output.get("Export", {}).get("Name") == name:
                     return stack, output["Value"]
         raise UnresolvableError(f"no stack exports `{name}`")
+
+    def nested(self, stack: str, logical_id: str) -> str:
+        """The template of a nested stack (an `AWS::CloudFormation::Stack` of `stack`): its TemplateURL names the
+        file asset by hash, and the parent's asset manifest says which `*.nested.template.json` that is."""
+        url = json.dumps(self.templates[stack]["Resources"][logical_id]["Properties"]["TemplateURL"])
+        found = re.search(r"/([0-9a-f]{64})\.json", url)
+        manifest = self.directory / f"{stack}.assets.json"
+        if found is None or not manifest.is_file():
+            raise UnresolvableError(f"{stack}/{logical_id}: the nested template is not staged in the assembly")
+        source = json.loads(manifest.read_text())["files"][found.group(1)]["source"]["path"]
+        name = str(source).removesuffix(".template.json")
+        if name not in self.templates:
+            raise UnresolvableError(f"{stack}/{logical_id}: nested template {source} is not in {self.directory}")
+        self.parents[name] = (stack, logical_id)
+        return name
 
     def asset_dir(self, object_key: str) -> Path:
         """The staged directory of a zip asset (`<hash>.zip` in the template, `asset.<hash>/` in the assembly)."""
@@ -98,11 +116,20 @@ class Resolver:
         if fn == "Ref":
             if arg.startswith("AWS::"):
                 return self.pseudo(arg)
+            if arg not in resources and stack in self.assembly.parents:
+                return self._parameter(stack, arg)
             if arg not in resources:
                 raise UnresolvableError(f"{stack}: Ref to `{arg}` (a parameter or unknown resource)")
             return self.world.ref(stack, arg, resources[arg])
         if fn == "Fn::GetAtt":
             logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+            if resources[logical]["Type"] == "AWS::CloudFormation::Stack" and attribute.startswith("Outputs."):
+                nested = self.assembly.nested(stack, logical)
+                outputs = self.assembly.templates[nested].get("Outputs", {})
+                name = attribute.removeprefix("Outputs.")
+                if name not in outputs:
+                    raise UnresolvableError(f"{stack}/{logical}: the nested stack has no output `{name}`")
+                return self.resolve(nested, outputs[name]["Value"])
             return self.world.attr(stack, logical, resources[logical], attribute)
         if fn == "Fn::Join":
             sep, parts = arg
@@ -119,6 +146,14 @@ class Resolver:
         if fn == "Fn::Sub" and isinstance(arg, str):
             return re.sub(r"\$\{([^}!]+)\}", lambda m: self._sub(stack, m.group(1)), arg)
         raise UnresolvableError(f"{stack}: intrinsic {fn} is not supported by the rehearsal")
+
+    def _parameter(self, nested: str, name: str) -> Any:
+        """A nested stack's parameter: the value its parent passes in the stack resource's `Parameters`."""
+        parent, logical = self.assembly.parents[nested]
+        given = self.assembly.templates[parent]["Resources"][logical]["Properties"].get("Parameters", {})
+        if name not in given:
+            raise UnresolvableError(f"{nested}: parameter `{name}` is not given by {parent}/{logical}")
+        return self.resolve(parent, given[name])
 
     def _sub(self, stack: str, name: str) -> str:
         if name.startswith("AWS::"):

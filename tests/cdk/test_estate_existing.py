@@ -249,3 +249,37 @@ def test_existing_cluster_with_pod_identity(tmp_path: Path) -> None:
     account = next(m for m in manifests if m["kind"] == "ServiceAccount")
     provider = next(m for m in manifests if m["kind"] == "SecretProviderClass")
     assert account["metadata"]["annotations"] == {} and provider["spec"]["parameters"]["usePodIdentity"] == "true"
+
+
+def test_rehearsal_stands_in_for_the_existing_data_stores_on_ecs(synthesized: dict[str, Synthesized]) -> None:
+    """The rehearsal's extraction of `estate-data` (ECS; its processes are those of every ECS rehearsal, so only
+    `estate-cluster` runs them, in tests/rehearse/test_rehearse_estate.py): the runtime-role SQL runs as the user of
+    the estate's admin secret, the tasks read the estate's secrets, and reach the local stand-ins instead of the
+    estate's endpoints."""
+    from gatekit.moat.lock import project_root
+    from gatekit.rehearse.aws_target import prepare_ecs
+    from gatekit.rehearse.aws_world import Endpoint
+    from gatekit.rehearse.estate import ESTATE_ADMIN
+    from gatekit.rehearse.image import read_image
+    from gatekit.rehearse.services import moto_server
+
+    item = synthesized["estate-data"]
+    with moto_server() as moto:
+        deployment, _ = prepare_ecs(
+            item.env,
+            item.outdir,
+            moto_endpoint=moto,
+            image=read_image(project_root() / "image" / "Dockerfile"),
+            database=Endpoint("127.0.0.1", 1),
+            cache=Endpoint("127.0.0.2", 2),
+            cache_password="stand-in",
+        )
+    assert deployment.database is not None and deployment.database.admin_user == ESTATE_ADMIN
+    (migrations,) = deployment.of_kind("migrations")
+    assert {s.name for s in migrations.secret_env.values()} == {DB_SECRET_ARN}
+    gateway = deployment.gateway()
+    assert gateway.secret_env["REDIS_PASSWORD"].name == CACHE_SECRET_ARN
+    assert (gateway.env["DATABASE_HOST"], gateway.env["DATABASE_PORT"]) == ("127.0.0.1", "1")
+    assert (gateway.env["REDIS_HOST"], gateway.env["REDIS_PORT"]) == ("127.0.0.2", "2")
+    reasons = {n.what for n in deployment.not_reproduced}
+    assert {"existing VPC", "existing Aurora cluster", "existing ElastiCache", "IAM database authentication"} <= reasons
