@@ -6,7 +6,7 @@ created on each side and read back through their own captured ids."""
 
 from __future__ import annotations
 
-from gatekit.parity.matrix import Models, Row, build_matrix, chat_body
+from gatekit.parity.matrix import READINESS_PROBE, Models, Row, build_matrix, chat_body
 
 MGMT = "Management (PostgreSQL)"
 SPEND = "Spend & budgets (PostgreSQL)"
@@ -18,7 +18,15 @@ def build_db_matrix(token: str, non_admin: bool = False, models: Models | None =
     """`non_admin`: also send a management call from the non-admin client address (the runner's `non_admin_source`)."""
     chat_model = (models or Models()).chat
     rows = [
-        Row("/health/readiness (database)", "Health", "GET", "/health/readiness", auth="none", needs_db=True),
+        Row(
+            "/health/readiness (database)",
+            "Health",
+            "GET",
+            "/health/readiness",
+            auth="none",
+            needs_db=True,
+            probe_seconds=READINESS_PROBE,
+        ),
         Row(
             "/key/generate",
             MGMT,

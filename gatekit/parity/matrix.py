@@ -13,6 +13,8 @@ from gatekit.demo.media import silent_wav
 CHAT_MODEL = "demo-economy"
 PREMIUM_MODEL = "demo-premium"
 EMBEDDING_MODEL = "demo-embedding"
+# LiteLLM's PROXY_DB_LOOKUP_STALL_WINDOW_SECONDS (30 s, its default) plus room: a probe outlasts one stall window.
+READINESS_PROBE = 45.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class Row:
     needs_db: bool = False
     provider_wide: bool = False  # needs LiteLLM's provider-wide OpenAI default (files, batches): local runs only
     poll_seconds: float = 0.0  # resend until the answer is a 200 with a non-empty list (written asynchronously)
+    # A probe: resend every 2 s until 200 for up to this long, as a platform's readiness probe retries before it acts
+    # (LiteLLM answers 503 `"db": "stalled"` for 30 s after one slow pre-request database lookup).
+    probe_seconds: float = 0.0
     non_admin: bool = False  # sent from the non-admin client address (gateway.exposure.admin_cidrs)
     # Shape paths LiteLLM fills asynchronously (e.g. a key's `last_active`, set after its first use): null on one side
     # and a value on the other is timing, not a difference; presence is still compared.
@@ -148,7 +153,7 @@ def build_matrix(token: str, faults: bool = True, models: Models | None = None) 
         Row("/v1/batches/{id}", api, "GET", "/v1/batches/{batch_id}", provider_wide=True),
         Row("/health", health, "GET", "/health"),
         Row("/health/liveliness", health, "GET", "/health/liveliness", auth="none"),
-        Row("/health/readiness", health, "GET", "/health/readiness", auth="none"),
+        Row("/health/readiness", health, "GET", "/health/readiness", auth="none", probe_seconds=READINESS_PROBE),
         Row("/key/generate", mgmt, "POST", "/key/generate", {"models": [m.chat]}, needs_db=True),
         Row("/key/info", mgmt, "GET", "/key/info", needs_db=True),
         Row("/user/new", mgmt, "POST", "/user/new", {"user_email": "parity@example.com"}, needs_db=True),

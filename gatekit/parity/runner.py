@@ -82,6 +82,12 @@ def _send(client: httpx.Client, row: Row, url: str, kwargs: dict[str, Any]) -> h
     while row.poll_seconds and response is not None and not _nonempty(response) and time.monotonic() < deadline:
         time.sleep(2)
         response = client.request(row.method, url, **kwargs)
+    deadline = time.monotonic() + row.probe_seconds
+    while row.probe_seconds and response is not None and response.status_code != 200:
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(2)
+        response = client.request(row.method, url, **kwargs)
     assert response is not None
     return response
 

@@ -56,10 +56,6 @@ def parity_check(shared: Shared, workdir: Path, out: dict[str, Any]) -> AfterChe
 def assert_rehearsed_parity(out: dict[str, Any]) -> None:
     rows = json.loads(out["output"])
     undeclared = [(r["row"], r["differences"]) for r in rows if r["verdict"] not in ("identical", "declared")]
-    if [name for name, _ in undeclared] == ["/health/readiness"]:
-        # Seen once on a loaded machine: replica 0's readiness 503 (with a reason) during the matrix, vanilla 200.
-        # Cause not found yet (issue 20, open): reported as a known failure, not hidden.
-        pytest.xfail(f"rehearsed readiness differs: {undeclared}")
     assert undeclared == [], undeclared
     assert out["exit_code"] == 0, out["output"]
     assert [r["row"] for r in rows] == [r.name for r in build_deployment_matrix("x", out["models"], non_admin=True)]
