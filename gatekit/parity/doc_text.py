@@ -15,6 +15,8 @@ serving the same rendered config (`gatekit config render --target litellm`) with
 environment, and compares the HTTP status, the response shape (JSON key structure and value types, not values) and,
 where named, the presence of response headers. Values captured from an earlier answer (a file id, a virtual key, a
 user or team id) are each side's own. Latencies are single measurements on a shared 2-core machine: indicative only.
+Readiness rows are probes, as platforms probe: resent every 2 s for up to 45 s until 200 on each side (LiteLLM
+answers 503 `"db": "stalled"` for 30 s after one slow pre-request database lookup; a 503 that outlasts that is kept).
 
 Verdicts: **identical** (same status, shape and headers), **declared** (a difference gatekit makes on purpose, with
 its reason below), **DIFFERENT** (an undeclared difference: the command exits non-zero). `make test` runs every
