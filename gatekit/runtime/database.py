@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from gatekit.config import Environment
+from gatekit.render.container import DATABASE_CA_ENV, DATABASE_CA_FILE
 from gatekit.render.litellm import DATABASE_URL_ENV
 
 log = logging.getLogger("gatekit.runtime")
@@ -22,7 +24,39 @@ HOW = (
 )
 
 
-def apply_database_url(env: Environment) -> str | None:
+VERIFYING_MODES = ("verify-full",)
+
+
+class DatabaseCaError(RuntimeError):
+    """The deployment gave a database CA that cannot be used as given (never a quiet downgrade to `require`)."""
+
+
+def write_database_ca(runtime_dir: Path) -> Path | None:
+    """Write $GATEKIT_DATABASE_CA (PEM text the AWS deployments carry; gatekit.render.container) to
+    <runtime_dir>/postgres-ca.pem and point LiteLLM's DATABASE_SSLROOTCERT at it, with DATABASE_SSLMODE verify-full.
+    None when the variable is absent. A value without a certificate, or a weaker DATABASE_SSLMODE next to it,
+    raises DatabaseCaError."""
+    pem = os.environ.get(DATABASE_CA_ENV)
+    if pem is None:
+        return None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise DatabaseCaError(f"{DATABASE_CA_ENV} holds no PEM certificate (the deployment's database.ca_bundle)")
+    mode = os.environ.setdefault("DATABASE_SSLMODE", "verify-full")
+    if mode not in VERIFYING_MODES:
+        raise DatabaseCaError(
+            f"{DATABASE_CA_ENV} is set but DATABASE_SSLMODE is `{mode}`: the database CA is only used with verify-full"
+        )
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    path = runtime_dir / DATABASE_CA_FILE
+    tmp = path.with_suffix(".pem.tmp")
+    tmp.write_text(pem)
+    tmp.replace(path)
+    os.environ["DATABASE_SSLROOTCERT"] = str(path)
+    log.info("database TLS: verify-full against %s (from %s)", path, DATABASE_CA_ENV)
+    return path
+
+
+def apply_database_url(env: Environment, runtime_dir: Path | None = None) -> str | None:
     """Set os.environ[DATABASE_URL] for a database-enabled environment; returns the URL (None when DB-less).
 
     Raises gatekit.runtime.prepare.MissingSecretsError when neither form is present. A DB-less environment never
@@ -38,6 +72,10 @@ def apply_database_url(env: Environment) -> str | None:
         return None
     from litellm.proxy.db.db_url_settings import DatabaseURLSettings
 
+    if runtime_dir is not None:
+        write_database_ca(runtime_dir)
+    elif DATABASE_CA_ENV in os.environ:
+        raise DatabaseCaError(f"{DATABASE_CA_ENV} is set but no runtime directory was given to write it to")
     DatabaseURLSettings.from_env().apply_to_env()
     url = os.environ.get(DATABASE_URL_ENV)
     if not url:
