@@ -68,7 +68,8 @@ def is_example_bundle(env: Environment) -> bool:
 
 
 def read_ca_bundle(env: Environment) -> str:
-    """The PEM text of `database.ca_bundle`, checked: one or more CA certificates, small enough to carry."""
+    """The CA certificates of `database.ca_bundle` as PEM (comments dropped), checked: one or more CA certificates,
+    small enough to carry in a task definition."""
     from cryptography import x509
 
     path = env.database.ca_bundle
@@ -97,7 +98,9 @@ def read_ca_bundle(env: Environment) -> str:
                 f"{FIELD}: `{path}` holds `{cert.subject.rfc4514_string()}`, which is not a CA certificate; "
                 f"it should hold {WHERE}"
             )
-    return data.decode()
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return "".join(c.public_bytes(Encoding.PEM).decode() for c in certs)  # the certificates only, no comments
 
 
 def deploy_findings(env: Environment) -> Iterator[Finding]:

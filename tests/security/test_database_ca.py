@@ -52,6 +52,8 @@ def test_the_bundle_is_only_for_the_aws_targets(rds_bundle: Path) -> None:
 
 def test_read_ca_bundle_refuses_what_no_client_could_verify_against(rds_bundle: Path, tmp_path: Path) -> None:
     assert read_ca_bundle(env("dev", f"database.ca_bundle={rds_bundle}")) == rds_bundle.read_text()
+    example = read_ca_bundle(env("dev"))  # the shipped example: its comment lines are not carried
+    assert example.startswith("-----BEGIN CERTIFICATE-----") and example.count("BEGIN CERTIFICATE") == 1
     certs = make_certificates(tmp_path / "leaf")
     cases = {
         tmp_path / "missing.pem": "cannot read",
