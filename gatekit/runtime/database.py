@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import ssl
+import struct
 from pathlib import Path
 
 from gatekit.config import Environment
@@ -56,6 +59,32 @@ def write_database_ca(runtime_dir: Path) -> Path | None:
     return path
 
 
+PG_SSL_REQUEST = struct.pack("!ii", 8, 80877103)  # PostgreSQL's SSLRequest
+TLS_CHECK_TIMEOUT_SECONDS = 10.0
+
+
+def check_database_tls(host: str, port: int, ca_file: Path) -> None:
+    """One verifying handshake (chain and name, as verify-full) with the database before LiteLLM connects, so a
+    bundle the server does not chain to stops the start with a message that says so (Prisma's own error does not).
+    An unreachable server is only logged: LiteLLM retries the connection and verifies on its own."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    try:
+        with socket.create_connection((host, port), timeout=TLS_CHECK_TIMEOUT_SECONDS) as raw:
+            raw.sendall(PG_SSL_REQUEST)
+            if raw.recv(1) != b"S":
+                raise DatabaseCaError(f"database TLS: {host}:{port} does not offer TLS (verify-full needs it)")
+            with context.wrap_socket(raw, server_hostname=host):
+                pass
+    except ssl.SSLCertVerificationError as exc:
+        raise DatabaseCaError(
+            f"database TLS: the server at {host}:{port} does not verify against {ca_file} ({exc.verify_message}): "
+            f"{DATABASE_CA_ENV} (database.ca_bundle) must hold the CA its certificate chains to, for that name"
+        ) from None
+    except (OSError, ssl.SSLError) as exc:
+        log.warning("database TLS: could not check %s:%s before start (%s); LiteLLM verifies on connect", host, port,
+                    exc)  # fmt: skip
+
+
 def apply_database_url(env: Environment, runtime_dir: Path | None = None) -> str | None:
     """Set os.environ[DATABASE_URL] for a database-enabled environment; returns the URL (None when DB-less).
 
@@ -73,7 +102,10 @@ def apply_database_url(env: Environment, runtime_dir: Path | None = None) -> str
     from litellm.proxy.db.db_url_settings import DatabaseURLSettings
 
     if runtime_dir is not None:
-        write_database_ca(runtime_dir)
+        ca_file = write_database_ca(runtime_dir)
+        host = os.environ.get("DATABASE_HOST")
+        if ca_file is not None and host:
+            check_database_tls(host, int(os.environ.get("DATABASE_PORT") or 5432), ca_file)
     elif DATABASE_CA_ENV in os.environ:
         raise DatabaseCaError(f"{DATABASE_CA_ENV} is set but no runtime directory was given to write it to")
     DatabaseURLSettings.from_env().apply_to_env()
