@@ -102,3 +102,15 @@ def test_runtime_refuses_a_bundle_it_cannot_verify_with(
     with pytest.raises(DatabaseCaError, match=message):
         write_database_ca(tmp_path)
     assert not (tmp_path / DATABASE_CA_FILE).exists()
+
+
+def test_an_unreachable_database_is_left_to_litellm(rds_bundle: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The start-up handshake refuses only a server that answers and does not verify (tests/db); a server not up
+    yet is logged, and LiteLLM's own connection (verify-full) retries."""
+    from gatekit.rehearse.services import free_port
+    from gatekit.runtime.database import check_database_tls
+
+    port = free_port()  # nothing listens there
+    with caplog.at_level("WARNING", logger="gatekit.runtime"):
+        check_database_tls("127.0.0.1", port, rds_bundle)
+    assert f"could not check 127.0.0.1:{port}" in caplog.text
