@@ -27,20 +27,28 @@ from cdk.load_balancer import GatewayLoadBalancer
 from cdk.migrations import Migrations
 from cdk.network_stack import NetworkStack
 from cdk.observability_stack import ObservabilityStack
-from cdk.secrets_stack import SecretsStack, import_for_task
+from cdk.secrets_stack import SecretsStack, SynthError, import_for_task
 from cdk.shared import StackOptions
 from gatekit.config import DrainTimings, Environment
+from gatekit.config.database_ca import CaBundleError, read_ca_bundle
 from gatekit.config.sizing import in_flight_target
+from gatekit.render.container import DATABASE_CA_ENV
 
 
-def database_environment(data: DataStack) -> dict[str, str]:
-    """Where the database is; credentials are never part of it."""
+def database_environment(env: Environment, data: DataStack) -> dict[str, str]:
+    """Where the database is and the CA its certificate chains to (`database.ca_bundle`, verify-full: chain and
+    name); credentials are never part of it."""
     assert data.database is not None
+    try:
+        ca_bundle = read_ca_bundle(env)
+    except CaBundleError as exc:
+        raise SynthError(f"environment `{env.name}`: {exc}") from None
     return {
         "DATABASE_HOST": data.database.host,
         "DATABASE_PORT": str(data.database.port),
         "DATABASE_NAME": data.database.database_name,
-        "DATABASE_SSLMODE": "require",
+        "DATABASE_SSLMODE": "verify-full",
+        DATABASE_CA_ENV: ca_bundle,
     }
 
 
@@ -79,7 +87,7 @@ class GatewayEcsStack(Stack):
         ecs_secrets = self._task_secrets(secrets, data)
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
         if data.database is not None:
-            extra_env.update(database_environment(data))
+            extra_env.update(database_environment(env, data))
             extra_env.update(
                 {"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER, "DISABLE_SCHEMA_UPDATE": "True"}
             )
@@ -220,7 +228,7 @@ class GatewayEcsStack(Stack):
             env=env,
             cluster=self.cluster,
             image=gateway_image(env, config.repository),
-            database_environment=database_environment(data),
+            database_environment=database_environment(env, data),
             admin_secret=sm.Secret.from_secret_complete_arn(
                 self, "ImportedDatabaseAdmin", data.database.master_secret_arn
             ),

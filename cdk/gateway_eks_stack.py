@@ -232,7 +232,7 @@ class GatewayEksStack(Stack):
     ) -> list[dict[str, object]]:
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
         if data.database is not None:
-            extra_env.update(database_environment(data))
+            extra_env.update(database_environment(env, data))
             # No migrations task on EKS: the runtime user may create the schema, so LiteLLM migrates at start-up.
             extra_env.update({"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER})
         if data.cache is not None:

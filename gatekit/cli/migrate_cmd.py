@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -26,10 +28,15 @@ def migrate(runtime_role: str | None, no_views: bool, as_json: bool) -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     from litellm.proxy.db.db_url_settings import DatabaseURLSettings
 
-    from gatekit.runtime.database import HOW
+    from gatekit.runtime.database import HOW, DatabaseCaError, write_database_ca
     from gatekit.runtime.migrate import MigrationError
     from gatekit.runtime.migrate import migrate as run
 
+    base = os.environ.get("GATEKIT_RUNTIME_DIR")  # the image's writable runtime volume
+    try:
+        write_database_ca(Path(base) if base else Path(tempfile.mkdtemp(prefix="gatekit-migrate-")))
+    except (DatabaseCaError, OSError) as exc:
+        raise click.ClickException(f"cannot use the database CA: {exc}") from None
     try:
         DatabaseURLSettings.from_env().apply_to_env()
     except RuntimeError as exc:

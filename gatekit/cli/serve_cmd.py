@@ -19,11 +19,12 @@ def serve(
     config_dir: Path | None, overrides: tuple[str, ...], env_name: str, host: str | None, port: int | None
 ) -> None:
     """Run the gateway (LiteLLM proxy + gatekit runtime) for one environment."""
+    from gatekit.runtime.database import DatabaseCaError
     from gatekit.runtime.prepare import MissingSecretsError
     from gatekit.runtime.server import serve as run
 
     env = load_or_exit(env_name, config_dir, overrides)
     try:
         run(env, host=host, port=port)
-    except MissingSecretsError as exc:
+    except (MissingSecretsError, DatabaseCaError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -8,13 +8,15 @@
   LoadBalancer or NodePort Service listens on TLS ports only; an Ingress carries TLS (spec.tls or a GKE managed
   certificate) and, on GKE's load balancers, opens no HTTP forwarding rule (`kubernetes.io/ingress.allow-http`).
 - `database-tls-verified`: every Postgres URL the deployment stores verifies the server (sslmode=verify-full, or
-  Prisma's sslaccept=strict).
+  Prisma's sslaccept=strict), and so does every container that names its database in variables (workloads, the
+  EKS manifests, ECS task definitions: DATABASE_SSLMODE verify-full, a literal DATABASE_URL verified).
 - `images-pinned`: every container image of a workload is pinned by digest.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -173,6 +175,49 @@ def _unverified_postgres(url: str) -> bool:
     return not (query.get("sslmode") == "verify-full" or query.get("sslaccept") == "strict")
 
 
+# Where a workload states its database TLS in variables: LiteLLM's discrete DATABASE_* (the AWS targets) or a URL.
+ECS_TASK_DEFINITIONS = ("AWS::ECS::TaskDefinition", "aws:ecs/taskDefinition:TaskDefinition")
+
+
+def _env_findings(where: str, env: dict[str, Any]) -> list[str]:
+    out = []
+    mode = env.get("DATABASE_SSLMODE")
+    if isinstance(mode, str) and mode != "verify-full":
+        out.append(f"{where}: DATABASE_SSLMODE `{mode}` does not verify the server (use verify-full)")
+    url = env.get("DATABASE_URL")
+    if isinstance(url, str) and _unverified_postgres(url):
+        out.append(f"{where}: DATABASE_URL is a Postgres URL that does not verify the server (use sslmode=verify-full)")
+    return out
+
+
+def _container_envs(typ: str, props: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(container name, literal environment) of a workload's or an ECS task definition's containers."""
+    if typ in WORKLOADS:
+        pod = get(props, "spec.template.spec") or {}
+        return [
+            (str(c.get("name")), {e.get("name"): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)})
+            for group in ("initContainers", "containers")
+            for c in pod.get(group) or []
+            if isinstance(c, dict)
+        ]
+    if typ in ECS_TASK_DEFINITIONS:
+        defs = props.get("ContainerDefinitions") or props.get("containerDefinitions") or []
+        if isinstance(defs, str):  # Pulumi's aws.ecs.TaskDefinition takes them as a JSON string
+            defs = json.loads(defs)
+        return [
+            (
+                str(c.get("Name", c.get("name"))),
+                {
+                    e.get("Name", e.get("name")): e.get("Value", e.get("value"))
+                    for e in c.get("Environment", c.get("environment")) or []
+                },
+            )
+            for c in defs
+            if isinstance(c, dict)
+        ]
+    return []
+
+
 def _database_tls_verified(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
     out = []
     for path in URL_PROPS.get(typ, ()):
@@ -180,6 +225,8 @@ def _database_tls_verified(typ: str, props: dict[str, Any], ctx: Context) -> lis
         values = value.values() if isinstance(value, dict) else [value]
         if any(isinstance(v, str) and _unverified_postgres(v) for v in values):
             out.append(f"`{path}`: a Postgres URL that does not verify the server (use sslmode=verify-full)")
+    for name, env in _container_envs(typ, props):
+        out.extend(_env_findings(f"container `{name}`", env))
     return out
 
 

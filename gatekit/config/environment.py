@@ -213,6 +213,13 @@ class Database(Strict):
     existing: ExistingAurora | None = Field(  # estate (issue 18)
         default=None, description="AWS targets: use this existing Aurora PostgreSQL cluster instead of creating one."
     )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="AWS targets (aws-ecs, aws-eks, moat): PEM file of the RDS certificate bundle for your region "
+        "(public data, from the RDS documentation), relative to the directory gatekit runs from. The gateway and "
+        "its migrations verify Aurora's certificate and name against it (sslmode=verify-full); required with a "
+        "gatekit-created or `existing` Aurora cluster.",
+    )
     connection_limit: int = Field(
         default=400,
         ge=10,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from gatekit.config.database_ca import deploy_findings, is_example_bundle, needs_ca_bundle
 from gatekit.config.environment import Environment
 
 Finding = tuple[str, str]
@@ -54,6 +55,13 @@ def placeholder_findings(env: Environment) -> Iterator[Finding]:
         yield "gcp.project", f"`{env.gcp.project}` is the example project: set your GCP project id"
     if env.compute.image and ZERO_DIGEST.search(env.compute.image):
         yield "compute.image", "the example digest pulls nothing: set the digest your image push printed"
+    if needs_ca_bundle(env) and is_example_bundle(env):
+        yield (
+            "database.ca_bundle",
+            "the example CA no RDS server chains to: set it to a PEM file holding the RDS certificate bundle for "
+            "your region from the RDS documentation",
+        )
+    yield from deploy_findings(env)  # an unreadable or invalid bundle fails the deploy paths too
     if ZERO_DIGEST.search(env.observability.collector_image):
         yield (
             "observability.collector_image",

@@ -19,6 +19,7 @@ from gatekit.rehearse.aws_target import (
     extract_config_and_database,
     prepare_ecs,
     rehearsal_overrides,
+    stand_in_database_cas,
     synth,
     translate_for_local,
 )
@@ -112,6 +113,7 @@ def rehearse_ecs(
         database=Endpoint(pg.host, pg.port),
         cache=Endpoint(shared.redis.host, shared.redis.port),
         cache_password=shared.redis.password,
+        database_ca=pg.ca_file,  # stands in for the operator's RDS bundle (RDS_CA)
     )
     _set_provider_key(stores)
     deployment.not_reproduced.append(ADMIN_NETWORK)
@@ -185,6 +187,7 @@ def rehearse_eks(
     materialise(extraction, workdir / "mounts")
     deployment = extraction.deployment
     deployment.processes = [stand_in_hosts(translate_for_local(p, world), env, world) for p in deployment.processes]
+    stand_in_database_cas(deployment, pg.ca_file)  # the operator's RDS bundle: the local server's CA (RDS_CA)
     deployment.not_reproduced.extend(estate)
     deployment.database = ecs_like[1]
     if deployment.database is not None:

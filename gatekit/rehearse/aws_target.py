@@ -19,6 +19,7 @@ from gatekit.rehearse.ecs import extract_ecs
 from gatekit.rehearse.estate import stand_in_existing_stores, stand_in_hosts
 from gatekit.rehearse.image import ImageFacts
 from gatekit.rehearse.spec import ConfigSource, DatabaseSetup, Deployment, NotReproduced, ProcessSpec, SecretSource
+from gatekit.render.container import DATABASE_CA_ENV
 
 SYNTH_TIMEOUT_SECONDS = 900
 
@@ -111,6 +112,38 @@ IAM_AUTH = NotReproduced(
 )
 
 
+RDS_CA = NotReproduced(
+    "RDS CA bundle",
+    "the operator's RDS certificate bundle (database.ca_bundle, carried to the tasks as "
+    f"{DATABASE_CA_ENV}) is stood in by the local PostgreSQL's CA: the gateway and the migrations task verify the "
+    "server (verify-full, chain and name) against it exactly as deployed",
+)
+
+
+def stand_in_database_ca(spec: ProcessSpec, ca_pem: str) -> tuple[ProcessSpec, bool]:
+    """The deployed RDS bundle (DATABASE_CA_ENV) replaced by the local server's CA; True when the process had one."""
+    if DATABASE_CA_ENV not in spec.env:
+        return spec, False
+    if spec.env.get("DATABASE_SSLMODE") != "verify-full":
+        raise RuntimeError(f"{spec.name}: carries {DATABASE_CA_ENV} without DATABASE_SSLMODE=verify-full")
+    return replace(spec, env={**spec.env, DATABASE_CA_ENV: ca_pem}), True
+
+
+def stand_in_database_cas(deployment: Deployment, ca_file: Path | None) -> None:
+    """Every process's RDS bundle to the local server's CA (RDS_CA noted). A database-on deployment whose processes
+    carry none fails: it would connect without verifying the server."""
+    if ca_file is None:
+        return
+    results = [stand_in_database_ca(p, ca_file.read_text()) for p in deployment.processes]
+    deployment.processes = [spec for spec, _ in results]
+    with_db = [p.name for p in deployment.processes if "DATABASE_HOST" in p.env]
+    carried = [spec.name for spec, had in results if had]
+    if with_db and sorted(with_db) != sorted(carried):
+        raise RuntimeError(f"processes {sorted(set(with_db) - set(carried))} reach the database without a CA")
+    if carried:
+        deployment.not_reproduced.append(RDS_CA)
+
+
 def extract_config_and_database(assembly: Assembly, world: AwsWorld) -> tuple[ConfigSource, DatabaseSetup | None]:
     """The config stack's uploaded document (at the config uri it outputs) and the data stack's role/grant SQL."""
     from gatekit.rehearse.ecs import config_document, database_setup
@@ -140,6 +173,7 @@ def prepare_ecs(
     database: Endpoint | None,
     cache: Endpoint | None,
     cache_password: str | None,
+    database_ca: Path | None = None,
 ) -> tuple[Deployment, AwsStores]:
     assert env.aws is not None
     assembly = Assembly.read(assembly_dir, env.aws.region, env.aws.account or "000000000000")
@@ -151,6 +185,7 @@ def prepare_ecs(
     deployment = extract_ecs(assembly, world, image, replicas=max(2, env.compute.replicas.desired))
     iam_auth = any(p.env.get("IAM_TOKEN_DB_AUTH") == "True" for p in deployment.processes)
     deployment.processes = [stand_in_hosts(translate_for_local(p, world), env, world) for p in deployment.processes]
+    stand_in_database_cas(deployment, database_ca)
     deployment.not_reproduced.extend(estate)
     deployment.env_name = env.name
     deployment.target = env.target

@@ -27,6 +27,10 @@ HEALTHCHECK = ("/opt/gatekit/venv/bin/python", "/opt/gatekit/healthcheck.py")
 CONFIG_DIR = "/etc/gatekit/config"
 DATABASE_CA_FILE = "postgres-ca.pem"
 DATABASE_CA_PATH = f"{CONFIG_DIR}/{DATABASE_CA_FILE}"
+# Where no config volume exists (ECS; the AWS targets alike): the database's CA bundle as PEM text in this variable.
+# The gateway and `gatekit migrate` write it to <runtime dir>/DATABASE_CA_FILE at start and point
+# DATABASE_SSLROOTCERT at it (gatekit.runtime.database.write_database_ca); DATABASE_SSLMODE says verify-full.
+DATABASE_CA_ENV = "GATEKIT_DATABASE_CA"
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def apply_environment(env: Environment, config_path: Path, environ: MutableMappi
     if environ is os.environ:  # LiteLLM's URL assembly reads and writes the process environment
         from gatekit.runtime.database import apply_database_url
 
-        apply_database_url(env)
+        apply_database_url(env, config_path.parent)  # the runtime dir: where the database CA is written
     missing = {var: ref.describe() for var, ref in rendered.secrets.items() if not environ.get(var)}
     if missing:
         raise MissingSecretsError(missing)

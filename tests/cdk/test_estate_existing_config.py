@@ -33,8 +33,20 @@ def _staging(tmp_path: Path, extra: dict[str, object]) -> tuple[Path, list[str]]
         text = text.replace("target: aws-ecs", f"target: {target}")
     if target == "aws-eks":  # the collector sidecar pinned by digest (gatekit.config.platform_checks)
         text = text.replace("observability:\n", f"observability:\n  collector_image: {EKS_COLLECTOR_IMAGE}\n", 1)
+    if "database" in extra:  # staging's own `database:` block (its RDS CA bundle) merged into the appended one
+        own = yaml.safe_load(text)["database"]
+        text = text.replace("database:\n" + "".join(f"  {line}\n" for line in _block_lines(text)), "")
+        extra["database"] = {**own, **dict(extra["database"])}  # type: ignore[arg-type]
     env_file.write_text(text + "\n" + yaml.safe_dump(extra, sort_keys=False))
     return config, env_file.read_text().splitlines()
+
+
+def _block_lines(text: str) -> list[str]:
+    """The lines of the top-level `database:` block (comments included), without their two-space indent."""
+    lines = text.splitlines()
+    start = lines.index("database:") + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("  ")), len(lines))
+    return [line[2:] for line in lines[start:end]]
 
 
 def _line(lines: list[str], needle: str, after: str = "") -> int:

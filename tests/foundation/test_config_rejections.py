@@ -102,7 +102,9 @@ def test_drain_budget_longer_than_ecs_allows(config_copy: Path) -> None:
 
 def test_same_drain_budget_is_fine_on_kubernetes(config_copy: Path) -> None:
     pinned = "observability:\n  collector_image: registry.corp.net/otel@sha256:" + "c0" * 32 + "\n"  # issue 12
-    write(config_copy, "dev", "extends: base\ntarget: aws-eks\ngateway:\n  drain: {budget_seconds: 200}\n" + pinned)
+    bundle = "database:\n  ca_bundle: config/certs/rds-ca.example.pem\n"  # Aurora verified (issue 12)
+    drain = "gateway:\n  drain: {budget_seconds: 200}\n"
+    write(config_copy, "dev", "extends: base\ntarget: aws-eks\n" + drain + pinned + bundle)
     code, out = validate(config_copy, "--env", "dev")
     assert code == 0, out
 

@@ -20,6 +20,7 @@ from typing import IO
 import httpx
 
 from gatekit.rehearse.services import Postgres, free_port
+from gatekit.render.container import DATABASE_CA_ENV
 
 DB = "litellm"
 RUNTIME_ROLE = "gatekit_runtime"
@@ -27,14 +28,16 @@ START_TIMEOUT = 600  # generous: a loaded 2-core machine takes minutes to import
 
 
 def database_env(pg: Postgres, user: str, password: str) -> dict[str, str]:
-    """What the ECS task definition sets: discrete variables, sslmode=require, no DATABASE_URL."""
+    """What the ECS task definition sets: discrete variables, verify-full against the CA it carries as PEM text
+    (cdk.gateway_ecs_stack.database_environment; here the harness CA stands for the RDS bundle), no DATABASE_URL."""
     return {
         "DATABASE_HOST": pg.host,
         "DATABASE_PORT": str(pg.port),
         "DATABASE_NAME": DB,
         "DATABASE_USER": user,
         "DATABASE_PASSWORD": password,
-        "DATABASE_SSLMODE": "require",
+        "DATABASE_SSLMODE": "verify-full",
+        DATABASE_CA_ENV: pg.ca_file.read_text(),
     }
 
 

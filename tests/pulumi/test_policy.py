@@ -120,6 +120,10 @@ CASES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]] = {
 }
 
 
+# The exposure policies (tests/pulumi/test_policy_exposure.py), added before the cases below are parametrized.
+CASES.update(EXPOSURE_CASES)
+
+
 @pytest.mark.parametrize(
     ("policy", "typ", "good", "bad", "words"),
     [(policy, *case) for policy, cases in CASES.items() for case in cases],
@@ -133,9 +137,6 @@ def test_policy_accepts_compliant_and_rejects_violating(
     messages = validate(typ, bad, MARKED)
     assert messages, f"{policy} let a violating {typ} through"
     assert any(words in m for m in messages), messages
-
-
-CASES.update(EXPOSURE_CASES)  # the exposure policies (tests/pulumi/test_policy_exposure.py)
 
 
 def test_every_policy_has_cases() -> None:

@@ -4,6 +4,7 @@ planes and firewalled stores the gcp and azure programs create, and the config r
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,18 @@ MARKED = Context(secrets_marked=True)
 POLICY = {p.name: p for p in POLICIES}
 PINNED = "registry.example/gateway@sha256:" + "a" * 64
 GOOD_URL = "postgresql://u:p@db.internal:5432/litellm?sslmode=verify-full&sslrootcert=/etc/gatekit/config/ca.pem"
+VERIFIED_ENV = [{"Name": "DATABASE_SSLMODE", "Value": "verify-full"}, {"Name": "GATEKIT_DATABASE_CA", "Value": "P"}]
+REQUIRE_ENV = [{"Name": "DATABASE_SSLMODE", "Value": "require"}, {"Name": "DATABASE_HOST", "Value": {"Ref": "X"}}]
+
+
+def pulumi_ecs(mode: str) -> str:
+    return json.dumps([{"name": "migrations", "environment": [{"name": "DATABASE_SSLMODE", "value": mode}]}])
+
+
+def pod(env: list[dict[str, str]]) -> dict[str, Any]:
+    return {"spec": {"template": {"spec": {"containers": [{"name": "gateway", "env": env}]}}}}
+
+
 PUBLIC_LB = {"spec": {"type": "LoadBalancer", "ports": [{"port": 80}], "loadBalancerSourceRanges": ["0.0.0.0/0"]}}
 
 # policy -> (type, compliant props, violating props, words the violation names); test_policy.py runs them
@@ -168,6 +181,24 @@ EXPOSURE_CASES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]]
             {"properties": {"value": GOOD_URL}},
             {"properties": {"value": "postgresql://u:p@h/db?sslmode=require"}},
             "verify-full",
+        ),
+        (  # the ECS targets (aws-ecs, moat): the task definition's DATABASE_* variables
+            "AWS::ECS::TaskDefinition",
+            {"ContainerDefinitions": [{"Name": "gateway", "Environment": VERIFIED_ENV}]},
+            {"ContainerDefinitions": [{"Name": "gateway", "Environment": REQUIRE_ENV}]},
+            "container `gateway`: DATABASE_SSLMODE `require` does not verify the server",
+        ),
+        (  # the same through Pulumi's aws.ecs.TaskDefinition (container definitions as JSON)
+            "aws:ecs/taskDefinition:TaskDefinition",
+            {"containerDefinitions": pulumi_ecs("verify-full")},
+            {"containerDefinitions": pulumi_ecs("prefer")},
+            "container `migrations`: DATABASE_SSLMODE `prefer`",
+        ),
+        (  # aws-eks (the manifests inside the CDK template) and any workload
+            "kubernetes:apps/v1:Deployment",
+            pod([{"name": "DATABASE_SSLMODE", "value": "verify-full"}, {"name": "DATABASE_URL", "value": GOOD_URL}]),
+            pod([{"name": "DATABASE_URL", "value": "postgresql://u:p@h/db?sslmode=require"}]),
+            "container `gateway`: DATABASE_URL is a Postgres URL that does not verify the server",
         ),
     ],
     "images-pinned": [

@@ -4,15 +4,18 @@ config stack uploads (the one sync document)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gatekit.config import load_environment
+from gatekit.config.database_ca import read_ca_bundle
 from gatekit.rehearse.aws_run import PROVIDER_KEY_SECRET
-from gatekit.rehearse.aws_target import prepare_ecs, rehearsal_overrides
+from gatekit.rehearse.aws_target import RDS_CA, prepare_ecs, rehearsal_overrides, stand_in_database_cas
 from gatekit.rehearse.aws_world import Endpoint
 from gatekit.rehearse.session import Shared
+from gatekit.rehearse.tls import make_certificates
 from gatekit.render import container
 from gatekit.render.sync_document import sync_document
 from tests.rehearse.conftest import AWS_ECS_ENVIRONMENTS
@@ -91,3 +94,22 @@ def test_data_stack_sql_is_extracted(extracted) -> None:  # type: ignore[no-unty
     assert "CREATE ROLE litellm_runtime" in setup.statements[0]
     reasons = {n.what for n in deployment.not_reproduced}
     assert {"IAM database authentication", "Application Load Balancer", "KMS"} <= reasons
+
+
+def test_both_tasks_verify_the_database_against_the_configured_bundle(extracted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The gateway and the migrations task carry `database.ca_bundle` (its certificates) with verify-full; the
+    rehearsal swaps in the local server's CA for both and says so, and refuses a database process without one."""
+    env, deployment, _ = extracted
+    carried = read_ca_bundle(env)
+    for process in deployment.processes:
+        assert process.env["DATABASE_SSLMODE"] == "verify-full", process.name
+        assert process.env[container.DATABASE_CA_ENV] == carried, process.name
+    ca = make_certificates(tmp_path / "ca").ca_file
+    stood_in = replace(deployment, processes=list(deployment.processes), not_reproduced=[])
+    stand_in_database_cas(stood_in, ca)
+    assert {p.env[container.DATABASE_CA_ENV] for p in stood_in.processes} == {ca.read_text()}
+    assert stood_in.not_reproduced == [RDS_CA]
+    bare = replace(deployment.processes[0], env={**deployment.processes[0].env})
+    del bare.env[container.DATABASE_CA_ENV]
+    with pytest.raises(RuntimeError, match="reach the database without a CA"):
+        stand_in_database_cas(replace(deployment, processes=[bare, *deployment.processes[1:]]), ca)

@@ -114,6 +114,7 @@ def test_rehearse_ecs_environment(name: str, rehearsal: Shared, tmp_path: Path) 
     assert all(p["uid"] == 65532 for p in data["processes"])
     reasons = {n["what"] for n in data["not_reproduced"]}
     assert {"IAM database authentication", "Application Load Balancer", "KMS", "model providers"} <= reasons
+    assert "RDS CA bundle" in reasons  # the harness CA stood in for database.ca_bundle: verify-full as deployed
 
 
 EKS_VARIANT = ["target=aws-eks", "deployment.prefix=gk-eks", EKS_COLLECTOR]
@@ -129,3 +130,4 @@ def test_rehearse_eks_variant(rehearsal: Shared, tmp_path: Path) -> None:
     assert_only_health_answers(data)  # database on, from a non-admin address (security, issue 12)
     reasons = {n["what"] for n in data["not_reproduced"]}
     assert {"EKS scheduling", "Secrets Store CSI driver", "IAM database authentication"} <= reasons
+    assert "RDS CA bundle" in reasons  # the harness CA stood in for database.ca_bundle: verify-full as deployed

@@ -58,3 +58,11 @@ def db_on_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]
     probe = f"{url}/health/liveliness"
     with launched(cmd, probe, what="gateway", timeout=START_TIMEOUT, log=log, env=env, cwd=REPO, stop_timeout=60):
         yield Gateway(url, key, port, log)
+
+
+@pytest.fixture(scope="session")
+def rds_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA certificate file standing for an operator's RDS bundle (`database.ca_bundle`)."""
+    from gatekit.rehearse.tls import make_certificates
+
+    return make_certificates(tmp_path_factory.mktemp("rds-bundle")).ca_file

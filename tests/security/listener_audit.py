@@ -3,6 +3,8 @@
 
 - ALB/NLB listeners: HTTPS or TLS; an HTTP listener only when everything it does is a redirect to HTTPS (no rule of it
   forwards). Classic load balancers: HTTPS/SSL listeners only.
+- Databases (ECS task definitions, Kubernetes workloads, stored URLs): the pack's `database-tls-verified` (every
+  client verifies the server: verify-full).
 - Kubernetes (manifests, the EKS manifests inside a template too): the pack's `tls-listeners` and
   `no-public-plaintext` validators (no LoadBalancer/NodePort Service on a plaintext port, internal ones included; every
   Ingress host under TLS; no HTTP forwarding rule on GKE)."""
@@ -16,9 +18,10 @@ from typing import Any
 from gatekit.clouds.policy import POLICIES, Context
 
 Manifest = dict[str, Any]
-LISTENER_POLICIES = ("tls-listeners", "no-public-plaintext")
+LISTENER_POLICIES = ("tls-listeners", "no-public-plaintext", "database-tls-verified")
 _VALIDATORS = [p.validate for p in POLICIES if p.name in LISTENER_POLICIES]
 _CTX = Context(secrets_marked=True)
+(_DATABASE_TLS,) = [p.validate for p in POLICIES if p.name == "database-tls-verified"]
 
 
 def k8s_type(manifest: Manifest) -> str:
@@ -79,6 +82,8 @@ def audit_template(stack: str, template: dict[str, Any]) -> list[str]:
             for listener in props.get("Listeners") or []:
                 if listener.get("Protocol") not in ("HTTPS", "SSL"):
                     out.append(f"{where}: classic {listener.get('Protocol')} listener")
+        elif typ == "AWS::ECS::TaskDefinition":
+            out.extend(f"{where}: {m}" for m in _DATABASE_TLS(typ, props, _CTX))
         elif typ == "Custom::AWSCDK-EKS-KubernetesResource":
             manifests = json.loads(cfn_text(props.get("Manifest", "[]")))
             out.extend(f"{where}: {m}" for m in audit_manifests(manifests))

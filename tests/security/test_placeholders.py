@@ -30,17 +30,23 @@ def fields(name: str, *overrides: str) -> set[str]:
 
 
 def test_every_shipped_example_is_named() -> None:
-    assert fields("prod") == {"domain.name", "domain.hosted_zone_id"}
+    bundle = "database.ca_bundle"  # the example RDS CA (gatekit.config.database_ca)
+    assert fields("prod") == {"domain.name", "domain.hosted_zone_id", bundle}
     for name in ("dev", "staging", "moat"):
-        assert fields(name) == {"domain.private_ca_arn"}, name
+        assert fields(name) == {"domain.private_ca_arn", bundle}, name
+    assert fields("moat-vm") == {"domain.private_ca_arn"}  # no database: its bundle is never used
     host = "gateway.exposure.ingress.host"  # the TLS front door's example name (issue 12)
     assert fields("gcp") == {"gcp.project", "compute.image", "observability.collector_image", host}
     assert fields("local") == set()
 
 
-def test_real_values_pass() -> None:
-    assert fields("staging", f"domain.private_ca_arn={REAL_CA}") == set()
-    assert fields("prod", "domain.name=llm.corp-gateway.net", "domain.hosted_zone_id=Z04839211ABCDEFGHIJK") == set()
+def test_real_values_pass(rds_bundle: Path) -> None:
+    bundle = f"database.ca_bundle={rds_bundle}"
+    assert fields("staging", f"domain.private_ca_arn={REAL_CA}", bundle) == set()
+    assert (
+        fields("prod", "domain.name=llm.corp-gateway.net", "domain.hosted_zone_id=Z04839211ABCDEFGHIJK", bundle)
+        == set()
+    )
     assert (
         fields(
             "k8s",
@@ -52,13 +58,13 @@ def test_real_values_pass() -> None:
     )
 
 
-def test_config_validate_deploy_refuses_examples() -> None:
+def test_config_validate_deploy_refuses_examples(rds_bundle: Path) -> None:
     refused = CliRunner().invoke(cli, ["config", "validate", "--env", "staging", "--deploy"])
     assert refused.exit_code == 1
     assert "domain.private_ca_arn: the example ACM Private CA" in refused.output
-    ok = CliRunner().invoke(
-        cli, ["config", "validate", "--env", "staging", "--deploy", "--set", f"domain.private_ca_arn={REAL_CA}"]
-    )
+    assert "database.ca_bundle: the example CA no RDS server chains to" in refused.output
+    sets = ["--set", f"domain.private_ca_arn={REAL_CA}", "--set", f"database.ca_bundle={rds_bundle}"]
+    ok = CliRunner().invoke(cli, ["config", "validate", "--env", "staging", "--deploy", *sets])
     assert ok.exit_code == 0, ok.output
 
 
