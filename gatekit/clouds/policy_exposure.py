@@ -195,7 +195,10 @@ def _container_envs(typ: str, props: dict[str, Any]) -> list[tuple[str, dict[str
     if typ in WORKLOADS:
         pod = get(props, "spec.template.spec") or {}
         return [
-            (str(c.get("name")), {e.get("name"): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)})
+            (
+                str(c.get("name")),
+                {str(e.get("name")): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)},
+            )
             for group in ("initContainers", "containers")
             for c in pod.get(group) or []
             if isinstance(c, dict)
@@ -208,7 +211,7 @@ def _container_envs(typ: str, props: dict[str, Any]) -> list[tuple[str, dict[str
             (
                 str(c.get("Name", c.get("name"))),
                 {
-                    e.get("Name", e.get("name")): e.get("Value", e.get("value"))
+                    str(e.get("Name", e.get("name"))): e.get("Value", e.get("value"))
                     for e in c.get("Environment", c.get("environment")) or []
                 },
             )
