@@ -30,8 +30,6 @@ from gatekit.runtime.state import RuntimeState
 
 # After the drain, what is still open is idle keep-alive connections and cancelled work: a short grace suffices.
 SHUTDOWN_GRACE_SECONDS = 1
-# The exit hooks' bound when no environment is at hand (DrainTimings.exit_flush_seconds for the default margin).
-DEFAULT_EXIT_FLUSH_SECONDS = 3
 log = logging.getLogger("gatekit.runtime")
 
 
@@ -110,7 +108,7 @@ def run_app(
     return bool(server.started)
 
 
-def exit_promptly(code: int = 0, flush_seconds: float = DEFAULT_EXIT_FLUSH_SECONDS) -> NoReturn:
+def exit_promptly(code: int = 0, flush_seconds: float | None = None) -> NoReturn:
     """End the process once the gateway has drained and LiteLLM's lifespan has shut down.
 
     The interpreter's own teardown of LiteLLM's heap (its module graph, generated Prisma types, routers) runs after
@@ -125,6 +123,11 @@ def exit_promptly(code: int = 0, flush_seconds: float = DEFAULT_EXIT_FLUSH_SECON
     import atexit
     import threading
 
+    if flush_seconds is None:  # no environment at hand: the bound the default drain settings give
+        from gatekit.config.gateway import Drain
+        from gatekit.config.timings import DrainTimings
+
+        flush_seconds = DrainTimings.from_drain(Drain()).exit_flush_seconds
     hooks = threading.Thread(target=atexit._run_exitfuncs, name="gatekit-exit-hooks", daemon=True)
     hooks.start()
     hooks.join(flush_seconds)
