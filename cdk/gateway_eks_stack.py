@@ -1,3 +1,4 @@
+# pyright: standard
 """Gateway on EKS (target aws-eks): a private cluster with a managed node group, EKS Pod Identity for the gateway's
 service account, the Secrets Store CSI driver (AWS provider) filling the gateway Secret from Secrets Manager, and the
 gateway manifests (Deployment, Service, HPA, PDB, NetworkPolicy, collector sidecar exporting to X-Ray) rendered by

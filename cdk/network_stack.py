@@ -1,3 +1,4 @@
+# pyright: standard
 """Network: the VPC (2 to 3 AZs, public / private / isolated modes), flow logs, VPC endpoints and the security groups
 that wire the tiers together (load balancer -> gateway -> database / cache). Security groups live here so the data and
 gateway stacks can reference them without cross-stack cycles."""

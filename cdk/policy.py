@@ -1,3 +1,4 @@
+# pyright: standard
 """Account-wide rules applied to every construct: tags, permissions boundary, and scoped, reasoned exemptions
 from cdk-nag and checkov (one resource each, never a blanket skip)."""
 

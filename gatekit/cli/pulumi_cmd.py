@@ -1,3 +1,4 @@
+# pyright: standard
 """`gatekit pulumi plan`: what `pulumi up` would create for one stack, offline, checked against the policy pack."""
 
 from __future__ import annotations

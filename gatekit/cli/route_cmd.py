@@ -1,3 +1,4 @@
+# pyright: standard
 """`gatekit route`: decide, eval, train, export-traces, push — the ML routing tools."""
 
 from __future__ import annotations

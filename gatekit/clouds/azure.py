@@ -1,3 +1,4 @@
+# pyright: standard
 """Azure: AKS with workload identity and the Key Vault secrets provider, the data services of azure_data, and the
 gateway component with traces to Azure Monitor (Application Insights) through the collector."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """What every cloud program shares: labels and tags, secret-store names, the uploaded config object."""
 
 from __future__ import annotations

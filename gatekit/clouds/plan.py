@@ -1,3 +1,4 @@
+# pyright: standard
 """Offline plan: run the Pulumi program under `pulumi.runtime.set_mocks` (no cloud credentials, no Pulumi CLI),
 record every resource it registers, and check each against the policy pack."""
 

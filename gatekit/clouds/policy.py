@@ -1,3 +1,4 @@
+# pyright: standard
 """Policy validators shared by the CrossGuard pack (pulumi/policy) and `gatekit pulumi plan`.
 
 Each validator takes a resource type token and its input properties (camelCase, as the engine sees them) and

@@ -1,3 +1,4 @@
+# pyright: standard
 """The policy pack's primitives: a validator's context, the policy record, and how input properties are read."""
 
 from __future__ import annotations

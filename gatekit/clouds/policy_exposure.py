@@ -1,3 +1,4 @@
+# pyright: standard
 """Policy validators of what a deployment exposes (security, issue 12), served with the rest of the pack.
 
 - `private-control-plane`: GKE and AKS API servers are private or restricted to named networks; nodes are private.

@@ -1,3 +1,4 @@
+# pyright: standard
 """The Pulumi program: read which gatekit environment the stack renders, then build that target."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# pyright: standard
 """Cross-field rules of the estate settings (issue 18): architectures the image has, Bedrock kept private, and an
 existing VPC's subnets. Each finding is (dotted path, message); the loader adds FILE:LINE."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """The gateway section: models, tiers, routing, caching, limits, drain, backpressure, config sync."""
 
 from __future__ import annotations

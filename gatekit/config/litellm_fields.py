@@ -1,3 +1,4 @@
+# pyright: standard
 """The setting names the installed LiteLLM accepts in its proxy config sections, as snapshot files, and open
 models built from them: any LiteLLM setting passes, a typo fails with a suggestion (the loader's `extra_forbidden`
 handling gives file, line and "did you mean").

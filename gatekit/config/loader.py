@@ -1,3 +1,4 @@
+# pyright: standard
 """Load config/: resolve `extends`, merge, apply `--set` overrides, validate, and report every problem with its
 file, line and dotted field path."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """JSON Schema for editors and the Markdown config reference, both generated from the model."""
 
 from __future__ import annotations

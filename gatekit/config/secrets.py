@@ -1,3 +1,4 @@
+# pyright: standard
 """Secret references and the inline-secret scanner.
 
 Config never holds a secret value. A secret is named by reference:

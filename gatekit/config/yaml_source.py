@@ -1,3 +1,4 @@
+# pyright: standard
 """YAML loading that remembers where every value came from (file and line), for error messages."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# pyright: standard
 """Demo provider extras: legacy text completions and fault injection (canned tool use: gatekit/demo/tool_calls.py,
 which also answers `TOOL_TRIGGER`).
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """A clearly-labelled demo upstream: OpenAI-compatible chat completions (JSON and SSE streaming, canned tool calls),
 text completions, embeddings and model listing, with configurable latency, per-chunk delay and fault injection
 (gatekit/demo/extras.py); images, audio, files and batches as canned answers (gatekit/demo/media.py). It answers with

@@ -1,3 +1,4 @@
+# pyright: standard
 """Demo provider: canned tool use, so tool calling (MCP tools in chat completions) can be exercised without a model.
 
 Only when the request carries `tools` and the last user message says `call tool NAME with {json}` does the demo

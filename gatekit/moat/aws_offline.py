@@ -1,3 +1,4 @@
+# pyright: standard
 """What an isolated AWS account needs beyond the templates: the pinned AWS CDK CLI (the npm tarball of package.json's
 aws-cdk, checked against package-lock.json's integrity) and the CDK bootstrap template that CLI prints, both produced
 on the connected build host and carried in the bundle. Present or absent with the reason; never faked."""

@@ -1,3 +1,4 @@
+# pyright: standard
 """Image archives for the isolated registry: the gateway image (built here with podman by scripts/image-build.sh, the
 same `make image` build the tests run) and the ADOT collector image the ECS moat template references. Each archive is
 present or absent with the reason; none is faked."""

@@ -1,3 +1,4 @@
+# pyright: standard
 """MANIFEST: the SHA-256 of every file of a bundle, a self-check line, and a signature (raw bytes in MANIFEST.sig,
 verifiable with OpenSSL: gatekit/moat/signing.py) whose public key travels with the bundle as a convenience only -
 the operator verifies against the key received out of band.

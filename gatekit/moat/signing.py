@@ -1,3 +1,4 @@
+# pyright: standard
 """Signing MANIFEST: a PEM private key on disk or an AWS KMS asymmetric key, and verification that needs nothing
 from the bundle.
 

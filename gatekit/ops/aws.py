@@ -1,3 +1,4 @@
+# pyright: standard
 """boto3 clients whose failures arrive as OpsError (with the IAM permission a denied call needs).
 
 Endpoints and credentials come from the standard AWS chain (profiles, SSO, AWS_ENDPOINT_URL for moto drills)."""

@@ -1,3 +1,4 @@
+# pyright: standard
 """Render the Grafana dashboard JSON (docs/grafana/gatekit-gateway.json) to an SVG from real /metrics scrapes.
 
 This is gatekit's own renderer, not Grafana: it evaluates the small PromQL subset the dashboard uses over a few

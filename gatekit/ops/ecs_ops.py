@@ -1,3 +1,4 @@
+# pyright: standard
 """The gateway's ECS service: redeploy and wait, scale and tune autoscaling, drain one task, roll back a revision."""
 
 from __future__ import annotations

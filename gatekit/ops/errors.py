@@ -1,3 +1,4 @@
+# pyright: standard
 """Errors of `gatekit ops`: every AWS failure becomes one clear sentence — which call failed, which IAM permission it
 needs, what to do — never a traceback."""
 

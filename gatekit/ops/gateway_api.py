@@ -1,3 +1,4 @@
+# pyright: standard
 """Operations that go through the gateway's own admin API (master key): cache flush, spend report."""
 
 from __future__ import annotations

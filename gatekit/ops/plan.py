@@ -1,3 +1,4 @@
+# pyright: standard
 """Destructive operations are plans: a list of steps, each a sentence and the call that performs it. Without
 confirmation a plan is printed (exactly what would happen) and nothing is called."""
 

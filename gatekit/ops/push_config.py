@@ -1,3 +1,4 @@
+# pyright: standard
 """push-config: validate, render, upload to the (versioned) config bucket, then wait until every replica reports the
 new version on `GET /gatekit/config`.
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """rotate-secret: the master key, a provider key, or the database credentials; and reading the master key for other
 operations. Values are never printed, logged or passed on a command line."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """status: one read-only picture of a deployed environment — stacks, service, tasks, config object, database,
 cache, autoscaling, and (optionally) which config version every replica serves."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """Carry out a tenancy plan through LiteLLM's admin API (master key). Each change is one or two calls; the first
 failure stops the run with what failed (a later `plan` shows what is left). Key values go to LiteLLM only: never
 printed, logged or returned."""

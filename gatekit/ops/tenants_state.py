@@ -1,3 +1,4 @@
+# pyright: standard
 """The two sides of a tenancy plan, in one shape: LiteLLM's field names, gatekit-managed markers, no secret values.
 
 Desired state comes from `tenants:` (gatekit/config/tenants.py); live state from LiteLLM's admin API (list endpoints,

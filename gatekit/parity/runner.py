@@ -1,3 +1,4 @@
+# pyright: standard
 """Send every matrix row to a deployment (and to vanilla LiteLLM) and compare status, shape and headers."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# pyright: standard
 """Response shapes: the JSON key structure and value types of a body, never its values."""
 
 from __future__ import annotations

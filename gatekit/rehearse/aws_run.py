@@ -1,3 +1,4 @@
+# pyright: standard
 """Rehearse an AWS environment: synthesize it (models pointed at the demo provider), bind the assembly to moto and
 the local servers, populate the stores as the stacks do, and run the extracted Deployment."""
 

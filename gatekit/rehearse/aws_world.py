@@ -1,3 +1,4 @@
+# pyright: standard
 """The AWS resources a synthesized assembly refers to, made real on this machine: buckets, secrets and parameters in
 moto (populated the way the stacks populate them: generated secret strings, the RDS-managed master secret, the
 ElastiCache AUTH token), the Aurora cluster as the local PostgreSQL and the replication group as the local Redis.

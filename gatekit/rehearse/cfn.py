@@ -1,3 +1,4 @@
+# pyright: standard
 """Read a synthesized CDK assembly the way CloudFormation would deploy it: resolve the intrinsic functions in a
 template value (Ref, Fn::GetAtt, Fn::Join, Fn::ImportValue, Fn::Select, Fn::Split, Fn::Sub without variables map;
 a nested stack's outputs and parameters through its parent) against a `World` that says what each deployed resource

@@ -1,3 +1,4 @@
+# pyright: standard
 """The rehearsal's checks, each against the real running replicas and the real database. Every check records what
 it saw (status codes, rows, versions, exit codes), pass or fail."""
 

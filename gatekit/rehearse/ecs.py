@@ -1,3 +1,4 @@
+# pyright: standard
 """ECS (aws-ecs, moat) and the data/config stacks read as a `Deployment`: the gateway and migrations task definitions
 (argv with the image's ENTRYPOINT/CMD, environment, `secrets`, user, writable mounts, port, health check, stop
 timeout), the runtime-user SQL of the data stack, and the config document the config stack's BucketDeployment

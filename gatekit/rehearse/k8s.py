@@ -1,3 +1,4 @@
+# pyright: standard
 """Kubernetes manifests -> `Deployment`: what a cluster would start from the manifests a target applies (the EKS
 gateway stack's and the Pulumi gcp/azure/k8s programs'), in the rehearsal's platform-neutral terms.
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """Rehearse a Pulumi target (gcp, azure, k8s): run its program as `pulumi up` would (under mocks: no cloud here),
 take the Kubernetes manifests it applies and the stores it fills, bind them to this machine's servers, and run the
 extracted Deployment through the rehearsal runner.

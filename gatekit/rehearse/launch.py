@@ -1,3 +1,4 @@
+# pyright: standard
 """Start a local HTTP server process, wait until it answers, stop it afterwards: the one launcher behind the
 rehearsal's demo provider and the test sessions' gateways (readiness polling, never a sleep; its log on failure)."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """Real servers for the rehearsal and the database tests, started on this machine on ephemeral loopback ports.
 
 Every function is a context manager that stops what it started on exit (also on error):

@@ -1,3 +1,4 @@
+# pyright: standard
 """One rehearsal session: the shared pieces (the gateway venv, Redis, moto, the demo provider standing in for model
 providers) started once; then any number of targets rehearsed against them, each with its own fresh PostgreSQL (a
 managed database is per deployment: its admin and runtime roles are cluster-wide names)."""

@@ -1,3 +1,4 @@
+# pyright: standard
 """A vanilla LiteLLM proxy beside a rehearsal's replicas, for the parity matrix (`gatekit validate --parity`).
 
 It serves the LiteLLM config the replicas render from the deployed document (`render_litellm_config` of the same

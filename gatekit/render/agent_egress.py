@@ -1,3 +1,4 @@
+# pyright: standard
 """Egress rules for the agent gateways: the destinations of `egress_endpoints(env)` as Kubernetes NetworkPolicy egress
 rules and as security-group egress rules, so a target allows exactly its MCP servers and agents and nothing else.
 

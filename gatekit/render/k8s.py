@@ -1,3 +1,4 @@
+# pyright: standard
 """The gateway on any Kubernetes cluster, as plain manifest dicts.
 
 `render_gateway_manifests` is the one renderer every Kubernetes target uses: the Pulumi component (GKE, AKS, any

@@ -1,3 +1,4 @@
+# pyright: standard
 """The OpenTelemetry collector that runs next to the gateway (a native sidecar) and exports its traces.
 
 The exporter is the deployment target's choice: `googlecloud` (Cloud Trace) on GCP, `azuremonitor` (Application

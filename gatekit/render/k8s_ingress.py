@@ -1,3 +1,4 @@
+# pyright: standard
 """The Kubernetes front door of `gateway.exposure`: an Ingress that routes only the exposed paths to the gateway
 Service, over TLS from cert-manager (`cert-manager.io/cluster-issuer`) or a certificate Secret the cloud's managed
 certificate controller fills. Paths ending in `*` become `Prefix` paths, the others `Exact`; anything else has no

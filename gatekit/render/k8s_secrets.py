@@ -1,3 +1,4 @@
+# pyright: standard
 """How secret references reach the gateway pod on Kubernetes: always `secretKeyRef`, never a value.
 
 Three wirings:

@@ -1,3 +1,4 @@
+# pyright: standard
 """Render the LiteLLM proxy config (the YAML `litellm --config` reads) from one environment."""
 
 from __future__ import annotations

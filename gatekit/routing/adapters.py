@@ -1,3 +1,4 @@
+# pyright: standard
 """In-process, numpy-only inference for LLMRouter's knn, svm, mlp, mf and elo routers, read from a safe artifact,
 plus smallest_llm / largest_llm. Each adapter returns a probability per tier (the artifact's tier order)."""
 

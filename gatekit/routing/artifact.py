@@ -1,3 +1,4 @@
+# pyright: standard
 """Safe router artifacts: JSON + safetensors, a manifest with the SHA-256 of every file, nothing executable.
 
 Layout (a directory, or the same keys under an s3:// prefix):

@@ -1,3 +1,4 @@
+# pyright: standard
 """`gatekit route bench`: every in-process strategy on RouteLLM's benchmarks, leave-one-benchmark-out.
 
 For each benchmark B in (MMLU, GSM8K, MT-Bench): train on the other two, score on B (APGR, CPT(50%), CPT(80%)),

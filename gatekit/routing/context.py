@@ -1,3 +1,4 @@
+# pyright: standard
 """What the router reads of a request: the conversation, cut to a small window before any tokenizing.
 
 The window keeps, in this order: the head of the system prompt, the tails of the last few earlier turns, and the last

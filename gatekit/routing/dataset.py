@@ -1,3 +1,4 @@
+# pyright: standard
 """Routing datasets: labelled prompts (the cheapest tier that handles each one) and LLMRouter routing rows.
 
 Two JSON-lines formats are read:

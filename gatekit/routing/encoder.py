@@ -1,3 +1,4 @@
+# pyright: standard
 """Query encoders for routing: offline, numpy-only, no torch and no pickle.
 
 The default, `minilm-static`, reads the token-embedding table of all-MiniLM-L6-v2 from the safetensors file shipped

@@ -1,3 +1,4 @@
+# pyright: standard
 """The routing engine: encoder + strategy adapter + artifact, a decision function, and hot reload.
 
 A reload fetches the artifact, verifies it and builds the new adapter completely before swapping one reference;

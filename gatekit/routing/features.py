@@ -1,3 +1,4 @@
+# pyright: standard
 """Serve-time features of a conversation window: cheap (no model pass), numpy + tokenizers only.
 
 x = [ static MiniLM embedding of the window (384, L2-normalised; the tokenizer keeps the window's END when it is longer

@@ -1,3 +1,4 @@
+# pyright: standard
 """The deployment's own outcomes: `POST /gatekit/feedback` records, the trainer's reader, shadow and promotion.
 
 Record (JSON lines, append-only): {"id", "ts", "text", "tier", "quality", "source"} — `text` is the router's window

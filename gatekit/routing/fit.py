@@ -1,3 +1,4 @@
+# pyright: standard
 """Numpy trainers on outcome data (no torch, no sklearn) for the knn, svm (linear) and mlp strategies: what
 `route bench` scores and what `route train-outcomes` writes as a safe artifact.
 

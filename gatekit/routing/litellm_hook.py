@@ -1,3 +1,4 @@
+# pyright: standard
 """LiteLLM CustomLogger (public extension point) that serves the ML-routed alias.
 
 LiteLLM imports `gatekit.routing.hook.ml_router` from `litellm_settings.callbacks` while it loads its config. That

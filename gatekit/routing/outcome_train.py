@@ -1,3 +1,4 @@
+# pyright: standard
 """Train the default router on outcomes (benchmarks + the deployment's own feedback) and write a safe artifact.
 
 The router is the in-process `mlp` strategy (1 hidden ReLU layer, softmax over [cheapest tier, premium tier]) fitted in

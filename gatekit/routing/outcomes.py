@@ -1,3 +1,4 @@
+# pyright: standard
 """Outcome data: for each prompt, how good the cheap (weak) and the premium (strong) answer was.
 
 Two sources, one shape (`Outcome`):

@@ -1,3 +1,4 @@
+# pyright: standard
 """Where an artifact lives: a local directory or an s3://bucket/prefix. Each source gives a cheap `stamp` (what
 changed?) and a full `fetch` (the bytes, verified by artifact.parse)."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """Turn gateway request logs into LLMRouter routing rows ({"query", "model_name", "performance", ...}).
 
 Input: JSON lines of LiteLLM's StandardLoggingPayload (what LiteLLM's logging callbacks — s3, gcs_bucket, generic

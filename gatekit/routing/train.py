@@ -1,3 +1,4 @@
+# pyright: standard
 """Train a router with llmrouter-lib's own trainers (the `train` extra: llmrouter-lib + torch, in its own venv) and
 write it as a safe artifact. Never imported by the serving path.
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """Searching for a router that transfers across benchmarks, with hyper-parameters chosen honestly (numpy only).
 
 `route bench` scores each benchmark with a router trained on the other two. Picking a recipe by its score on the

@@ -1,3 +1,4 @@
+# pyright: standard
 """Parity gates for the agent gateways (appended to gatekit.runtime.gates.GATES): every MCP server and A2A agent
 the gateway serves is reachable and healthy from the gateway itself. Skipped when none is configured."""
 

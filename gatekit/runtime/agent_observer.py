@@ -1,3 +1,4 @@
+# pyright: standard
 """Observe the agent gateways (ASGI middleware): every MCP tool call / tool listing and every A2A agent invocation
 becomes a `gatekit.mcp` or `gatekit.agent` client span (child of the request span) and lands in Prometheus metrics
 per server or agent, operation and outcome.

@@ -1,3 +1,4 @@
+# pyright: standard
 """Apply a validated environment to the running LiteLLM router through its update API (upsert_deployment,
 delete_deployment, update_settings). Every call is synchronous and the event loop runs nothing in between, so a
 request sees either the old deployment set or the new one, never a half-applied mix."""

@@ -1,3 +1,4 @@
+# pyright: standard
 """DB-less authentication guard (ASGI middleware).
 
 Without a database LiteLLM can only verify the master key; any other key falls into its database code path and is

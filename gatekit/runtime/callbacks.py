@@ -1,3 +1,4 @@
+# pyright: standard
 """LiteLLM CustomLogger callback (a public extension point) that records each upstream call as a span."""
 
 from __future__ import annotations

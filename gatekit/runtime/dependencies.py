@@ -1,3 +1,4 @@
+# pyright: standard
 """Watch the dependencies the gateway can serve without (Redis): a periodic ping sets `gatekit_dependency_up` and
 tells readiness which are down. Serving continues on LiteLLM's in-memory state while Redis is away (degraded mode,
 `gateway.degraded.redis_down: serve`); the metric and the readiness note make that visible instead of silent."""

@@ -1,3 +1,4 @@
+# pyright: standard
 """Parity gates: black-box checks any running gatekit deployment must pass (local or cloud). `gatekit validate`
 runs them; runbooks use it as the post-deploy check."""
 

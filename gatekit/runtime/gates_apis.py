@@ -1,3 +1,4 @@
+# pyright: standard
 """Parity gates for the client APIs beyond chat completions (`gatekit validate`): legacy completions, the Responses
 API and Anthropic messages (JSON and streaming), each on the chat model the `models` gate chose."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """Readiness for a database-configured gateway: ready only while LiteLLM's database is connected.
 
 LiteLLM's /health/readiness answers 200 `{"db": "Not connected"}` when it has no database client at all (the DB-less

@@ -1,3 +1,4 @@
+# pyright: standard
 """Run the LiteLLM proxy ASGI app under uvicorn with gatekit's configuration applied.
 
 Drain: the first SIGTERM (or Ctrl-C) does not stop the server. Readiness turns 503 and new requests are refused

@@ -1,3 +1,4 @@
+# pyright: standard
 """Where a replica reads its config document from: a file, S3, Google Cloud Storage or Azure Blob Storage, behind
 one interface. Each source answers "unchanged" cheaply when the caller already holds the current version (ETag /
 If-None-Match on object stores, a content hash for files)."""

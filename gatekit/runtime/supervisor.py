@@ -1,3 +1,4 @@
+# pyright: standard
 """The parent process of a multi-worker replica (`gateway.workers` > 1).
 
 It binds one listening socket per worker on the replica's port (SO_REUSEPORT, gatekit/runtime/listeners.py: the

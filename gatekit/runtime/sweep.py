@@ -1,3 +1,4 @@
+# pyright: standard
 """The unauthenticated sweep: call every route LiteLLM's proxy defines, and gatekit's own, without a key, and report
 each one that answers. Only the health probes may answer; anything else must be refused (401/403), absent (404),
 the wrong method (405), or gone (410, a feature switched off). A 2xx/3xx means the route is open; a 400/422/5xx

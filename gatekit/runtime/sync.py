@@ -1,3 +1,4 @@
+# pyright: standard
 """Config sync: poll the source, validate the document with the typed model, apply it, or reject it and keep
 serving the old config. One syncer runs in every worker process (it starts from the ASGI lifespan)."""
 

@@ -1,3 +1,4 @@
+# pyright: standard
 """CloudFormation custom resource: run the one-shot migrations ECS task and wait for it to exit 0.
 
 The gateway service depends on this resource, so a deploy applies database migrations before new gateway tasks
