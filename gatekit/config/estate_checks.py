@@ -1,4 +1,3 @@
-# pyright: standard
 """Cross-field rules of the estate settings (issue 18): architectures the image has, Bedrock kept private, and an
 existing VPC's subnets. Each finding is (dotted path, message); the loader adds FILE:LINE."""
 
@@ -24,7 +23,7 @@ class BedrockModel:
 
 
 def bedrock_models(env: Environment) -> list[BedrockModel]:
-    found = []
+    found: list[BedrockModel] = []
     for i, model in enumerate(env.gateway.models):
         params = model.litellm_params
         if params is None or not params.model.startswith("bedrock/"):

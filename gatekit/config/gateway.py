@@ -1,4 +1,3 @@
-# pyright: standard
 """The gateway section: models, tiers, routing, caching, limits, drain, backpressure, config sync."""
 
 from __future__ import annotations
@@ -6,7 +5,7 @@ from __future__ import annotations
 import difflib
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -57,13 +56,14 @@ class LiteLLMParams(BaseModel):
     def _known_names(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        params = cast(dict[str, Any], data)
         known = litellm_param_names()
-        for name in data:
+        for name in params:
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f"; did you mean `{close[0]}`?" if close else ""
                 raise ValueError(f"`{name}` is not a LiteLLM parameter{hint}")
-        return data
+        return params
 
     @model_validator(mode="after")
     def _secret_fields_are_refs(self) -> LiteLLMParams:

@@ -1,4 +1,3 @@
-# pyright: standard
 """The setting names the installed LiteLLM accepts in its proxy config sections, as snapshot files, and open
 models built from them: any LiteLLM setting passes, a typo fails with a suggestion (the loader's `extra_forbidden`
 handling gives file, line and "did you mean").
@@ -75,7 +74,7 @@ def installed_fields() -> dict[str, list[str]]:
         and not isinstance(getattr(litellm, name), types.ModuleType)
     }
     # router_settings: what the proxy passes on to litellm.Router (it ignores the rest with a warning).
-    managed = set(getattr(proxy_server, "ROUTER_SETTINGS_MANAGED_OUTSIDE_CONFIG", ()))
+    managed: set[str] = set(getattr(proxy_server, "ROUTER_SETTINGS_MANAGED_OUTSIDE_CONFIG", ()))
     router = {a for a in Router.get_valid_args() if a not in managed and a != "model_list"}
     # general_settings: the typed model plus every key the proxy reads by name.
     read = set(re.findall(r'general_settings(?:\.get\(|\[)"([a-z_0-9]+)"', _proxy_sources()))

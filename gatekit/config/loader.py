@@ -1,4 +1,3 @@
-# pyright: standard
 """Load config/: resolve `extends`, merge, apply `--set` overrides, validate, and report every problem with its
 file, line and dotted field path."""
 
@@ -13,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -66,12 +65,12 @@ def _merge(base: _Resolved, child: SourceDoc, child_file: str) -> _Resolved:
                 continue
             path = f"{prefix}.{key}" if prefix else key
             if isinstance(value, dict) and isinstance(dst.get(key), dict) and not is_secret_ref_shape(value):
-                merge_into(dst[key], value, path)
+                merge_into(dst[key], cast(dict[str, Any], value), path)
                 continue
             # Replaced wholesale (scalars and lists): forget where the parent's sub-values came from.
             for stale in [p for p in origins if p.startswith(path + ".")]:
                 del origins[stale]
-            dst[key] = copy.deepcopy(value)
+            dst[key] = copy.deepcopy(cast(Any, value))
 
     merge_into(data, child.data, "")
     origins.update({p: o for p, o in child.origins.items() if p})
@@ -122,19 +121,20 @@ class _Loader:
 
 
 def _apply_overrides(resolved: _Resolved, overrides: Iterable[str]) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             problems.append(Problem("--set", None, item, "expected PATH=VALUE"))
             continue
-        node = resolved.data
+        node: dict[str, Any] = resolved.data
         parts = key.split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
+            child: object = node.setdefault(part, {})
+            if not isinstance(child, dict):
                 problems.append(Problem("--set", None, key, f"`{part}` is not a mapping"))
                 break
+            node = cast(dict[str, Any], child)
         else:
             node[parts[-1]] = yaml.safe_load(raw) if raw else ""
             resolved.origins[key] = ("--set", 0)
@@ -198,7 +198,7 @@ def _message(err: ErrorDetails, loc: tuple[int | str, ...]) -> str:
 
 
 def _validation_problems(exc: ValidationError, resolved: _Resolved) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
         path = ".".join(str(p) for p in loc)
@@ -224,10 +224,10 @@ def load_environment(name: str, config_dir: Path | None = None, overrides: Itera
     problems += _apply_overrides(resolved, overrides)
     resolved.data["name"] = name
     resolved.origins.setdefault("name", (str(env_file), 1))
-    tags = resolved.data.setdefault("tags", {})
+    tags: object = resolved.data.setdefault("tags", {})
     if isinstance(tags, dict):
-        tags.setdefault("environment", name)
-    secret_paths = []
+        cast(dict[str, Any], tags).setdefault("environment", name)
+    secret_paths: list[str] = []
     for path, reason in find_inline_secrets(resolved.data):
         secret_paths.append(path)
         problems.append(Problem(*_origin_for(path, resolved), path, reason))

@@ -1,11 +1,10 @@
-# pyright: standard
 """JSON Schema for editors and the Markdown config reference, both generated from the model."""
 
 from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -16,11 +15,12 @@ from gatekit.config.environment import Environment
 
 def _drop_required(node: Any) -> None:
     if isinstance(node, dict):
-        node.pop("required", None)
-        for value in node.values():
+        mapping = cast(dict[str, Any], node)
+        mapping.pop("required", None)
+        for value in mapping.values():
             _drop_required(value)
     elif isinstance(node, list):
-        for value in node:
+        for value in cast(list[Any], node):
             _drop_required(value)
 
 

@@ -1,4 +1,3 @@
-# pyright: standard
 """Secret references and the inline-secret scanner.
 
 Config never holds a secret value. A secret is named by reference:
@@ -15,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -114,19 +113,18 @@ def looks_like_secret(value: str) -> str | None:
 
 
 def is_secret_ref_shape(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and set(value) <= {"secret", "key", "env"}
-        and ("secret" in value or "env" in value)
-    )
+    if not isinstance(value, dict) or not value:
+        return False
+    keys = set(cast(dict[str, Any], value))
+    return keys <= {"secret", "key", "env"} and ("secret" in keys or "env" in keys)
 
 
 def find_inline_secrets(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Yield (dotted path, reason) for every inline secret value in a raw config tree."""
     if isinstance(tree, dict):
-        is_ref = is_secret_ref_shape(tree)
-        for key, value in tree.items():
+        mapping = cast(dict[Any, Any], tree)
+        is_ref = is_secret_ref_shape(mapping)
+        for key, value in mapping.items():
             child = f"{path}.{key}" if path else str(key)
             if isinstance(value, str) and is_secret_field(str(key)) and not is_ref:
                 if value in NO_SECRET_PLACEHOLDERS or value.startswith("os.environ/"):
@@ -141,7 +139,7 @@ def find_inline_secrets(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
                 continue
             yield from find_inline_secrets(value, child)
     elif isinstance(tree, list):
-        for i, item in enumerate(tree):
+        for i, item in enumerate(cast(list[Any], tree)):
             yield from find_inline_secrets(item, f"{path}.{i}" if path else str(i))
     elif isinstance(tree, str):
         label = looks_like_secret(tree)

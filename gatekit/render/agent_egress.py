@@ -1,4 +1,3 @@
-# pyright: standard
 """Egress rules for the agent gateways: the destinations of `egress_endpoints(env)` as Kubernetes NetworkPolicy egress
 rules and as security-group egress rules, so a target allows exactly its MCP servers and agents and nothing else.
 
@@ -24,7 +23,7 @@ def _namespace_of_service(host: str) -> str | None:
 
 def network_policy_egress(env: Environment) -> list[dict[str, Any]]:
     """`spec.egress` entries for the gateway pods' NetworkPolicy (one per destination)."""
-    rules = []
+    rules: list[dict[str, Any]] = []
     for e in egress_endpoints(env):
         rule: dict[str, Any] = {"ports": [{"protocol": "TCP", "port": e.port}]}
         namespace = _namespace_of_service(e.host)

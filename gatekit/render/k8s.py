@@ -1,4 +1,3 @@
-# pyright: standard
 """The gateway on any Kubernetes cluster, as plain manifest dicts.
 
 `render_gateway_manifests` is the one renderer every Kubernetes target uses: the Pulumi component (GKE, AKS, any
@@ -16,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from gatekit.config import Environment
@@ -71,7 +70,7 @@ class ServiceExposure:
 
     type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     port: int = 80
-    annotations: Mapping[str, Any] = field(default_factory=dict)
+    annotations: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
 
 def resolve_image(env: Environment, image: Any = None) -> Any:
@@ -371,7 +370,7 @@ def render_gateway_manifests(
 def _fresh(node: Any) -> Any:
     """Copy dicts and lists so no two manifests share a mutable node; leaves (deploy-time values too) are kept."""
     if isinstance(node, dict):
-        return {k: _fresh(v) for k, v in node.items()}
+        return {k: _fresh(v) for k, v in cast(dict[Any, Any], node).items()}
     if isinstance(node, list):
-        return [_fresh(v) for v in node]
+        return [_fresh(v) for v in cast(list[Any], node)]
     return node

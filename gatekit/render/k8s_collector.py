@@ -1,4 +1,3 @@
-# pyright: standard
 """The OpenTelemetry collector that runs next to the gateway (a native sidecar) and exports its traces.
 
 The exporter is the deployment target's choice: `googlecloud` (Cloud Trace) on GCP, `azuremonitor` (Application
@@ -32,7 +31,7 @@ class CollectorExporter:
     name: str
     config: Mapping[str, Any]
     secret_env: tuple[str, ...] = ()
-    extra_env: Mapping[str, str] = field(default_factory=dict)
+    extra_env: Mapping[str, str] = field(default_factory=dict[str, str])
     egress_ports: tuple[int, ...] = ()
 
     @classmethod

@@ -1,4 +1,3 @@
-# pyright: standard
 """How secret references reach the gateway pod on Kubernetes: always `secretKeyRef`, never a value.
 
 Three wirings:
@@ -37,7 +36,7 @@ class SecretStore:
 
     provider: Literal["gcp", "azure", "aws"]
     objects: Mapping[str, str]
-    parameters: Mapping[str, Any] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
 
 def secret_key_refs(

@@ -1,4 +1,3 @@
-# pyright: standard
 """Render the LiteLLM proxy config (the YAML `litellm --config` reads) from one environment."""
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ def _model_info(env: Environment, model: ModelDeployment, group: str) -> dict[st
 
 def model_list(env: Environment) -> list[dict[str, Any]]:
     """Each deployment is callable by its own name and, when it has a tier, as part of the tier's model group."""
-    out = []
+    out: list[dict[str, Any]] = []
     for model in env.gateway.models:
         groups = [model.model_name] + ([model.tier] if model.tier else [])
         for group in groups:
