@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gatekit.config.agents import AgentGatewayFields
 from gatekit.config.exposure import Exposure
+from gatekit.config.profiles import Profile
 from gatekit.config.secrets import SecretRef, is_secret_field
 from gatekit.config.surface import (
     Callbacks,
@@ -145,9 +146,6 @@ NOT_SERVED_STRATEGIES = (
     "personalized",
     "tsrouter",
 )
-
-
-Profile = Literal["eco", "balanced", "precision"]
 
 
 class MLEncoder(Strict):

@@ -7,10 +7,10 @@ the reference's environment variable (the same variable the gateway would read; 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gatekit.config.profiles import Profile
 from gatekit.config.secrets import SecretRef
 
 TenantName = str
@@ -34,9 +34,6 @@ class Allowance(_Strict):
     )
     rpm: int | None = Field(default=None, ge=1, description="Requests per minute (shared across replicas via Redis).")
     tpm: int | None = Field(default=None, ge=1, description="Tokens per minute.")
-
-
-Profile = Literal["eco", "balanced", "precision"]
 
 
 class Team(Allowance):
