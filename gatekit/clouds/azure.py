@@ -26,7 +26,7 @@ from gatekit.clouds.azure_data import (
     redis,
 )
 from gatekit.clouds.common import REDIS_URL_ENV, Ctx, managed_secret_env, operator_secrets, store_secret_names, tags
-from gatekit.clouds.component import GatewayComponent
+from gatekit.clouds.component import GatewayArgs, GatewayComponent
 from gatekit.clouds.database_tls import DATABASE_CA_FILE, azure_postgres_ca_bundle
 from gatekit.clouds.private_access import aks_api_access
 from gatekit.config import Environment
@@ -265,20 +265,20 @@ def deploy(env: Environment) -> dict[str, Any]:
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,
-        provider=k8s_provider,
-        render={
-            "config_source": config_uri,
-            "secret_store": SecretStore(
+        GatewayArgs(
+            config_source=config_uri,
+            secret_store=SecretStore(
                 provider="azure",
                 objects={var: names[var] for var in names},
                 parameters={"keyvaultName": vault.name, "tenantId": client.tenant_id, "clientID": identity.client_id},
             ),
-            "extra_secret_env": managed,
-            "service_account_annotations": {"azure.workload.identity/client-id": identity.client_id},
-            "pod_labels": {"azure.workload.identity/use": "true"},
-            "exporter": CollectorExporter.azuremonitor(APPINSIGHTS_ENV),
-            "config_files": {DATABASE_CA_FILE: azure_postgres_ca_bundle()} if DATABASE_URL_ENV in generated else {},
-        },
+            extra_secret_env=managed,
+            service_account_annotations={"azure.workload.identity/client-id": identity.client_id},
+            pod_labels={"azure.workload.identity/use": "true"},
+            exporter=CollectorExporter.azuremonitor(APPINSIGHTS_ENV),
+            config_files={DATABASE_CA_FILE: azure_postgres_ca_bundle()} if DATABASE_URL_ENV in generated else {},
+        ),
+        provider=k8s_provider,
     )
     return {
         "resource_group": group.name,

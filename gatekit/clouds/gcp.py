@@ -12,7 +12,7 @@ import pulumi_random as random
 import yaml
 
 from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, operator_secrets, store_secret_names
-from gatekit.clouds.component import GatewayComponent
+from gatekit.clouds.component import GatewayArgs, GatewayComponent
 from gatekit.clouds.gcp_data import data_services, secret_manager
 from gatekit.clouds.private_access import gke_authorized_networks, gke_private_cluster
 from gatekit.config import Environment
@@ -268,15 +268,15 @@ def deploy(env: Environment) -> dict[str, Any]:
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,
+        GatewayArgs(
+            config_source=data.config_uri,
+            secret_store=SecretStore(provider="gcp", objects=versions),
+            extra_secret_env=managed,
+            extra_env={"GOOGLE_CLOUD_PROJECT": env.gcp.project},
+            exporter=CollectorExporter.googlecloud(env.gcp.project),
+            config_files=data.config_files,
+        ),
         provider=k8s_provider,
-        render={
-            "config_source": data.config_uri,
-            "secret_store": SecretStore(provider="gcp", objects=versions),
-            "extra_secret_env": managed,
-            "extra_env": {"GOOGLE_CLOUD_PROJECT": env.gcp.project},
-            "exporter": CollectorExporter.googlecloud(env.gcp.project),
-            "config_files": data.config_files,
-        },
         opts=pulumi.ResourceOptions(depends_on=[gke, pool]),
     )
     return {

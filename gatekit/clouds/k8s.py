@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 
-from gatekit.clouds.component import GatewayComponent
+from gatekit.clouds.component import GatewayArgs, GatewayComponent
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter
 
@@ -21,8 +21,8 @@ def deploy(env: Environment) -> dict[str, Any]:
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,
-        provider=provider,
         # The operator creates the namespace first (its Secrets live there: docs/pulumi.md); the stack never owns it.
-        render={"exporter": CollectorExporter.otlp(endpoint) if endpoint else None, "create_namespace": False},
+        GatewayArgs(exporter=CollectorExporter.otlp(endpoint) if endpoint else None, create_namespace=False),
+        provider=provider,
     )
     return {"namespace": gateway.namespace, "service": gateway.service_name}
