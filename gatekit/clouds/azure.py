@@ -1,4 +1,3 @@
-# pyright: standard
 """Azure: AKS with workload identity and the Key Vault secrets provider, the data services of azure_data, and the
 gateway component with traces to Azure Monitor (Application Insights) through the collector."""
 
@@ -198,12 +197,14 @@ def non_interactive(kubeconfig_text: str) -> str:
     """The cluster user kubeconfig logs in with kubelogin's interactive device code; `pulumi up` cannot answer it.
     Rewrite each kubelogin user to `--login azurecli`: the token of the Azure CLI session the deployer already runs
     Pulumi with (in CI: `az login --service-principal` / workload identity federation)."""
-    config = yaml.safe_load(kubeconfig_text)
-    for user in config.get("users") or []:
-        exec_ = (user.get("user") or {}).get("exec")
+    config: dict[str, Any] = yaml.safe_load(kubeconfig_text)
+    users: list[dict[str, Any]] = config.get("users") or []
+    for user in users:
+        entry: dict[str, Any] = user.get("user") or {}
+        exec_: dict[str, Any] | None = entry.get("exec")
         if not exec_ or exec_.get("command") != "kubelogin":
             continue
-        args = list(exec_.get("args") or [])
+        args: list[str] = list(exec_.get("args") or [])
         if "--server-id" not in args:
             raise pulumi.RunError("the AKS kubeconfig's kubelogin user names no --server-id")
         server_id = args[args.index("--server-id") + 1]

@@ -1,4 +1,3 @@
-# pyright: standard
 """What every cloud program shares: labels and tags, secret-store names, the uploaded config object."""
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def slug(text: str) -> str:
 
 def managed_secret_env(env: Environment) -> list[str]:
     """Secret variables the deployment itself creates (managed database and cache URLs)."""
-    out = []
+    out: list[str] = []
     if env.database.enabled and env.database.url is None:
         out.append(DATABASE_URL_ENV)
     if env.cache.enabled and env.cache.url is None:
@@ -93,7 +92,7 @@ def operator_secrets(env: Environment, generated: Iterable[str] = ()) -> dict[st
     converges (an empty secret would leave the pods unable to start). A missing one fails the `up` loudly."""
     cfg = pulumi.Config(OPERATOR_SECRETS)
     out: dict[str, pulumi.Output[str]] = {}
-    missing = []
+    missing: list[str] = []
     for var in operator_secret_vars(env, generated):
         value = cfg.get_secret(var)
         if value is None:

@@ -1,11 +1,10 @@
-# pyright: standard
 """The policy pack's primitives: a validator's context, the policy record, and how input properties are read."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,11 @@ class Policy:
 
 def get(props: Any, path: str) -> Any:
     """props["a"]["b"] for "a.b"; None when any step is missing. Secret wrappers are looked through."""
-    node = props
+    node: Any = props
     for part in path.split("."):
         if isinstance(node, Secret):
             node = node.value
         if not isinstance(node, dict):
             return None
-        node = node.get(part)
+        node = cast(dict[str, Any], node).get(part)
     return node.value if isinstance(node, Secret) else node

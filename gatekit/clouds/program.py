@@ -1,4 +1,3 @@
-# pyright: standard
 """The Pulumi program: read which gatekit environment the stack renders, then build that target."""
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ AWS_CREDENTIALS = ("aws_access_key_id", "aws_secret_access_key")
 def unreachable_models(env: Environment) -> list[str]:
     """Bedrock models outside AWS need AWS credentials as secret references; pods on GKE, AKS or another cluster
     have no AWS role to fall back on, so such a model would fail on every request."""
-    out = []
+    out: list[str] = []
     for i, model in enumerate(env.gateway.models):
         params = model.litellm_params
         if params is None or not params.model.startswith("bedrock/"):

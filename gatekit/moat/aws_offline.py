@@ -1,4 +1,3 @@
-# pyright: standard
 """What an isolated AWS account needs beyond the templates: the pinned AWS CDK CLI (the npm tarball of package.json's
 aws-cdk, checked against package-lock.json's integrity) and the CDK bootstrap template that CLI prints, both produced
 on the connected build host and carried in the bundle. Present or absent with the reason; never faked."""
@@ -14,7 +13,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from gatekit.moat.components import Component, _tail
+from gatekit.moat.components import Component, output_tail
 
 BOOTSTRAP = "iac/cdk/bootstrap-template.yaml"
 
@@ -42,7 +41,7 @@ def cdk_cli(root: Path, bundle: Path) -> Component:
         proc = subprocess.run(pack, capture_output=True, text=True, check=False, timeout=600)
         tgz = Path(tmp) / f"aws-cdk-{version}.tgz"
         if proc.returncode != 0 or not tgz.is_file():
-            return Component("cdk_cli", False, reason=f"npm pack failed: {_tail(proc.stderr or proc.stdout)}")
+            return Component("cdk_cli", False, reason=f"npm pack failed: {output_tail(proc.stderr or proc.stdout)}")
         algorithm, _, expected = integrity.partition("-")
         actual = base64.b64encode(hashlib.new(algorithm, tgz.read_bytes()).digest()).decode()
         if actual != expected:
@@ -52,7 +51,7 @@ def cdk_cli(root: Path, bundle: Path) -> Component:
         show = ["node", str(Path(tmp) / "x" / "package" / "bin" / "cdk"), "bootstrap", "--show-template"]
         proc = subprocess.run(show, capture_output=True, text=True, check=False, timeout=600, cwd=tmp)
         if proc.returncode != 0 or "AWS::" not in proc.stdout:
-            return Component("cdk_cli", False, reason=f"cdk bootstrap --show-template failed: {_tail(proc.stderr)}")
+            return Component("cdk_cli", False, reason=f"cdk bootstrap --show-template failed: {output_tail(proc.stderr)}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(tgz, dest)
         (bundle / BOOTSTRAP).parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,3 @@
-# pyright: standard
 """Image archives for the isolated registry: the gateway image (built here with podman by scripts/image-build.sh, the
 same `make image` build the tests run) and the ADOT collector image the ECS moat template references. Each archive is
 present or absent with the reason; none is faked."""
@@ -10,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from gatekit.moat.components import Component, _tail
+from gatekit.moat.components import Component, output_tail
 
 GATEWAY_ARCHIVE = "images/gatekit-gateway.tar"
 COLLECTOR_ARCHIVE = "images/collector.tar"
@@ -33,7 +32,7 @@ def gateway_archive(root: Path, bundle: Path) -> Component:
         return Component("gateway_image", False, reason="podman is not installed on the build host (make system)")
     proc = subprocess.run(["bash", str(script)], cwd=root, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        return Component("gateway_image", False, reason=f"scripts/image-build.sh failed: {_tail(proc.stderr)}")
+        return Component("gateway_image", False, reason=f"scripts/image-build.sh failed: {output_tail(proc.stderr)}")
     state = Path(os.environ.get("GATEKIT_IMAGE_STATE", root / ".image"))
     ref, archive, sbom = (state / "gateway.ref").read_text().split()
     _link_or_copy(Path(archive), bundle / GATEWAY_ARCHIVE)
@@ -62,7 +61,7 @@ def collector_archive(root: Path, bundle: Path, image: str) -> Component:
     save = ["podman", "save", "--format", "docker-archive", "-o", str(dest), image]
     proc = subprocess.run(save, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        return Component("collector_image", False, reason=f"podman save failed: {_tail(proc.stderr)}")
+        return Component("collector_image", False, reason=f"podman save failed: {output_tail(proc.stderr)}")
     return Component("collector_image", True, [COLLECTOR_ARCHIVE], details={"ref": image})
 
 

@@ -1,4 +1,3 @@
-# pyright: standard
 """MANIFEST: the SHA-256 of every file of a bundle, a self-check line, and a signature (raw bytes in MANIFEST.sig,
 verifiable with OpenSSL: gatekit/moat/signing.py) whose public key travels with the bundle as a convenience only -
 the operator verifies against the key received out of band.
@@ -32,7 +31,7 @@ UNLISTED = frozenset({MANIFEST, SIGNATURE})
 
 def bundle_files(root: Path) -> list[str]:
     """Every regular file under root (relative, '/'-separated, sorted), MANIFEST and its signature excluded."""
-    files = []
+    files: list[str] = []
     for path in root.rglob("*"):
         rel = path.relative_to(root).as_posix()
         if path.is_symlink() or not path.is_file():

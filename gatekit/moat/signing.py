@@ -1,4 +1,3 @@
-# pyright: standard
 """Signing MANIFEST: a PEM private key on disk or an AWS KMS asymmetric key, and verification that needs nothing
 from the bundle.
 
@@ -13,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -88,8 +87,8 @@ class KmsSigner:
         if self.client is None:
             import boto3
 
-            self.client = boto3.client("kms")
-        meta = self.client.get_public_key(KeyId=self.key_id)
+            self.client = cast(Any, boto3).client("kms")  # boto3 ships no types: the client is Any here
+        meta: dict[str, Any] = self.client.get_public_key(KeyId=self.key_id)
         spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
         if meta.get("KeyUsage") != "SIGN_VERIFY" or spec not in KMS_ALGORITHMS:
             raise SigningError(

@@ -1,4 +1,3 @@
-# pyright: standard
 """Observe the agent gateways (ASGI middleware): every MCP tool call / tool listing and every A2A agent invocation
 becomes a `gatekit.mcp` or `gatekit.agent` client span (child of the request span) and lands in Prometheus metrics
 per server or agent, operation and outcome.
@@ -14,7 +13,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Tracer
@@ -122,8 +121,8 @@ class AgentObserver:
         match = _MCP_PROTOCOL.match(path)
         if match and payload and payload.get("method") in ("tools/call", "tools/list"):
             server = match["server"] or match["server2"]
-            params = payload.get("params") or {}
-            tool = str(params.get("name", "")) if isinstance(params, dict) else ""
+            params: Any = payload.get("params") or {}
+            tool = str(cast(dict[str, Any], params).get("name", "")) if isinstance(params, dict) else ""
             if payload["method"] == "tools/list":
                 return Call("mcp", server or "all", "tools/list")
             return Call("mcp", server or self._server_of_tool(tool), "tools/call", tool)
@@ -206,7 +205,7 @@ def _json(body: bytes) -> dict[str, Any] | None:
         value = json.loads(body)
     except ValueError:
         return None
-    return value if isinstance(value, dict) else None
+    return cast(dict[str, Any], value) if isinstance(value, dict) else None
 
 
 def _error_of(status: int, body: bytes) -> str | None:
@@ -215,10 +214,12 @@ def _error_of(status: int, body: bytes) -> str | None:
     payload = _json(body)
     if payload is None:
         return None
-    if isinstance(payload.get("error"), dict):
-        return f"JSON-RPC {payload['error'].get('code')}: {str(payload['error'].get('message'))[:120]}"
-    result = payload.get("result") if "jsonrpc" in payload else payload
-    if isinstance(result, dict) and result.get("isError") is True:
+    error: Any = payload.get("error")
+    if isinstance(error, dict):
+        fields = cast(dict[str, Any], error)
+        return f"JSON-RPC {fields.get('code')}: {str(fields.get('message'))[:120]}"
+    result: Any = payload.get("result") if "jsonrpc" in payload else payload
+    if isinstance(result, dict) and cast(dict[str, Any], result).get("isError") is True:
         return "tool error"
     return None
 

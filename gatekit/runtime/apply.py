@@ -1,4 +1,3 @@
-# pyright: standard
 """Apply a validated environment to the running LiteLLM router through its update API (upsert_deployment,
 delete_deployment, update_settings). Every call is synchronous and the event loop runs nothing in between, so a
 request sees either the old deployment set or the new one, never a half-applied mix."""
@@ -7,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from litellm.constants import RUNTIME_UPDATABLE_ROUTER_SETTINGS
 from litellm.router import Router
@@ -59,7 +58,7 @@ def restart_required(old: Environment, new: Environment) -> list[str]:
 
 def _resolve(params: dict[str, Any]) -> dict[str, Any]:
     """`os.environ/VAR` references become values, as LiteLLM's own config loader does."""
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, str) and value.startswith("os.environ/"):
             var = value.removeprefix("os.environ/")
@@ -104,7 +103,7 @@ class RouterApplier:
             router.upsert_deployment(deployment)
         for model_id in sorted(old_ids - set(desired)):
             router.delete_deployment(model_id)
-        router.update_settings(**settings)
+        cast(Any, router).update_settings(**settings)  # LiteLLM leaves update_settings' kwargs untyped
         pending = restart_required(self.startup, env)
         old_settings = old_config["router_settings"]
         pending += [

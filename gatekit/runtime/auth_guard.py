@@ -1,4 +1,3 @@
-# pyright: standard
 """DB-less authentication guard (ASGI middleware).
 
 Without a database LiteLLM can only verify the master key; any other key falls into its database code path and is
@@ -19,7 +18,7 @@ DEFAULT_EXEMPT = ("/health/liveliness", "/health/liveness", "/health/readiness",
 
 
 def presented_keys(headers: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
-    keys = []
+    keys: list[bytes] = []
     for name, value in headers:
         name = name.lower()
         if name not in KEY_HEADERS:

@@ -1,4 +1,3 @@
-# pyright: standard
 """LiteLLM CustomLogger callback (a public extension point) that records each upstream call as a span."""
 
 from __future__ import annotations
@@ -26,9 +25,9 @@ class UpstreamSpanLogger(CustomLogger):
         start_ns, end_ns = _ns(start_time), _ns(end_time)
         if start_ns is None or end_ns is None:
             return
-        params = kwargs.get("litellm_params") or {}
-        model_info = params.get("model_info") or {}
-        metadata = params.get("metadata") or {}
+        params: dict[str, Any] = kwargs.get("litellm_params") or {}
+        model_info: dict[str, Any] = params.get("model_info") or {}
+        metadata: dict[str, Any] = params.get("metadata") or {}
         record_upstream_call(
             start_ns,
             end_ns,

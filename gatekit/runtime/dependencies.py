@@ -1,4 +1,3 @@
-# pyright: standard
 """Watch the dependencies the gateway can serve without (Redis): a periodic ping sets `gatekit_dependency_up` and
 tells readiness which are down. Serving continues on LiteLLM's in-memory state while Redis is away (degraded mode,
 `gateway.degraded.redis_down: serve`); the metric and the readiness note make that visible instead of silent."""
@@ -9,6 +8,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
+from typing import Any, cast
 
 from prometheus_client import REGISTRY, CollectorRegistry, Gauge
 
@@ -75,7 +75,8 @@ class DependencyMonitor:
         for name, url in self.urls.items():
             client = aioredis.from_url(url, socket_timeout=CHECK_TIMEOUT_SECONDS, socket_connect_timeout=1)
             try:
-                up = bool(await asyncio.wait_for(client.ping(), CHECK_TIMEOUT_SECONDS * 2))
+                ping: Any = cast(Any, client).ping()  # redis types ping as sync-or-async
+                up = bool(await asyncio.wait_for(ping, CHECK_TIMEOUT_SECONDS * 2))
             except (OSError, TimeoutError, aioredis.RedisError):
                 up = False
             finally:

@@ -1,4 +1,3 @@
-# pyright: standard
 """Parity gates: black-box checks any running gatekit deployment must pass (local or cloud). `gatekit validate`
 runs them; runbooks use it as the post-deploy check."""
 
@@ -39,12 +38,12 @@ class SkipGate(Exception):
     pass
 
 
-def _expect(condition: bool, message: str) -> None:
+def expect(condition: bool, message: str) -> None:
     if not condition:
         raise GateFailure(message)
 
 
-def _status(response: httpx.Response, *allowed: int) -> None:
+def status_is(response: httpx.Response, *allowed: int) -> None:
     if response.status_code not in allowed:
         raise GateFailure(
             f"{response.request.method} {response.request.url.path} -> {response.status_code}: {response.text[:160]}"
@@ -62,7 +61,7 @@ class GateRunner:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
-    def _chat_body(self, stream: bool) -> dict[str, Any]:
+    def chat_body(self, stream: bool) -> dict[str, Any]:
         if self.chat_model is None:
             raise GateFailure("no chat model (the models gate failed)")
         messages = [{"role": "user", "content": "gatekit validate: reply with anything"}]
@@ -70,73 +69,68 @@ class GateRunner:
 
     def liveliness(self) -> str:
         r = self.client.get("/health/liveliness")
-        _status(r, 200)
+        status_is(r, 200)
         return "200"
 
     def readiness(self) -> str:
         r = self.client.get("/health/readiness")
-        _status(r, 200)
+        status_is(r, 200)
         return "200"
 
     def models(self) -> str:
         r = self.client.get("/v1/models", headers=self.auth)
-        _status(r, 200)
+        status_is(r, 200)
         ids = [m["id"] for m in r.json().get("data", [])]
-        _expect(bool(ids), "/v1/models lists no model")
+        expect(bool(ids), "/v1/models lists no model")
         self.found["models_response"] = r
         self.chat_model = "economy" if "economy" in ids else ids[0]
         return f"{len(ids)} models; chat gates use `{self.chat_model}`"
 
     def chat(self) -> str:
-        r = self.client.post("/v1/chat/completions", headers=self.auth, json=self._chat_body(False))
-        _status(r, 200)
+        r = self.client.post("/v1/chat/completions", headers=self.auth, json=self.chat_body(False))
+        status_is(r, 200)
         content = r.json()["choices"][0]["message"]["content"]
-        _expect(isinstance(content, str) and bool(content), "empty completion")
+        expect(isinstance(content, str) and bool(content), "empty completion")
         return f"{len(content)} characters"
 
     def chat_stream(self) -> str:
         chunks, done = 0, False
-        with self.client.stream("POST", "/v1/chat/completions", headers=self.auth, json=self._chat_body(True)) as r:
-            _expect(r.status_code == 200, f"stream -> {r.status_code}")
-            _expect(r.headers.get("content-type", "").startswith("text/event-stream"), "not an event stream")
+        with self.client.stream("POST", "/v1/chat/completions", headers=self.auth, json=self.chat_body(True)) as r:
+            expect(r.status_code == 200, f"stream -> {r.status_code}")
+            expect(r.headers.get("content-type", "").startswith("text/event-stream"), "not an event stream")
             for line in r.iter_lines():
                 if line == "data: [DONE]":
                     done = True
                 elif line.startswith("data: "):
                     json.loads(line.removeprefix("data: "))
                     chunks += 1
-        _expect(chunks > 0 and done, f"{chunks} chunks, [DONE] {'seen' if done else 'missing'}")
+        expect(chunks > 0 and done, f"{chunks} chunks, [DONE] {'seen' if done else 'missing'}")
         return f"{chunks} chunks and [DONE]"
 
     def embeddings(self) -> str:
         r = self.client.get("/model/info", headers=self.auth)
-        _status(r, 200)
-        names = sorted(
-            {
-                m["model_name"]
-                for m in r.json().get("data", [])
-                if (m.get("model_info") or {}).get("mode") == "embedding"
-            }
-        )
+        status_is(r, 200)
+        listed: list[dict[str, Any]] = r.json().get("data", [])
+        names = sorted({m["model_name"] for m in listed if _model_mode(m) == "embedding"})
         if not names:
             raise SkipGate("no embedding model configured")
         r = self.client.post("/v1/embeddings", headers=self.auth, json={"model": names[0], "input": "gatekit"})
-        _status(r, 200)
+        status_is(r, 200)
         vector = r.json()["data"][0]["embedding"]
-        _expect(len(vector) > 0, "empty embedding")
+        expect(len(vector) > 0, "empty embedding")
         return f"`{names[0]}`: {len(vector)} dimensions"
 
     def _refused(self, method: str, path: str, headers: dict[str, str], body: Any = None) -> str:
         r = self.client.request(method, path, headers=headers, json=body)
-        _expect(r.status_code in (401, 403), f"{method} {path} answered {r.status_code}, expected 401/403")
+        expect(r.status_code in (401, 403), f"{method} {path} answered {r.status_code}, expected 401/403")
         return str(r.status_code)
 
     def auth_inference_no_key(self) -> str:
-        return self._refused("POST", "/v1/chat/completions", {}, self._chat_body(False))
+        return self._refused("POST", "/v1/chat/completions", {}, self.chat_body(False))
 
     def auth_inference_wrong_key(self) -> str:
         wrong = {"Authorization": f"Bearer sk-wrong-{secrets.token_hex(8)}"}
-        return self._refused("POST", "/v1/chat/completions", wrong, self._chat_body(False))
+        return self._refused("POST", "/v1/chat/completions", wrong, self.chat_body(False))
 
     def auth_management_no_key(self) -> str:
         codes = [self._refused("GET", "/model/info", {}), self._refused("POST", "/key/generate", {}, {})]
@@ -151,30 +145,30 @@ class GateRunner:
         r = self.client.get("/gatekit/config", headers=self.auth)
         if r.status_code == 404:
             raise SkipGate("/gatekit/config is not exposed to this client (gateway.exposure.admin_cidrs)")
-        _status(r, 200)
+        status_is(r, 200)
         status = r.json()
         header = r.headers.get(VERSION_HEADER)
-        _expect(header == status.get("version"), f"header {header!r} != status version {status.get('version')!r}")
+        expect(header == status.get("version"), f"header {header!r} != status version {status.get('version')!r}")
         models = self.found.get("models_response")
         if models is not None:
-            _expect(models.headers.get(VERSION_HEADER) == header, "/v1/models response lacks the version header")
-        _expect(status.get("last_error") is None, f"last config sync failed: {status.get('last_error')}")
+            expect(models.headers.get(VERSION_HEADER) == header, "/v1/models response lacks the version header")
+        expect(status.get("last_error") is None, f"last config sync failed: {status.get('last_error')}")
         return f"version {header} from {status.get('source')}"
 
     def trace(self) -> str:
         trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
         headers = {**self.auth, "traceparent": f"00-{trace_id}-{span_id}-01"}
         r = self.client.get("/v1/models", headers=headers)
-        _status(r, 200)
+        status_is(r, 200)
         got = r.headers.get(TRACE_HEADER)
-        _expect(got == trace_id, f"traceparent {trace_id} not continued ({TRACE_HEADER}: {got!r})")
+        expect(got == trace_id, f"traceparent {trace_id} not continued ({TRACE_HEADER}: {got!r})")
         return f"continued {trace_id}"
 
     def metrics(self) -> str:
         r = self.client.get("/metrics", headers=self.auth)  # keyless only from the loopback scraper
-        _status(r, 200)
+        status_is(r, 200)
         missing = [m for m in GATEKIT_METRICS if m not in r.text]
-        _expect(not missing, f"missing {', '.join(missing)}")
+        expect(not missing, f"missing {', '.join(missing)}")
         return f"{len(r.text.splitlines())} lines"
 
 
@@ -198,8 +192,13 @@ GATES: tuple[tuple[str, Callable[[GateRunner], str]], ...] = (
 )
 
 
+def _model_mode(model: dict[str, Any]) -> Any:
+    info: dict[str, Any] = model.get("model_info") or {}
+    return info.get("mode")
+
+
 def run_gates(url: str, key: str, timeout: float = 60.0) -> list[GateResult]:
-    results = []
+    results: list[GateResult] = []
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as client:
         runner = GateRunner(client, key)
         for name, gate in GATES:

@@ -1,4 +1,3 @@
-# pyright: standard
 """Readiness for a database-configured gateway: ready only while LiteLLM's database is connected.
 
 LiteLLM's /health/readiness answers 200 `{"db": "Not connected"}` when it has no database client at all (the DB-less
@@ -9,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,7 +17,7 @@ Responder = Callable[[Send, int, dict[str, Any], list[tuple[bytes, bytes]], byte
 
 def _reason(status: int, body: Any) -> str | None:
     """None when ready; else why not."""
-    db = body.get("db") if isinstance(body, dict) else None
+    db = cast(dict[str, Any], body).get("db") if isinstance(body, dict) else None
     if status == 200 and db == "connected":
         return None
     if db == "Not connected":
@@ -53,9 +52,9 @@ async def database_readiness(
         body = None
     reason = _reason(status, body)
     if reason is None and isinstance(body, dict):  # ready implies a JSON object that reported the database
-        await respond(send, 200, body, headers, b"application/json")
+        await respond(send, 200, cast(dict[str, Any], body), headers, b"application/json")
         return
-    db = body.get("db") if isinstance(body, dict) else None
+    db = cast(dict[str, Any], body).get("db") if isinstance(body, dict) else None
     await respond(
         send, 503, {"status": "database-unavailable", "db": db, "reason": reason}, headers, b"application/json"
     )

@@ -1,4 +1,3 @@
-# pyright: standard
 """Run the LiteLLM proxy ASGI app under uvicorn with gatekit's configuration applied.
 
 Drain: the first SIGTERM (or Ctrl-C) does not stop the server. Readiness turns 503 and new requests are refused
@@ -129,7 +128,10 @@ def exit_promptly(code: int = 0, flush_seconds: float | None = None) -> NoReturn
         from gatekit.config.timings import DrainTimings
 
         flush_seconds = DrainTimings.from_drain(Drain()).exit_flush_seconds
-    hooks = threading.Thread(target=atexit._run_exitfuncs, name="gatekit-exit-hooks", daemon=True)
+    # CPython has no public way to run the registered exit hooks early (inside a bound); this is the documented-in-
+    # source function the interpreter itself calls at exit.
+    run_hooks = atexit._run_exitfuncs  # pyright: ignore[reportPrivateUsage]
+    hooks = threading.Thread(target=run_hooks, name="gatekit-exit-hooks", daemon=True)
     hooks.start()
     hooks.join(flush_seconds)
     if hooks.is_alive():

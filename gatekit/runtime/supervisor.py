@@ -1,4 +1,3 @@
-# pyright: standard
 """The parent process of a multi-worker replica (`gateway.workers` > 1).
 
 It binds one listening socket per worker on the replica's port (SO_REUSEPORT, gatekit/runtime/listeners.py: the
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any, cast
 
 from gatekit.config import Environment
 from gatekit.runtime.listeners import bind_listeners, bind_worker_socket
@@ -125,7 +125,8 @@ class Supervisor:
             if code is None:
                 continue
             del self.running[index]
-            multiprocess.mark_process_dead(worker.process.pid, str(self.replica.metrics_dir))
+            # prometheus_client leaves mark_process_dead's `path` untyped
+            cast(Any, multiprocess).mark_process_dead(worker.process.pid, str(self.replica.metrics_dir))
             InFlightSlots(self.replica, index)
             if draining:
                 stopped_early = not worker.ready and code == -signal.SIGTERM  # SIGTERM before its server started
@@ -141,7 +142,7 @@ class Supervisor:
             self.spawn(index)
         return True
 
-    def _signal_all(self, sig: int) -> None:
+    def signal_all(self, sig: int) -> None:
         for worker in self.running.values():
             if worker.process.pid is not None and worker.process.exitcode is None:
                 os.kill(worker.process.pid, sig)
@@ -161,15 +162,15 @@ class Supervisor:
         drain = self.env.gateway.drain
         deadline = time.monotonic() + drain.budget_seconds + max(drain.exit_margin_seconds - 1, 1)
         log.info("draining all workers", extra={"workers": len(self.running), "budget_seconds": drain.budget_seconds})
-        self._signal_all(signal.SIGTERM)
+        self.signal_all(signal.SIGTERM)
         forced_sent = False
         while self.running:
             if self.forced and not forced_sent:
-                self._signal_all(signal.SIGINT)  # each worker's second Ctrl-C: stop now
+                self.signal_all(signal.SIGINT)  # each worker's second Ctrl-C: stop now
                 forced_sent = True
             if time.monotonic() >= deadline:
                 self.failed.append(f"workers {sorted(self.running)} still running after the drain budget: killed")
-                self._signal_all(signal.SIGKILL)
+                self.signal_all(signal.SIGKILL)
             wait([w.process.sentinel for w in self.running.values()], timeout=POLL_SECONDS)
             self._reap(draining=True)
         for problem in self.failed:
@@ -192,7 +193,7 @@ def supervise(env: Environment, workers: int, host: str, port: int) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        supervisor._signal_all(signal.SIGKILL)
+        supervisor.signal_all(signal.SIGKILL)
         for sock in supervisor.sockets:
             sock.close()
         replica.remove()

@@ -1,4 +1,3 @@
-# pyright: standard
 """The unauthenticated sweep: call every route LiteLLM's proxy defines, and gatekit's own, without a key, and report
 each one that answers. Only the health probes may answer; anything else must be refused (401/403), absent (404),
 the wrong method (405), or gone (410, a feature switched off). A 2xx/3xx means the route is open; a 400/422/5xx
@@ -84,7 +83,7 @@ def sweep(
     `/metrics` answering is allowed too: that is the collector sidecar's scrape path, which no load balancer reaches.
     `local_address`: the client's source address (e.g. 127.0.0.2, a loopback address outside the admin networks)."""
     scraper = _loopback(url)
-    hits = []
+    hits: list[SweepHit] = []
     seen: set[tuple[str, str]] = set()
     transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout, follow_redirects=False, transport=transport) as client:
@@ -93,7 +92,7 @@ def sweep(
             if (method, path) in seen:
                 continue
             seen.add((method, path))
-            body = {} if method in ("POST", "PUT", "PATCH") else None
+            body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
             status = client.request(method, path, json=body).status_code
             if status not in REFUSED:
                 allowed = path in HEALTH_PATHS or (scraper and path == "/metrics" and status == 200)

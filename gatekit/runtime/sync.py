@@ -1,4 +1,3 @@
-# pyright: standard
 """Config sync: poll the source, validate the document with the typed model, apply it, or reject it and keep
 serving the old config. One syncer runs in every worker process (it starts from the ASGI lifespan)."""
 
@@ -29,7 +28,7 @@ class InvalidDocumentError(ValueError):
 
 
 def _describe_validation(exc: ValidationError) -> str:
-    parts = []
+    parts: list[str] = []
     for error in exc.errors()[:10]:
         where = ".".join(str(p) for p in error["loc"]) or "(document)"
         parts.append(f"{where}: {error['msg']}")
