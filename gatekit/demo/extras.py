@@ -1,4 +1,3 @@
-# pyright: standard
 """Demo provider extras: legacy text completions and fault injection (canned tool use: gatekit/demo/tool_calls.py,
 which also answers `TOOL_TRIGGER`).
 
@@ -13,12 +12,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TOOL_TRIGGER = "demo-tool-call"
 FAULTS_PATH = "/gatekit-demo/faults"
@@ -98,7 +97,7 @@ class FaultInjector:
         self.hits[scope["path"]] = self.hits.get(scope["path"], 0) + 1
         body = b""
         more = True
-        messages = []
+        messages: list[Message] = []
         while more:  # buffer the body: a rule may match on the model, and the app must still read it
             message = await receive()
             messages.append(message)
@@ -106,7 +105,7 @@ class FaultInjector:
             more = message.get("more_body", False)
         rule = self._match(scope["path"], body)
 
-        async def replay() -> Any:
+        async def replay() -> Message:
             return messages.pop(0) if messages else await receive()  # then wait for the real disconnect
 
         if rule is not None:
@@ -119,15 +118,16 @@ class FaultInjector:
         await self.app(scope, replay, send)
 
     def _match(self, path: str, body: bytes) -> FaultRule | None:
-        model = None
+        model: Any = None
         if body:
             try:
-                doc = json.loads(body)
+                doc: Any = json.loads(body)
             except ValueError:
                 doc = None
             if isinstance(doc, dict):
-                model = doc.get("model")
-                self.last_keys[path] = sorted(doc)
+                fields = cast("dict[str, Any]", doc)
+                model = fields.get("model")
+                self.last_keys[path] = sorted(fields)
         for armed in self.rules:
             rule = armed.rule
             if rule.path == path and (rule.model is None or rule.model == model):

@@ -1,4 +1,3 @@
-# pyright: standard
 """A clearly-labelled demo upstream: OpenAI-compatible chat completions (JSON and SSE streaming, canned tool calls),
 text completions, embeddings and model listing, with configurable latency, per-chunk delay and fault injection
 (gatekit/demo/extras.py); images, audio, files and batches as canned answers (gatekit/demo/media.py). It answers with
@@ -14,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -40,13 +39,14 @@ def _tokens(text: str) -> int:
 
 
 def _prompt_text(messages: list[dict[str, Any]]) -> str:
-    parts = []
+    parts: list[str] = []
     for message in messages:
         content = message.get("content")
         if isinstance(content, str):
             parts.append(content)
         elif isinstance(content, list):
-            parts.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            pieces = cast("list[Any]", content)
+            parts.extend(str(cast("dict[str, Any]", p).get("text", "")) for p in pieces if isinstance(p, dict))
     return "\n".join(parts)
 
 
@@ -122,7 +122,8 @@ def create_app(settings: DemoSettings) -> FaultInjector:
                     delta["role"] = "assistant"
                 chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
                 yield f"data: {json.dumps(chunk)}\n\n".encode()
-            final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage}
+            final_choice: dict[str, Any] = {"index": 0, "delta": {}, "finish_reason": "stop"}
+            final = {**base, "choices": [final_choice], "usage": usage}
             yield f"data: {json.dumps(final)}\n\n".encode()
             yield b"data: [DONE]\n\n"
 
@@ -131,7 +132,7 @@ def create_app(settings: DemoSettings) -> FaultInjector:
     async def embeddings(request: Request) -> Response:
         body = await request.json()
         inputs = body.get("input", "")
-        items = inputs if isinstance(inputs, list) else [inputs]
+        items: list[Any] = cast("list[Any]", inputs) if isinstance(inputs, list) else [inputs]
         data = [{"object": "embedding", "index": i, "embedding": _embedding(str(t))} for i, t in enumerate(items)]
         tokens = sum(_tokens(str(t)) for t in items)
         return JSONResponse(

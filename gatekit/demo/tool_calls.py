@@ -1,4 +1,3 @@
-# pyright: standard
 """Demo provider: canned tool use, so tool calling (MCP tools in chat completions) can be exercised without a model.
 
 Only when the request carries `tools` and the last user message says `call tool NAME with {json}` does the demo
@@ -15,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -25,12 +24,22 @@ from gatekit.demo.provider import DEMO_NOTICE
 CALL_PATTERN = re.compile(r"call tool\s+(?P<name>[A-Za-z0-9_.:-]+)(?:\s+with\s+(?P<args>\{.*\}))?", re.DOTALL)
 
 
-def _tool_names(tools: list[dict[str, Any]]) -> list[str]:
-    names = []
+def _list(value: Any) -> list[Any]:
+    return value or []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value or {}
+
+
+def _tool_names(tools: list[Any]) -> list[str]:
+    names: list[str] = []
     for tool in tools:
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if isinstance(function, dict) and isinstance(function.get("name"), str):
-            names.append(function["name"])
+        function: Any = cast("dict[str, Any]", tool).get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict):
+            name = cast("dict[str, Any]", function).get("name")
+            if isinstance(name, str):
+                names.append(name)
     return names
 
 
@@ -39,27 +48,21 @@ def _text(message: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        parts = cast("list[Any]", content)
+        return "\n".join(str(cast("dict[str, Any]", p).get("text", "")) for p in parts if isinstance(p, dict))
     return ""
 
 
 def tool_reply(body: dict[str, Any]) -> dict[str, Any] | None:
     """The assistant message for a tool-use request, or None when this is not one."""
-    tools = body.get("tools") or []
-    messages = body.get("messages") or []
+    tools: list[Any] = body.get("tools") or []
+    messages: list[dict[str, Any]] = body.get("messages") or []
     if not tools or not messages:
         return None
     last = messages[-1]
     if last.get("role") == "tool":
-        called = next(
-            (
-                c["function"]["name"]
-                for m in reversed(messages)
-                for c in (m.get("tool_calls") or [])
-                if c.get("id") == last.get("tool_call_id")
-            ),
-            "?",
-        )
+        calls: list[dict[str, Any]] = [c for m in reversed(messages) for c in _list(m.get("tool_calls"))]
+        called: Any = next((c["function"]["name"] for c in calls if c.get("id") == last.get("tool_call_id")), "?")
         return {"role": "assistant", "content": f"{DEMO_NOTICE} tool {called} returned: {_text(last)}"}
     if last.get("role") != "user":
         return None
@@ -74,13 +77,13 @@ def tool_reply(body: dict[str, Any]) -> dict[str, Any] | None:
     return _call(name, json.loads(match.group("args") or "{}"))
 
 
-def _first_tool(tools: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def _first_tool(tools: list[Any]) -> tuple[str, dict[str, Any]]:
     """The first tool offered and "demo" for each of its required string arguments."""
-    function = tools[0].get("function", tools[0])
-    schema = function.get("parameters") or {}
-    props = schema.get("properties") or {}
-    required = schema.get("required", [])
-    return function["name"], {n: "demo" for n in required if (props.get(n) or {}).get("type") == "string"}
+    function: dict[str, Any] = tools[0].get("function", tools[0])
+    schema: dict[str, Any] = function.get("parameters") or {}
+    props: dict[str, Any] = schema.get("properties") or {}
+    required: list[str] = schema.get("required", [])
+    return function["name"], {n: "demo" for n in required if _dict(props.get(n)).get("type") == "string"}
 
 
 def _call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +111,7 @@ def tool_response(body: dict[str, Any], reply: dict[str, Any]) -> Response:
             delta["tool_calls"] = [{"index": i, **c} for i, c in enumerate(reply["tool_calls"])]
         chunk = {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
         yield f"data: {json.dumps(chunk)}\n\n".encode()
-        final = {"index": 0, "delta": {}, "finish_reason": finish}
+        final: dict[str, Any] = {"index": 0, "delta": {}, "finish_reason": finish}
         last = {**base, "object": "chat.completion.chunk", "choices": [final], "usage": usage}
         yield f"data: {json.dumps(last)}\n\n".encode()
         yield b"data: [DONE]\n\n"

@@ -1,4 +1,3 @@
-# pyright: standard
 """Send every matrix row to a deployment (and to vanilla LiteLLM) and compare status, shape and headers."""
 
 from __future__ import annotations
@@ -7,7 +6,7 @@ import contextlib
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -57,9 +56,9 @@ def _fill(value: Any, context: dict[str, str]) -> Any:
             value = value.replace("{" + name + "}", captured)
         return value
     if isinstance(value, dict):
-        return {k: _fill(v, context) for k, v in value.items()}
+        return {k: _fill(v, context) for k, v in cast("dict[str, Any]", value).items()}
     if isinstance(value, list):
-        return [_fill(v, context) for v in value]
+        return [_fill(v, context) for v in cast("list[Any]", value)]
     return value
 
 
@@ -68,11 +67,11 @@ def _nonempty(response: httpx.Response) -> bool:
     if response.status_code != 200:
         return False
     try:
-        body = response.json()
+        body: Any = response.json()
     except ValueError:
         return False
-    items = body.get("data") if isinstance(body, dict) else body
-    return isinstance(items, list) and bool(items)
+    items: Any = cast("dict[str, Any]", body).get("data") if isinstance(body, dict) else body
+    return isinstance(items, list) and bool(cast("list[Any]", items))
 
 
 def _send(client: httpx.Client, row: Row, url: str, kwargs: dict[str, Any]) -> httpx.Response:
@@ -213,7 +212,7 @@ def run_parity(
     if against is None:
         return [Result(row, obs, None) for row, obs in zip(rows, gatekit_side, strict=True)]
     upstream_side = run_side(against, key, upstream_rows, timeout, demo, non_admin_source)
-    results = []
+    results: list[Result] = []
     for row, gk, up in zip(rows, gatekit_side, upstream_side, strict=True):
         differences = compare(gk, up, row.nullable)
         declared = find_declared(row.name, gk, up, differences) if differences else None

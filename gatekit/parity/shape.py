@@ -1,10 +1,9 @@
-# pyright: standard
 """Response shapes: the JSON key structure and value types of a body, never its values."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 Shape = dict[str, str]  # flattened: path -> type name, e.g. {"choices[].message.content": "str"}
 
@@ -24,11 +23,11 @@ def flatten(value: Any, prefix: str = "$", out: Shape | None = None) -> Shape:
     out = {} if out is None else out
     if isinstance(value, dict):
         out[prefix] = "object"
-        for key, item in value.items():
+        for key, item in cast("dict[str, Any]", value).items():
             flatten(item, f"{prefix}.{key}", out)
     elif isinstance(value, list):
         out[prefix] = "array"
-        for item in value:
+        for item in cast("list[Any]", value):
             flatten(item, f"{prefix}[]", out)
     else:
         seen = out.get(prefix)

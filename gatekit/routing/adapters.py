@@ -1,11 +1,11 @@
-# pyright: standard
 """In-process, numpy-only inference for LLMRouter's knn, svm, mlp, mf and elo routers, read from a safe artifact,
 plus smallest_llm / largest_llm. Each adapter returns a probability per tier (the artifact's tier order)."""
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Protocol
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -93,7 +93,7 @@ class MlpAdapter:
     """LLMRouter mlprouter (torch MLPClassifierNN state dict, converted): softmax of the last layer."""
 
     needs_encoder = True
-    ACTIVATIONS: ClassVar[dict[str, object]] = {
+    ACTIVATIONS: ClassVar[dict[str, Callable[[np.ndarray], np.ndarray]]] = {
         "relu": lambda v: np.maximum(v, 0.0),
         "tanh": np.tanh,
         "logistic": lambda v: 1.0 / (1.0 + np.exp(-v)),
@@ -118,7 +118,7 @@ class MlpAdapter:
         assert x is not None
         h = x
         for w, b in zip(self._w[:-1], self._b[:-1], strict=True):
-            h = self._act(w @ h + b)  # type: ignore[operator]
+            h = self._act(w @ h + b)
         return _softmax(self._w[-1] @ h + self._b[-1])
 
 
@@ -149,7 +149,7 @@ class EloAdapter:
 
     def __init__(self, artifact: Artifact) -> None:
         self.strategy, self.tiers = "elo", artifact.tiers
-        ratings = artifact.params.get("ratings") or {}
+        ratings: dict[str, Any] = artifact.params.get("ratings") or {}
         if set(ratings) != set(self.tiers):
             raise ArtifactError("elo: `ratings` must rate every tier")
         r = np.array([float(ratings[t]) for t in self.tiers])

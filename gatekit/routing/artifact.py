@@ -1,4 +1,3 @@
-# pyright: standard
 """Safe router artifacts: JSON + safetensors, a manifest with the SHA-256 of every file, nothing executable.
 
 Layout (a directory, or the same keys under an s3:// prefix):
@@ -17,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from safetensors.numpy import load as load_tensors
@@ -49,7 +48,7 @@ class Artifact:
 
     @property
     def encoder_fingerprint(self) -> str | None:
-        enc = self.manifest.get("encoder") or {}
+        enc: dict[str, Any] = self.manifest.get("encoder") or {}
         return enc.get("fingerprint")
 
 
@@ -112,14 +111,16 @@ def parse(files: ArtifactFiles) -> Artifact:
     if MANIFEST not in files.blobs:
         raise ArtifactError(f"{where}: no {MANIFEST}")
     try:
-        manifest = json.loads(files.blobs[MANIFEST])
+        loaded: Any = json.loads(files.blobs[MANIFEST])
     except ValueError as exc:
         raise ArtifactError(f"{where}: {MANIFEST} is not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(loaded, dict) or cast("dict[str, Any]", loaded).get("format") != FORMAT:
         raise ArtifactError(f"{where}: not a {FORMAT} manifest")
-    listed = manifest.get("files")
-    if not isinstance(listed, dict) or set(listed) != set(FILES):
+    manifest = cast("dict[str, Any]", loaded)
+    listed_value: Any = manifest.get("files")
+    if not isinstance(listed_value, dict) or set(cast("dict[str, Any]", listed_value)) != set(FILES):
         raise ArtifactError(f"{where}: manifest must list exactly {', '.join(FILES)}")
+    listed = cast("dict[str, Any]", listed_value)
     for name, expected in listed.items():
         if name not in files.blobs:
             raise ArtifactError(f"{where}: {name} is missing")
@@ -131,7 +132,7 @@ def parse(files: ArtifactFiles) -> Artifact:
     if manifest.get("version") != _version(listed):
         raise ArtifactError(f"{where}: manifest version does not match its checksums")
     try:
-        router = json.loads(files.blobs[ROUTER_JSON])
+        router: Any = json.loads(files.blobs[ROUTER_JSON])
         arrays = load_tensors(files.blobs[WEIGHTS])
     except Exception as exc:  # safetensors raises its own error types for malformed headers
         raise ArtifactError(f"{where}: cannot decode ({type(exc).__name__}: {exc})") from None

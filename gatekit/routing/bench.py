@@ -1,4 +1,3 @@
-# pyright: standard
 """`gatekit route bench`: every in-process strategy on RouteLLM's benchmarks, leave-one-benchmark-out.
 
 For each benchmark B in (MMLU, GSM8K, MT-Bench): train on the other two, score on B (APGR, CPT(50%), CPT(80%)),
@@ -111,7 +110,7 @@ def sample(rows: list[Outcome], limit: int | None, seed: int = 0) -> list[Outcom
 
 
 def run(benches: dict[str, Bench], strategies: list[str] | None = None) -> list[Result]:
-    out = []
+    out: list[Result] = []
     for name in [b for b in BENCHMARKS if b in benches]:
         train = [b for b in benches if b != name]
         test = benches[name]

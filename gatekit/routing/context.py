@@ -1,4 +1,3 @@
-# pyright: standard
 """What the router reads of a request: the conversation, cut to a small window before any tokenizing.
 
 The window keeps, in this order: the head of the system prompt, the tails of the last few earlier turns, and the last
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 SYSTEM_CHARS = 240
 EARLIER_TURNS = 3
@@ -25,9 +24,8 @@ def text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(
-            str(p.get("text", "")) for p in content if isinstance(p, Mapping) and p.get("type", "text") == "text"
-        )
+        parts = [cast("Mapping[str, Any]", p) for p in cast("list[Any]", content) if isinstance(p, Mapping)]
+        return " ".join(str(p.get("text", "")) for p in parts if p.get("type", "text") == "text")
     return "" if content is None else str(content)
 
 
@@ -48,13 +46,15 @@ class Window:
     turns: int  # user turns in the conversation
 
 
-def window(messages: Sequence[Mapping[str, Any]]) -> Window:
+def window(messages: Sequence[object]) -> Window:
+    """The window of an OpenAI conversation; items that are not messages (mappings) are skipped."""
     system: list[str] = []
     turns: list[tuple[str, str]] = []
     total = 0
-    for m in messages:
-        if not isinstance(m, Mapping):
+    for item in messages:
+        if not isinstance(item, Mapping):
             continue
+        m = cast("Mapping[str, Any]", item)
         role = str(m.get("role", "user"))
         text = text_of(m.get("content"))
         total += len(text)

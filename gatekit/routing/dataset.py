@@ -1,4 +1,3 @@
-# pyright: standard
 """Routing datasets: labelled prompts (the cheapest tier that handles each one) and LLMRouter routing rows.
 
 Two JSON-lines formats are read:
@@ -35,7 +34,7 @@ class LabelledPrompt:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
             continue
@@ -57,7 +56,7 @@ def _from_llmrouter_rows(rows: Sequence[dict[str, Any]], tier_order: Sequence[st
             order.append(query)
         if query not in best or key[:2] > best[query][:2]:
             best[query] = key
-    out = []
+    out: list[LabelledPrompt] = []
     for i, query in enumerate(order):
         performance, _, tier = best[query]
         if performance < 0.5 and tier in tier_order and tier != tier_order[-1]:
@@ -102,7 +101,7 @@ def to_llmrouter_rows(prompts: Sequence[LabelledPrompt], tiers: Sequence[TierSpe
     """One LLMRouter routing row per (prompt, tier), cheapest tier first; `embedding_id` indexes the prompt."""
     names = [t.name for t in tiers]
     top = max(t.input_cost_per_million + t.output_cost_per_million for t in tiers) or 1.0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, p in enumerate(prompts):
         needed = names.index(p.tier)
         for rank, tier in enumerate(tiers):

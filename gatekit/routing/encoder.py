@@ -1,4 +1,3 @@
-# pyright: standard
 """Query encoders for routing: offline, numpy-only, no torch and no pickle.
 
 The default, `minilm-static`, reads the token-embedding table of all-MiniLM-L6-v2 from the safetensors file shipped
@@ -17,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from safetensors import safe_open
@@ -49,7 +49,7 @@ def _load_tokenizer(model_dir: Path) -> Tokenizer:
         return Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     vocab, merges = model_dir / "vocab.json", model_dir / "merges.txt"
     if vocab.is_file() and merges.is_file():
-        return ByteLevelBPETokenizer(str(vocab), str(merges))._tokenizer  # the wrapped tokenizers.Tokenizer
+        return Tokenizer.from_str(ByteLevelBPETokenizer(str(vocab), str(merges)).to_str())
     raise EncoderUnavailable(f"no tokenizer in {model_dir}: expected tokenizer.json, or vocab.json + merges.txt")
 
 
@@ -64,8 +64,9 @@ def _weights_file(model_dir: Path) -> Path:
 
 
 def _load_table(weights: Path) -> np.ndarray:
-    with safe_open(str(weights), framework="numpy") as fh:
-        names = [n for n in fh.keys() if n.endswith(EMBEDDING_SUFFIX)]  # noqa: SIM118 - safe_open has no __iter__
+    opened: Any = safe_open(str(weights), framework="numpy")  # safetensors' stub declares no types: Any at this seam
+    with opened as fh:
+        names: list[str] = [n for n in fh.keys() if n.endswith(EMBEDDING_SUFFIX)]  # noqa: SIM118 - safe_open has no __iter__
         if not names:
             raise EncoderUnavailable(f"{weights} has no `*{EMBEDDING_SUFFIX}` tensor")
         table = np.ascontiguousarray(fh.get_tensor(sorted(names, key=len)[0]), dtype=np.float32)
@@ -82,13 +83,24 @@ class StaticEncoder:
         self.max_tokens = max_tokens
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_tokens)
+        # tokenizers' stub leaves enable_truncation's **kwargs unannotated (the call passes none)
+        self._tokenizer.enable_truncation(max_tokens)  # pyright: ignore[reportUnknownMemberType]
         self._table = table
         self._log_max = math.log1p(max_tokens)
         digest = hashlib.sha256(table[: min(len(table), 4096)].tobytes())
         digest.update(f"{kind}:{table.shape}:{max_tokens}".encode())
         self.fingerprint = f"{kind}:{digest.hexdigest()[:16]}"
         self.source = source
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The tokenizer (truncating at max_tokens); callers needing other settings copy it (`Tokenizer.from_str`)."""
+        return self._tokenizer
+
+    @property
+    def table(self) -> np.ndarray:
+        """The token-embedding table (float32, one row per token id)."""
+        return self._table
 
     @property
     def dim(self) -> int:

@@ -1,4 +1,3 @@
-# pyright: standard
 """The routing engine: encoder + strategy adapter + artifact, a decision function, and hot reload.
 
 A reload fetches the artifact, verifies it and builds the new adapter completely before swapping one reference;
@@ -212,7 +211,9 @@ class RoutingEngine:
     def threshold(self, profile: str) -> float:
         """A calibrated artifact states per profile the score threshold that gives its premium share; else config."""
         current = self._current
-        calibration = (current.artifact.params.get("calibration") or {}) if current and current.artifact else {}
+        calibration: dict[str, Any] = (
+            (current.artifact.params.get("calibration") or {}) if current and current.artifact else {}
+        )
         if profile in calibration:
             return float(calibration[profile]["threshold"])
         return self.spec.profile_thresholds[profile]

@@ -1,4 +1,3 @@
-# pyright: standard
 """Serve-time features of a conversation window: cheap (no model pass), numpy + tokenizers only.
 
 x = [ static MiniLM embedding of the window (384, L2-normalised; the tokenizer keeps the window's END when it is longer
@@ -58,11 +57,12 @@ class WindowFeaturizer:
 
     def __init__(self, encoder: StaticEncoder) -> None:
         self.encoder = encoder
-        tail = Tokenizer.from_str(encoder._tokenizer.to_str())
+        tail = Tokenizer.from_str(encoder.tokenizer.to_str())
         tail.no_padding()
-        tail.enable_truncation(encoder.max_tokens, direction="left")
+        # tokenizers' stub leaves enable_truncation's **kwargs (direction, stride, strategy) unannotated
+        tail.enable_truncation(encoder.max_tokens, direction="left")  # pyright: ignore[reportUnknownMemberType]
         self._tail = tail
-        self._table = encoder._table
+        self._table = encoder.table
         self.dim = int(self._table.shape[1]) + len(SURFACE)
         self.fingerprint = f"{FEATURE_SET}/{encoder.fingerprint}"
 
@@ -70,7 +70,7 @@ class WindowFeaturizer:
         arr = np.asarray(ids, dtype=np.int64)
         body = arr[~np.asarray(special, dtype=bool)]
         if body.size == 0:
-            return np.zeros(self._table.shape[1], dtype=np.float32), 0
+            return np.zeros(int(self._table.shape[1]), dtype=np.float32), 0
         pooled = self._table[body].mean(axis=0)
         norm = float(np.linalg.norm(pooled))
         return (pooled / norm if norm > 0 else pooled).astype(np.float32), int(body.size)
@@ -100,7 +100,8 @@ class WindowFeaturizer:
         """Batch version of `both` (the tokenizer encodes the batch in parallel)."""
         if not windows:
             return np.zeros((0, self.dim), dtype=np.float32), np.zeros((0, self._table.shape[1] + 1), np.float32)
-        feats, legacy = [], []
+        feats: list[np.ndarray] = []
+        legacy: list[np.ndarray] = []
         for w, enc in zip(windows, self._tail.encode_batch([w.text for w in windows]), strict=True):
             emb, tokens = self._pool(enc.ids, enc.special_tokens_mask)
             feats.append(np.concatenate([emb, surface(w)]))

@@ -1,4 +1,3 @@
-# pyright: standard
 """The deployment's own outcomes: `POST /gatekit/feedback` records, the trainer's reader, shadow and promotion.
 
 Record (JSON lines, append-only): {"id", "ts", "text", "tier", "quality", "source"} — `text` is the router's window
@@ -24,7 +23,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,10 +44,11 @@ def feedback_file() -> Path:
     return Path(os.environ.get("GATEKIT_RUNTIME_DIR", ".gatekit")) / "route-outcomes.jsonl"
 
 
-def record_from(body: dict[str, Any], tiers: list[str]) -> dict[str, Any]:
+def record_from(item: object, tiers: list[str]) -> dict[str, Any]:
     """Validate a feedback body: {"id", "tier", "quality" 0..1, "messages" or "prompt", optional "source"}."""
-    if not isinstance(body, dict):
+    if not isinstance(item, dict):
         raise FeedbackError("feedback must be a JSON object")
+    body = cast("dict[str, Any]", item)
     rid = body.get("id")
     if not isinstance(rid, str) or not rid:
         raise FeedbackError("`id` (the request id the outcome belongs to) is required")
@@ -58,13 +58,17 @@ def record_from(body: dict[str, Any], tiers: list[str]) -> dict[str, Any]:
     quality = body.get("quality")
     if isinstance(quality, bool) or not isinstance(quality, int | float) or not 0.0 <= float(quality) <= 1.0:
         raise FeedbackError("`quality` must be a number within [0, 1]")
-    messages = body.get("messages")
+    messages: Any = body.get("messages")
     if messages is None and isinstance(body.get("prompt"), str):
         messages = [{"role": "user", "content": body["prompt"]}]
     if not isinstance(messages, list) or not messages:
         raise FeedbackError("`messages` (the conversation) or `prompt` is required")
-    return {"id": rid, "ts": round(time.time(), 3), "text": window(messages).text, "tier": tier,
+    return {"id": rid, "ts": round(time.time(), 3), "text": window(cast("list[Any]", messages)).text, "tier": tier,
             "quality": float(quality), "source": str(body.get("source", "feedback"))}  # fmt: skip
+
+
+def _unscored(record: object) -> bool:
+    return isinstance(record, dict) and "quality" in record and cast("dict[str, Any]", record)["quality"] is None
 
 
 class FeedbackStore:
@@ -98,8 +102,8 @@ def read_pairs(lines: Iterable[str], cheap: str, premium: str) -> Pairs:
         if not line.strip():
             continue
         try:
-            r = json.loads(line)
-            if isinstance(r, dict) and "quality" in r and r["quality"] is None:  # an exploration answer, not scored
+            r: Any = json.loads(line)
+            if _unscored(r):  # an exploration answer, not scored
                 out.skipped["unscored"] = out.skipped.get("unscored", 0) + 1
                 continue
             rid, tier, q, text = r["id"], r["tier"], float(r["quality"]), r["text"]
@@ -142,7 +146,8 @@ async def handle(receive: Any, tiers: list[str] | None, store: FeedbackStore) ->
     """The body of `POST /gatekit/feedback` (the caller has authenticated it): (status, JSON response)."""
     if not tiers:
         return 404, {"error": {"message": "ML routing is not enabled on this gateway: no outcomes to record"}}
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
@@ -153,8 +158,9 @@ async def handle(receive: Any, tiers: list[str] | None, store: FeedbackStore) ->
         if not message.get("more_body"):
             break
     try:
-        body = json.loads(b"".join(chunks) or b"null")
-        records = [record_from(item, tiers) for item in (body if isinstance(body, list) else [body])]
+        body: Any = json.loads(b"".join(chunks) or b"null")
+        items: list[Any] = cast("list[Any]", body) if isinstance(body, list) else [body]
+        records = [record_from(item, tiers) for item in items]
     except (ValueError, FeedbackError) as exc:
         return 400, {"error": {"message": f"invalid feedback: {exc}", "type": "invalid_request_error"}}
     for record in records:

@@ -1,4 +1,3 @@
-# pyright: standard
 """Numpy trainers on outcome data (no torch, no sklearn) for the knn, svm (linear) and mlp strategies: what
 `route bench` scores and what `route train-outcomes` writes as a safe artifact.
 
@@ -58,9 +57,11 @@ def fit_linear_svm(data: TrainSet, c: float = 1.0, epochs: int = 60, seed: int =
     y = np.where(data.strong - data.weak > 0, 1.0, -1.0)
     mean = data.x.mean(axis=0)
     scale = data.x.std(axis=0) + 1e-6
-    z = (data.x - mean) / scale
-    pos = w_row * np.where(y > 0, 0.5 / max((y > 0).mean(), 1e-9), 0.5 / max((y < 0).mean(), 1e-9))
-    coef, b, avg_coef, avg_b, t = np.zeros(z.shape[1]), 0.0, np.zeros(z.shape[1]), 0.0, 0
+    z: np.ndarray = (data.x - mean) / scale
+    pos = w_row * np.where(y > 0, 0.5 / max(float((y > 0).mean()), 1e-9), 0.5 / max(float((y < 0).mean()), 1e-9))
+    coef = np.zeros(z.shape[1])
+    avg_coef = np.zeros(z.shape[1])
+    b, avg_b, t = 0.0, 0.0, 0
     lam = 1.0 / (c * len(z))
     for _ in range(epochs):
         for batch in np.array_split(rng.permutation(len(z)), max(len(z) // 256, 1)):
@@ -91,7 +92,7 @@ def fit_mlp(data: TrainSet, hidden: int = 32, epochs: int = 120, lr: float = 0.0
     data = _cap_groups(data, per_group, rng)
     y = (data.strong - data.weak > 0).astype(int)
     w_row = data.weights()
-    w_row = w_row * np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
+    w_row = w_row * np.where(y == 1, 0.5 / max(float(y.mean()), 1e-9), 0.5 / max(1 - float(y.mean()), 1e-9))
     w_row = (w_row / w_row.sum()).astype(np.float32)
     x = np.ascontiguousarray(data.x, dtype=np.float32)
     xt = np.ascontiguousarray(x.T)

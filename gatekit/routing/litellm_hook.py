@@ -1,4 +1,3 @@
-# pyright: standard
 """LiteLLM CustomLogger (public extension point) that serves the ML-routed alias.
 
 LiteLLM imports `gatekit.routing.hook.ml_router` from `litellm_settings.callbacks` while it loads its config. That
@@ -13,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from fastapi import HTTPException
@@ -40,16 +39,18 @@ def _call_type_name(call_type: Any) -> str:
 def conversation_of(data: dict[str, Any]) -> list[dict[str, Any]]:
     """What the router judges: the whole chat conversation (system prompt, earlier turns, last user turn), or the
     prompt of a text completion as one user turn. Cut to a window by the engine before any tokenizing."""
-    messages = data.get("messages")
+    messages: Any = data.get("messages")
     if not (isinstance(messages, list) and messages) and isinstance(data.get("input"), list):
         messages = data["input"]  # Responses API: `input` may be a list of role/content items
-    if isinstance(messages, list) and any(isinstance(m, dict) and "role" in m for m in messages):
+    items: list[Any] = cast("list[Any]", messages) if isinstance(messages, list) else []
+    turns = [cast("dict[str, Any]", m) for m in items if isinstance(m, dict)]
+    if any("role" in m for m in turns):
         system = data.get("system") or data.get("instructions")  # Anthropic Messages / Responses API
-        head = [{"role": "system", "content": system}] if system else []
-        return head + [m for m in messages if isinstance(m, dict)]
-    prompt = data.get("prompt") if data.get("prompt") is not None else data.get("input")
+        head: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+        return head + turns
+    prompt: Any = data.get("prompt") if data.get("prompt") is not None else data.get("input")
     if isinstance(prompt, list):
-        prompt = " ".join(str(p) for p in prompt)
+        prompt = " ".join(str(p) for p in cast("list[Any]", prompt))
     return [{"role": "user", "content": "" if prompt is None else str(prompt)}]
 
 
@@ -66,16 +67,17 @@ def reject_non_chat(alias: str, call_type: Any, data: dict[str, Any]) -> None:
 
 
 def _requested_profile(data: dict[str, Any]) -> str | None:
-    headers = (data.get("proxy_server_request") or {}).get("headers") or {}
+    request: dict[str, Any] = data.get("proxy_server_request") or {}
+    headers: dict[str, Any] = request.get("headers") or {}
     lowered = {str(k).lower(): v for k, v in headers.items()}
-    metadata = data.get("metadata") or {}
+    metadata: dict[str, Any] = data.get("metadata") or {}
     return lowered.get(PROFILE_HEADER) or metadata.get("gatekit_route_profile")
 
 
 def spec_from_config_file(path: str | None) -> RoutingSpec:
     if not path:
         raise RuntimeError("ML routing callback: CONFIG_FILE_PATH is not set (start the gateway with `gatekit serve`)")
-    document = yaml.safe_load(Path(path).read_text()) or {}
+    document: dict[str, Any] = yaml.safe_load(Path(path).read_text()) or {}
     if SPEC_KEY not in document:
         raise RuntimeError(f"ML routing callback: {path} has no `{SPEC_KEY}` section (render it with gatekit)")
     return RoutingSpec.from_dict(document[SPEC_KEY])
@@ -83,7 +85,8 @@ def spec_from_config_file(path: str | None) -> RoutingSpec:
 
 class MLRoutingHook(CustomLogger):
     def __init__(self, engine: RoutingEngine) -> None:
-        super().__init__()
+        # LiteLLM leaves CustomLogger.__init__'s **kwargs unannotated (none are passed here)
+        super().__init__()  # pyright: ignore[reportUnknownMemberType]
         self.engine = engine
         self._explorations: set[asyncio.Task[bool]] = set()  # keeps background exploration tasks referenced
 
@@ -95,7 +98,9 @@ class MLRoutingHook(CustomLogger):
         set_active(engine)
         return cls(engine)
 
-    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+    async def async_pre_call_hook(
+        self, user_api_key_dict: Any, cache: Any, data: dict[str, Any], call_type: Any
+    ) -> dict[str, Any]:
         if data.get("model") != self.engine.spec.alias:
             return data
         reject_non_chat(self.engine.spec.alias, call_type, data)
@@ -113,7 +118,8 @@ class MLRoutingHook(CustomLogger):
         except RoutingUnavailable as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         data["model"] = decision.tier
-        data.setdefault("metadata", {})[METADATA_KEY] = {
+        metadata: dict[str, Any] = data.setdefault("metadata", {})
+        metadata[METADATA_KEY] = {
             "strategy": decision.strategy,
             "tier": decision.tier,
             "score": round(decision.score, 4),
@@ -126,21 +132,27 @@ class MLRoutingHook(CustomLogger):
         request_id = str(data.get("litellm_call_id") or "")
         tiers = self.engine.spec.tier_names
         if len(tiers) > 1 and explores(request_id, self.engine.spec.exploration_share):
-            data["metadata"][METADATA_KEY].update(explore=other_tier(tiers, decision.tier), request_id=request_id)
+            metadata[METADATA_KEY].update(explore=other_tier(tiers, decision.tier), request_id=request_id)
         notify(decision)  # e.g. the runtime's `gatekit.route` span (gatekit.routing.observers)
         return data
 
-    async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
+    async def async_log_success_event(
+        self, kwargs: dict[str, Any], response_obj: Any, start_time: Any, end_time: Any
+    ) -> None:
         """A sampled request (metadata `explore`) is also answered by the other tier, in the background."""
-        metadata = (kwargs.get("litellm_params") or {}).get("metadata") or {}
-        route = metadata.get(METADATA_KEY)
-        if not isinstance(route, dict) or not route.get("explore"):
+        params: dict[str, Any] = kwargs.get("litellm_params") or {}
+        metadata: dict[str, Any] = params.get("metadata") or {}
+        found: Any = metadata.get(METADATA_KEY)
+        if not isinstance(found, dict):
+            return
+        route = cast("dict[str, Any]", found)
+        if not route.get("explore"):
             return
         from litellm.proxy import proxy_server  # the proxy's router (the hook only runs inside the proxy)
 
         if proxy_server.llm_router is None:
             raise RuntimeError("exploration needs the proxy's LiteLLM router, which is not initialised")
-        messages = list(kwargs.get("messages") or [])
+        messages: list[dict[str, Any]] = list(kwargs.get("messages") or [])
         answer = answer_text(response_obj)
         job = explore(proxy_server.llm_router, route["request_id"], messages, route["tier"], answer, route["explore"])
         task = asyncio.create_task(job)
@@ -149,17 +161,18 @@ class MLRoutingHook(CustomLogger):
 
     async def async_post_call_response_headers_hook(
         self,
-        data: dict,
+        data: dict[str, Any],
         user_api_key_dict: Any,
         response: object,
         request_headers: dict[str, str] | None = None,
         litellm_call_info: dict[str, object] | None = None,
     ) -> dict[str, str] | None:
-        route = (data.get("metadata") or {}).get(METADATA_KEY)
+        metadata: dict[str, Any] = data.get("metadata") or {}
+        route: Any = metadata.get(METADATA_KEY)
         if not route:
             return None
-        info = (litellm_call_info or {}).get("model_info") or {}
-        model = info.get("gatekit_deployment") if isinstance(info, dict) else None
+        info: object = (litellm_call_info or {}).get("model_info") or {}
+        model: Any = cast("dict[str, Any]", info).get("gatekit_deployment") if isinstance(info, dict) else None
         return {
             "x-gatekit-route-strategy": str(route["strategy"]),
             "x-gatekit-route-model": str(model or route["tier"]),

@@ -1,4 +1,3 @@
-# pyright: standard
 """Train the default router on outcomes (benchmarks + the deployment's own feedback) and write a safe artifact.
 
 The router is the in-process `mlp` strategy (1 hidden ReLU layer, softmax over [cheapest tier, premium tier]) fitted in
@@ -27,7 +26,7 @@ def weighted_calibration(scores: np.ndarray, weights: np.ndarray) -> dict[str, d
     """Per profile: the threshold above which the stated (weighted) share of the training prompts goes premium."""
     order = np.argsort(-scores)
     cum = np.cumsum(weights[order]) / weights.sum()
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     for name, share in fit.PROFILE_SHARES.items():
         i = min(int(np.searchsorted(cum, share)), len(order) - 1)
         out[name] = {"premium_share": share, "threshold": float(scores[order[i]])}

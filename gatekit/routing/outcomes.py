@@ -1,4 +1,3 @@
-# pyright: standard
 """Outcome data: for each prompt, how good the cheap (weak) and the premium (strong) answer was.
 
 Two sources, one shape (`Outcome`):
@@ -16,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -66,12 +65,13 @@ def load_benchmark(name: str, root: Path | None = None) -> list[Outcome]:
     if name not in BENCHMARKS:
         raise OutcomeDataError(f"unknown benchmark `{name}`; one of {', '.join(BENCHMARKS)}")
     root = root or data_dir()
-    out = []
+    out: list[Outcome] = []
     for r in _rows(root / f"{name}.jsonl.gz"):
         if name == "mt_bench":
             scale = QUALITY_SCALE[name]
             out.append(Outcome(r["id"], name, [{"role": "user", "content": r["turns"][0]}],
-                               float(np.mean(r["strong"])) / scale, float(np.mean(r["weak"])) / scale,
+                               float(np.mean(cast("list[float]", r["strong"]))) / scale,
+                               float(np.mean(cast("list[float]", r["weak"]))) / scale,
                                {"category": r["category"]}))  # fmt: skip
         else:
             out.append(Outcome(r["id"], name, [{"role": "user", "content": r["prompt"]}], float(r["strong"]),

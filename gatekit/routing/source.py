@@ -1,11 +1,10 @@
-# pyright: standard
 """Where an artifact lives: a local directory or an s3://bucket/prefix. Each source gives a cheap `stamp` (what
 changed?) and a full `fetch` (the bytes, verified by artifact.parse)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from gatekit.routing.artifact import FILES, MANIFEST, ArtifactError, ArtifactFiles
 
@@ -26,7 +25,7 @@ class DirectorySource:
         self.uri = str(path)
 
     def stamp(self) -> str:
-        parts = []
+        parts: list[str] = []
         for name in NAMES:
             p = self.path / name
             st = p.stat() if p.exists() else None
@@ -50,29 +49,30 @@ class S3Source:
         self.uri = uri
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self._client = client
+        self._client: Any = client
 
     @property
     def client(self) -> Any:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("s3")
+            # boto3 ships no type information (no stubs, no py.typed): its client is Any at this seam.
+            self._client = cast("Any", boto3.client("s3"))  # pyright: ignore[reportUnknownMemberType]
         return self._client
 
-    def _key(self, name: str) -> str:
+    def key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
 
     def stamp(self) -> str:
-        listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(""))
+        listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.key(""))
         etags = {obj["Key"]: obj["ETag"] for obj in listing.get("Contents", [])}
-        return "|".join(f"{n}:{etags.get(self._key(n), '-')}" for n in NAMES)
+        return "|".join(f"{n}:{etags.get(self.key(n), '-')}" for n in NAMES)
 
     def fetch(self) -> ArtifactFiles:
         blobs: dict[str, bytes] = {}
         for name in NAMES:
             try:
-                blobs[name] = self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read()
+                blobs[name] = self.client.get_object(Bucket=self.bucket, Key=self.key(name))["Body"].read()
             except self.client.exceptions.NoSuchKey:
                 continue
         if not blobs:
@@ -94,7 +94,7 @@ def upload_dir(local: Path, uri: str, s3_client: Any | None = None) -> None:
     for name in NAMES:  # NAMES ends with the manifest
         data = (local / name).read_bytes()
         if isinstance(source, S3Source):
-            source.client.put_object(Bucket=source.bucket, Key=source._key(name), Body=data)
+            source.client.put_object(Bucket=source.bucket, Key=source.key(name), Body=data)
         else:
             assert isinstance(source, DirectorySource)
             source.path.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,3 @@
-# pyright: standard
 """Turn gateway request logs into LLMRouter routing rows ({"query", "model_name", "performance", ...}).
 
 Input: JSON lines of LiteLLM's StandardLoggingPayload (what LiteLLM's logging callbacks — s3, gcs_bucket, generic
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from gatekit.config import Environment
 
@@ -27,31 +26,34 @@ def tier_lookup(env: Environment) -> dict[str, str]:
 
 
 def _prompt(payload: Mapping[str, Any]) -> str | None:
-    messages = payload.get("messages")
+    messages: Any = payload.get("messages")
     if isinstance(messages, list):
-        for message in reversed(messages):
-            if isinstance(message, dict) and message.get("role") == "user":
-                content = message.get("content")
+        for item in reversed(cast("list[Any]", messages)):
+            message = cast("dict[str, Any]", item) if isinstance(item, dict) else None
+            if message is not None and message.get("role") == "user":
+                content: Any = message.get("content")
                 if isinstance(content, list):  # OpenAI content parts
-                    content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+                    parts = [cast("dict[str, Any]", p) for p in cast("list[Any]", content) if isinstance(p, dict)]
+                    content = " ".join(str(p.get("text", "")) for p in parts)
                 return str(content) if content else None
     prompt = payload.get("prompt")
     return str(prompt) if prompt else None
 
 
 def _feedback(metadata: Mapping[str, Any]) -> float | None:
-    for source in (metadata, metadata.get("requester_metadata") or {}):
-        value = source.get("gatekit_feedback") if isinstance(source, Mapping) else None
+    sources: tuple[Any, ...] = (metadata, metadata.get("requester_metadata") or {})
+    for source in sources:
+        value: Any = cast("Mapping[str, Any]", source).get("gatekit_feedback") if isinstance(source, Mapping) else None
         if value is not None:
             return max(0.0, min(1.0, float(value)))
     return None
 
 
 def _tier(payload: Mapping[str, Any], lookup: Mapping[str, str]) -> str | None:
-    metadata = payload.get("metadata") or {}
-    hidden = payload.get("hidden_params") or {}
-    info = hidden.get("model_info") or metadata.get("model_info") or {}
-    candidates = [
+    metadata: dict[str, Any] = payload.get("metadata") or {}
+    hidden: dict[str, Any] = payload.get("hidden_params") or {}
+    info: dict[str, Any] = hidden.get("model_info") or metadata.get("model_info") or {}
+    candidates: list[Any] = [
         info.get("gatekit_tier"),
         payload.get("model_group"),
         metadata.get("model_group"),
@@ -73,7 +75,7 @@ def export_rows(payloads: Iterable[Mapping[str, Any]], lookup: Mapping[str, str]
             reason = "no user prompt" if not prompt else "model is not a tier or a tier's deployment"
             skipped[reason] = skipped.get(reason, 0) + 1
             continue
-        metadata = payload.get("metadata") or {}
+        metadata: dict[str, Any] = payload.get("metadata") or {}
         feedback = _feedback(metadata)
         performance = (
             feedback if feedback is not None else (1.0 if payload.get("status", "success") == "success" else 0.0)
@@ -95,13 +97,13 @@ def read_payloads(lines: Iterable[str], skipped: dict[str, int] | None = None) -
         if not line:
             continue
         try:
-            payload = json.loads(line)
+            payload: Any = json.loads(line)
         except ValueError:
             if skipped is None:
                 raise
             skipped["not JSON"] = skipped.get("not JSON", 0) + 1
             continue
         if isinstance(payload, dict):
-            yield payload
+            yield cast("dict[str, Any]", payload)
         elif skipped is not None:
             skipped["not a JSON object"] = skipped.get("not a JSON object", 0) + 1

@@ -1,4 +1,3 @@
-# pyright: standard
 """Train a router with llmrouter-lib's own trainers (the `train` extra: llmrouter-lib + torch, in its own venv) and
 write it as a safe artifact. Never imported by the serving path.
 
@@ -7,8 +6,6 @@ embeddings, the YAML) -> llmrouter's Router + Trainer -> read back the model the
 state dict that this process just wrote) -> convert to JSON + safetensors -> check the in-process adapter agrees
 with llmrouter's own predictions on the training prompts -> write the artifact."""
 
-# torch and llmrouter-lib are imported lazily and exist only in the training venv (.venv-train), not in .venv:
-# pyright: reportMissingImports=false
 from __future__ import annotations
 
 import importlib
@@ -49,10 +46,16 @@ class TrainingUnavailable(RuntimeError):
     pass
 
 
+def _training_module(name: str) -> Any:
+    """A module of the training venv (torch, llmrouter-lib; .venv-train), imported lazily. Typed Any: neither is
+    installed where the type checker runs."""
+    return importlib.import_module(name)
+
+
 def _llmrouter_models() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # llmrouter imports litellm; no network fetch
     try:
-        return importlib.import_module("llmrouter.models")
+        return _training_module("llmrouter.models")
     except ImportError as exc:
         raise TrainingUnavailable(
             f"`gatekit route train` needs the `train` extra (llmrouter-lib + torch) — not importable here ({exc}). "
@@ -68,7 +71,7 @@ def _llmrouter_version() -> str:
 
 def _write_inputs(work: Path, prompts: Sequence[LabelledPrompt], spec: RoutingSpec, x: np.ndarray, strategy: str,
                   hparams: dict[str, Any]) -> Path:  # fmt: skip
-    import torch
+    torch = _training_module("torch")
 
     rows = to_llmrouter_rows(prompts, spec.tiers)
     (work / "routing.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -95,7 +98,7 @@ def _write_inputs(work: Path, prompts: Sequence[LabelledPrompt], spec: RoutingSp
 
 def _load_trained(path: Path) -> Any:
     """Read back what the llmrouter trainer saved a moment ago in this process's own temp dir (trusted input)."""
-    from llmrouter.utils import load_model
+    load_model = _training_module("llmrouter.utils").load_model
 
     return load_model(str(path))
 
@@ -132,15 +135,15 @@ def _convert_svm(
 def _convert_mlp(
     router: Any, saved: Any, x: np.ndarray
 ) -> tuple[list[str], dict[str, Any], dict[str, np.ndarray], np.ndarray]:
-    import torch
+    torch = _training_module("torch")
 
     tiers = [str(router.idx_to_model[i]) for i in range(router.num_classes)]
     n = len([k for k in saved if k.endswith(".weight")])
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     for i in range(n):
         arrays[f"layer{i}.weight"] = saved[f"layers.{i}.weight"].numpy().astype(np.float32)
         arrays[f"layer{i}.bias"] = saved[f"layers.{i}.bias"].numpy().astype(np.float32)
-    from llmrouter.models.mlprouter.router import MLPClassifierNN
+    MLPClassifierNN = _training_module("llmrouter.models.mlprouter.router").MLPClassifierNN
 
     hidden = router.hparam.get("hidden_layer_sizes", [128, 64])
     model = MLPClassifierNN(router.input_dim, hidden, router.num_classes, router.hparam.get("activation", "relu"))
@@ -152,7 +155,7 @@ def _convert_mlp(
 def _convert_mf(
     router: Any, saved: Any, x: np.ndarray
 ) -> tuple[list[str], dict[str, Any], dict[str, np.ndarray], np.ndarray]:
-    import torch
+    torch = _training_module("torch")
 
     tiers = [str(router.idx_to_model[i]) for i in range(len(router.idx_to_model))]
     arrays = {
@@ -160,7 +163,7 @@ def _convert_mf(
         "text_proj": saved["text_proj.weight"].numpy().astype(np.float32),
         "classifier": saved["classifier.weight"].numpy().astype(np.float32),
     }
-    from llmrouter.models.mfrouter.router import BilinearMF
+    BilinearMF = _training_module("llmrouter.models.mfrouter.router").BilinearMF
 
     model = BilinearMF(router.dim, len(router.model_to_idx), router.text_dim)
     model.load_state_dict(saved)

@@ -1,4 +1,3 @@
-# pyright: standard
 """Searching for a router that transfers across benchmarks, with hyper-parameters chosen honestly (numpy only).
 
 `route bench` scores each benchmark with a router trained on the other two. Picking a recipe by its score on the
@@ -74,7 +73,10 @@ def _center(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 def fit(sources: Sequence[Source], cfg: Config) -> Linear:
     """Weighted ridge (each source weighs the same in total) on centred data, blended with length."""
-    xs, ys, ls, ws = [], [], [], []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    ls: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
     for s in sources:
         groups = s.groups if cfg.grouped else np.zeros(len(s.strong))
         xs.append(_center(s.emb, groups))
@@ -82,7 +84,7 @@ def fit(sources: Sequence[Source], cfg: Config) -> Linear:
         ls.append(_center(s.length[:, None], groups)[:, 0])
         ws.append(np.full(len(s.strong), 1.0 / len(s.strong)))
     x, y, ln, w = np.vstack(xs), np.concatenate(ys), np.concatenate(ls), np.concatenate(ws)
-    w = w / w.mean()
+    w = w / float(w.mean())
     xw = x * w[:, None]
     coef = np.linalg.solve(xw.T @ x + cfg.lam * np.eye(x.shape[1]), xw.T @ y)
     ridge_sd = float(np.sqrt(np.average((x @ coef) ** 2, weights=w))) or 1.0
