@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -17,18 +18,32 @@ from gatekit.clouds.azure_data import (
     KEY_VAULT_SECRETS_USER,
     NETWORK_CONTRIBUTOR,
     STORAGE_BLOB_DATA_READER,
+    AzureCache,
+    AzureCacheArgs,
+    AzureDatabase,
+    AzureDatabaseArgs,
+    ConfigStorage,
+    ConfigStorageArgs,
+    KeyVault,
+    KeyVaultArgs,
     Net,
-    config_storage,
     invoke_opts,
-    key_vault,
-    postgres,
-    redis,
 )
-from gatekit.clouds.common import REDIS_URL_ENV, Ctx, managed_secret_env, operator_secrets, store_secret_names, tags
+from gatekit.clouds.common import (
+    REDIS_URL_ENV,
+    Ctx,
+    Unit,
+    config_document,
+    managed_secret_env,
+    operator_secrets,
+    store_secret_names,
+    tags,
+)
 from gatekit.clouds.component import GatewayArgs, GatewayComponent
 from gatekit.clouds.database_tls import DATABASE_CA_FILE, azure_postgres_ca_bundle
-from gatekit.clouds.private_access import aks_api_access
+from gatekit.clouds.private_access import aks_api_access, public_access, storage_firewall, vault_firewall
 from gatekit.config import Environment
+from gatekit.config.environment import Kubernetes
 from gatekit.render.k8s import CollectorExporter, SecretStore
 from gatekit.render.litellm import DATABASE_URL_ENV
 
@@ -39,9 +54,25 @@ DNS_SERVICE_IP = "100.68.0.10"
 DEFAULT_VM = "Standard_D4s_v5"
 
 
-def network(ctx: Ctx, group: azure.resources.ResourceGroup) -> Net:
+@dataclass(frozen=True)
+class AzureNetworkArgs:
+    group: azure.resources.ResourceGroup
+    cidr: str
+
+
+class AzureNetwork(Unit):
+    """The VNet and its subnets. `net`."""
+
+    def __init__(self, ctx: Ctx, args: AzureNetworkArgs) -> None:
+        super().__init__("azure:Network", ctx, "network")
+        self.net = network(self.ctx, args)
+        self.register_outputs({"vnet": self.net.vnet.id})
+
+
+def network(ctx: Ctx, args: AzureNetworkArgs) -> Net:
     """One VNet: AKS nodes, a subnet delegated to PostgreSQL, and a subnet for private endpoints."""
-    cidr = ipaddress.ip_network(ctx.env.network.cidr)
+    group = args.group
+    cidr = ipaddress.ip_network(args.cidr)
     aks, rest = list(cidr.subnets(prefixlen_diff=2))[:2]
     db, endpoints = list(rest.subnets(prefixlen_diff=1))[:2]
     vnet = azure.network.VirtualNetwork(
@@ -67,11 +98,26 @@ def network(ctx: Ctx, group: azure.resources.ResourceGroup) -> Net:
     return Net(group, vnet, subnet("aks"), subnet("postgres"), subnet("endpoints"))
 
 
-def monitoring(ctx: Ctx, net: Net) -> tuple[azure.operationalinsights.Workspace, pulumi.Output[str]]:
-    retention = min(730, max(30, ctx.env.observability.log_retention_days))
+@dataclass(frozen=True)
+class AzureMonitoringArgs:
+    group: azure.resources.ResourceGroup
+    log_retention_days: int
+
+
+class AzureMonitoring(Unit):
+    """Log Analytics and Application Insights. `workspace`, `connection_string` (Application Insights)."""
+
+    def __init__(self, ctx: Ctx, args: AzureMonitoringArgs) -> None:
+        super().__init__("azure:Monitoring", ctx, "monitoring")
+        self.workspace, self.connection_string = monitoring(self.ctx, args)
+        self.register_outputs({"workspace": self.workspace.name})
+
+
+def monitoring(ctx: Ctx, args: AzureMonitoringArgs) -> tuple[azure.operationalinsights.Workspace, pulumi.Output[str]]:
+    retention = min(730, max(30, args.log_retention_days))
     workspace = azure.operationalinsights.Workspace(
         f"{ctx.name}-logs",
-        resource_group_name=net.group.name,
+        resource_group_name=args.group.name,
         sku={"name": "PerGB2018"},
         retention_in_days=retention,
         tags=ctx.labels,
@@ -79,7 +125,7 @@ def monitoring(ctx: Ctx, net: Net) -> tuple[azure.operationalinsights.Workspace,
     )
     insights = azure.applicationinsights.Component(
         f"{ctx.name}-insights",
-        resource_group_name=net.group.name,
+        resource_group_name=args.group.name,
         kind="web",
         application_type="web",
         workspace_resource_id=workspace.id,
@@ -90,15 +136,36 @@ def monitoring(ctx: Ctx, net: Net) -> tuple[azure.operationalinsights.Workspace,
     return workspace, insights.connection_string
 
 
-def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> azure.containerservice.ManagedCluster:
-    env = ctx.env
-    kube = env.kubernetes
-    zones = ["1", "2", "3"][: env.network.az_count]
-    public = env.network.mode == "public"
+@dataclass(frozen=True)
+class AksClusterArgs:
+    kubernetes: Kubernetes
+    zone_count: int
+    public: bool  # the application-routing ingress controller's load balancer is external (else internal)
+    dns_prefix: str
+    api_access: azure.containerservice.ManagedClusterAPIServerAccessProfileArgsDict
+    net: Net
+    workspace: azure.operationalinsights.Workspace
+    gateway_subject: str  # system:serviceaccount:<namespace>:<service account> of the gateway pods
+
+
+class AksCluster(Unit):
+    """AKS with workload identity, and the gateway's federated identity. `cluster`, `identity`, `kubeconfig`."""
+
+    def __init__(self, ctx: Ctx, args: AksClusterArgs) -> None:
+        super().__init__("azure:AksCluster", ctx, "cluster")
+        self.cluster = aks(self.ctx, args)
+        self.identity = gateway_identity(self.ctx, args.net, self.cluster, args.gateway_subject)
+        self.kubeconfig = kubeconfig(self.ctx, args.net, self.cluster)
+        self.register_outputs({"cluster": self.cluster.name})
+
+
+def aks(ctx: Ctx, args: AksClusterArgs) -> azure.containerservice.ManagedCluster:
+    kube, net, workspace, public = args.kubernetes, args.net, args.workspace, args.public
+    zones = ["1", "2", "3"][: args.zone_count]
     return azure.containerservice.ManagedCluster(
         f"{ctx.name}-aks",
         resource_group_name=net.group.name,
-        dns_prefix=env.deployment.prefix,
+        dns_prefix=args.dns_prefix,
         kubernetes_version=kube.version,
         identity={"type": azure.containerservice.ResourceIdentityType.SYSTEM_ASSIGNED},
         agent_pool_profiles=[
@@ -118,7 +185,7 @@ def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> a
             }
         ],
         # A private API server, or one behind authorized IP ranges (gatekit.clouds.private_access).
-        api_server_access_profile=aks_api_access(env),
+        api_server_access_profile=args.api_access,
         network_profile={
             "network_plugin": "azure",
             "network_plugin_mode": "overlay",
@@ -154,7 +221,7 @@ def aks(ctx: Ctx, net: Net, workspace: azure.operationalinsights.Workspace) -> a
 
 
 def gateway_identity(
-    ctx: Ctx, net: Net, cluster: azure.containerservice.ManagedCluster
+    ctx: Ctx, net: Net, cluster: azure.containerservice.ManagedCluster, subject: str
 ) -> azure.managedidentity.UserAssignedIdentity:
     """A user-assigned identity federated with the gateway's Kubernetes service account (workload identity)."""
     identity = azure.managedidentity.UserAssignedIdentity(
@@ -165,7 +232,7 @@ def gateway_identity(
         resource_group_name=net.group.name,
         resource_name_=identity.name,
         issuer=cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None),
-        subject=f"system:serviceaccount:{ctx.env.kubernetes.namespace}:{ctx.env.deployment.prefix}-gateway",
+        subject=subject,
         audiences=["api://AzureADTokenExchange"],
         opts=ctx.opts,
     )
@@ -230,10 +297,24 @@ def deploy(env: Environment) -> dict[str, Any]:
     ctx = Ctx(env=env, name=name, labels=tags(env), opts=pulumi.ResourceOptions(provider=provider))
     client = azure.authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(provider=provider))
     group = azure.resources.ResourceGroup(f"{name}-rg", tags=ctx.labels, opts=ctx.opts)
-    net = network(ctx, group)
-    workspace, insights = monitoring(ctx, net)
-    cluster = aks(ctx, net, workspace)
-    identity = gateway_identity(ctx, net, cluster)
+    net = AzureNetwork(ctx, AzureNetworkArgs(group=group, cidr=env.network.cidr)).net
+    logs = AzureMonitoring(
+        ctx, AzureMonitoringArgs(group=group, log_retention_days=env.observability.log_retention_days)
+    )
+    aks_unit = AksCluster(
+        ctx,
+        AksClusterArgs(
+            kubernetes=env.kubernetes,
+            zone_count=env.network.az_count,
+            public=env.network.mode == "public",
+            dns_prefix=env.deployment.prefix,
+            api_access=aks_api_access(env),
+            net=net,
+            workspace=logs.workspace,
+            gateway_subject=f"system:serviceaccount:{env.kubernetes.namespace}:{env.deployment.prefix}-gateway",
+        ),
+    )
+    cluster, identity = aks_unit.cluster, aks_unit.identity
 
     # The deployer administers the cluster through Azure RBAC (local accounts are disabled), so `up` can apply the
     # gateway's manifests in the same run.
@@ -241,16 +322,38 @@ def deploy(env: Environment) -> dict[str, Any]:
         ctx, "aks-deployer-admin", client.subscription_id, AKS_RBAC_CLUSTER_ADMIN, cluster.id, client.object_id, None
     )
 
-    generated: dict[str, pulumi.Output[str]] = {APPINSIGHTS_ENV: insights}
+    generated: dict[str, pulumi.Output[str]] = {APPINSIGHTS_ENV: logs.connection_string}
     if env.database.enabled and env.database.url is None:
-        generated[DATABASE_URL_ENV] = postgres(ctx, net)
+        database_args = AzureDatabaseArgs(database=env.database, zone_prefix=env.deployment.prefix, net=net)
+        generated[DATABASE_URL_ENV] = AzureDatabase(ctx, database_args).url
     if env.cache.enabled and env.cache.url is None:
-        generated[REDIS_URL_ENV] = redis(ctx, net)
-    account, config_uri = config_storage(ctx, net)
+        generated[REDIS_URL_ENV] = AzureCache(ctx, AzureCacheArgs(cache=env.cache, net=net)).url
+    storage = ConfigStorage(
+        ctx,
+        ConfigStorageArgs(
+            document=config_document(env),
+            zone_redundant=env.database.deletion_protection,
+            public_network_access=public_access(env),
+            firewall=storage_firewall(env),
+            net=net,
+        ),
+    )
+    account, config_uri = storage.account, storage.uri
     managed = managed_secret_env(env)
     names = store_secret_names(env, [*managed, APPINSIGHTS_ENV])
     values = {**operator_secrets(env, [*managed, APPINSIGHTS_ENV]), **generated}
-    vault = key_vault(ctx, net, client.tenant_id, names, values)
+    vault = KeyVault(
+        ctx,
+        KeyVaultArgs(
+            tenant_id=client.tenant_id,
+            names=names,
+            values=values,
+            protect=env.database.deletion_protection,
+            public_network_access=public_access(env),
+            firewall=vault_firewall(env),
+            net=net,
+        ),
+    ).vault
     grant(ctx, "kv-reader", client.subscription_id, KEY_VAULT_SECRETS_USER, vault.id, identity.principal_id)
     grant(ctx, "config-reader", client.subscription_id, STORAGE_BLOB_DATA_READER, account.id, identity.principal_id)
     # The cluster places its (internal) load balancers in the custom VNet.
@@ -259,7 +362,7 @@ def deploy(env: Environment) -> dict[str, Any]:
 
     k8s_provider = k8s.Provider(
         f"{name}-aks",
-        kubeconfig=kubeconfig(ctx, net, cluster),
+        kubeconfig=aks_unit.kubeconfig,
         enable_server_side_apply=True,
         opts=pulumi.ResourceOptions(depends_on=[deployer_admin]),
     )

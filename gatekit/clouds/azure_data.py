@@ -10,9 +10,10 @@ import pulumi
 import pulumi_azure_native as azure
 import pulumi_random as random
 
-from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, Ctx, config_document
+from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, Ctx, Unit
 from gatekit.clouds.database_tls import verified_postgres_url
-from gatekit.clouds.private_access import private_link, public_access, storage_firewall, vault_firewall
+from gatekit.clouds.private_access import private_link
+from gatekit.config.environment import Cache, Database
 
 DB_NAME = "litellm"
 DB_ADMIN = "gatekit"
@@ -69,13 +70,28 @@ def private_zone(
     return dns, link
 
 
-def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
+@dataclass(frozen=True)
+class AzureDatabaseArgs:
+    database: Database
+    zone_prefix: str  # the deployment prefix: `<prefix>.private.postgres.database.azure.com`
+    net: Net
+
+
+class AzureDatabase(Unit):
+    """PostgreSQL Flexible Server in the VNet. `url`: DATABASE_URL (a Pulumi secret, verify-full)."""
+
+    def __init__(self, ctx: Ctx, args: AzureDatabaseArgs) -> None:
+        super().__init__("azure:Database", ctx, "database")
+        self.url = postgres(self.ctx, args)
+        self.register_outputs({})
+
+
+def postgres(ctx: Ctx, args: AzureDatabaseArgs) -> pulumi.Output[str]:
     """VNet-integrated Flexible Server, no public access, TLS enforced, backups; protected and locked in prod.
     Returns DATABASE_URL as a Pulumi secret."""
-    env, name = ctx.env, ctx.name
-    db = env.database
+    name, db, net = ctx.name, args.database, args.net
     # The server resolves its own name through the zone linked to the VNet: create it after the link.
-    dns, link = private_zone(ctx, net, f"{env.deployment.prefix}.private.postgres.database.azure.com", "postgres")
+    dns, link = private_zone(ctx, net, f"{args.zone_prefix}.private.postgres.database.azure.com", "postgres")
     password = random.RandomPassword(f"{name}-db-password", length=40, special=False, opts=ctx.opts)
     server = azure.dbforpostgresql.Server(
         f"{name}-postgres",
@@ -124,9 +140,24 @@ def postgres(ctx: Ctx, net: Net) -> pulumi.Output[str]:
     return verified_postgres_url(DB_ADMIN, password.result, server.fully_qualified_domain_name, DB_NAME)
 
 
-def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
+@dataclass(frozen=True)
+class AzureCacheArgs:
+    cache: Cache
+    net: Net
+
+
+class AzureCache(Unit):
+    """Azure Cache for Redis behind a private endpoint. `url`: REDIS_URL (a Pulumi secret)."""
+
+    def __init__(self, ctx: Ctx, args: AzureCacheArgs) -> None:
+        super().__init__("azure:Cache", ctx, "cache")
+        self.url = redis(self.ctx, args)
+        self.register_outputs({})
+
+
+def redis(ctx: Ctx, args: AzureCacheArgs) -> pulumi.Output[str]:
     """Azure Cache for Redis on TLS 1.2 only, reachable through a private endpoint. Returns REDIS_URL (secret)."""
-    cache = ctx.env.cache
+    cache, net = args.cache, args.net
     name = ctx.name
     instance = azure.redis.Redis(
         f"{name}-redis",
@@ -165,19 +196,37 @@ def redis(ctx: Ctx, net: Net) -> pulumi.Output[str]:
     )
 
 
-def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pulumi.Output[str]]:
+@dataclass(frozen=True)
+class ConfigStorageArgs:
+    document: str  # the synced config document (gatekit.render.sync_document)
+    zone_redundant: bool
+    public_network_access: str  # gatekit.clouds.private_access.public_access
+    firewall: azure.storage.NetworkRuleSetArgsDict
+    net: Net
+
+
+class ConfigStorage(Unit):
+    """The config document's storage account and container. `account`, `uri` (https:// of the blob)."""
+
+    def __init__(self, ctx: Ctx, args: ConfigStorageArgs) -> None:
+        super().__init__("azure:ConfigStorage", ctx, "config-storage")
+        self.account, self.uri = config_storage(self.ctx, args)
+        self.register_outputs({"uri": self.uri})
+
+
+def config_storage(ctx: Ctx, args: ConfigStorageArgs) -> tuple[azure.storage.StorageAccount, pulumi.Output[str]]:
     """Storage account (HTTPS/TLS 1.2 only, no anonymous access, infrastructure encryption) with a versioned
     container holding the synced config document. Returns (account, https:// uri of the config blob)."""
-    name = ctx.name
+    name, net = ctx.name, args.net
     account = azure.storage.StorageAccount(
         f"{name.replace('-', '')}cfg",
         resource_group_name=net.group.name,
         kind="StorageV2",
-        sku={"name": "Standard_ZRS" if ctx.env.database.deletion_protection else "Standard_LRS"},
+        sku={"name": "Standard_ZRS" if args.zone_redundant else "Standard_LRS"},
         enable_https_traffic_only=True,
         # firewall: private endpoint, plus the deployer's networks if any
-        public_network_access=public_access(ctx.env),
-        network_rule_set=storage_firewall(ctx.env),
+        public_network_access=args.public_network_access,
+        network_rule_set=args.firewall,
         minimum_tls_version="TLS1_2",
         allow_blob_public_access=False,
         encryption={
@@ -211,7 +260,7 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
         container_name=container.name,
         blob_name=CONFIG_OBJECT,
         content_type=CONFIG_CONTENT_TYPE,
-        source=pulumi.StringAsset(config_document(ctx.env)),
+        source=pulumi.StringAsset(args.document),
         opts=ctx.opts,
     )
     private_link(
@@ -222,25 +271,43 @@ def config_storage(ctx: Ctx, net: Net) -> tuple[azure.storage.StorageAccount, pu
     return account, uri
 
 
-def key_vault(
-    ctx: Ctx, net: Net, tenant_id: pulumi.Input[str], names: dict[str, str], values: dict[str, pulumi.Output[str]]
-) -> azure.keyvault.Vault:
+@dataclass(frozen=True)
+class KeyVaultArgs:
+    tenant_id: pulumi.Input[str]
+    names: dict[str, str]  # env var -> secret name in the vault
+    values: dict[str, pulumi.Output[str]]  # env var -> value (Pulumi secrets)
+    protect: bool  # purge protection and 90-day soft delete
+    public_network_access: str  # gatekit.clouds.private_access.public_access
+    firewall: azure.keyvault.NetworkRuleSetArgsDict
+    net: Net
+
+
+class KeyVault(Unit):
+    """The Key Vault the gateway's secrets live in. `vault`."""
+
+    def __init__(self, ctx: Ctx, args: KeyVaultArgs) -> None:
+        super().__init__("azure:KeyVault", ctx, "key-vault")
+        self.vault = key_vault(self.ctx, args)
+        self.register_outputs({"vault": self.vault.name})
+
+
+def key_vault(ctx: Ctx, args: KeyVaultArgs) -> azure.keyvault.Vault:
     """RBAC-authorized vault with soft delete (and purge protection in prod) holding every secret the gateway reads:
     values the deployment generates and the operator's `gatekit-secrets:*` stack config, as Pulumi secrets."""
-    protect = ctx.env.database.deletion_protection
+    protect, net, names, values = args.protect, args.net, args.names, args.values
     vault = azure.keyvault.Vault(
         f"{ctx.name}-kv",
         resource_group_name=net.group.name,
         properties={
-            "tenant_id": tenant_id,
+            "tenant_id": args.tenant_id,
             "sku": {"family": azure.keyvault.SkuFamily.A, "name": azure.keyvault.SkuName.STANDARD},
             "enable_rbac_authorization": True,
             "enable_soft_delete": True,
             "soft_delete_retention_in_days": 90 if protect else 7,
             "enable_purge_protection": True if protect else None,
             # firewall: private endpoint, plus the deployer's networks if any
-            "public_network_access": public_access(ctx.env),
-            "network_acls": vault_firewall(ctx.env),
+            "public_network_access": args.public_network_access,
+            "network_acls": args.firewall,
         },
         tags=ctx.labels,
         opts=ctx.opts,

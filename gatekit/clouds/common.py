@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pulumi
 
@@ -30,6 +30,22 @@ class Ctx:
 
     def after(self, *deps: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(self.opts, pulumi.ResourceOptions(depends_on=list(deps)))
+
+    def child(self, parent: pulumi.Resource) -> Ctx:
+        """This context for a unit's children: parented to the unit. The alias keeps the address each child had at
+        the stack's root before units existed, so an `up` of an existing stack moves it instead of replacing it."""
+        moved = pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+        return replace(self, opts=pulumi.ResourceOptions.merge(self.opts, moved))
+
+
+class Unit(pulumi.ComponentResource):
+    """One deployable unit of a cloud program (network, cluster, database, ...): a component named
+    `<prefix>-<suffix>` whose resources are its children (`self.ctx`), so the stack's resource tree shows the units
+    and their logical names stay relative to the deployment's prefix."""
+
+    def __init__(self, kind: str, ctx: Ctx, suffix: str) -> None:
+        super().__init__(f"gatekit:{kind}", f"{ctx.name}-{suffix}", None, None)
+        self.ctx = ctx.child(self)
 
 
 def tags(env: Environment) -> dict[str, str]:

@@ -66,3 +66,53 @@ def test_the_alias_is_the_name_the_manifest_had_before() -> None:
     assert manifest_key(manifest) == "deployment-ns-gw"
     cluster_scoped = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns"}}
     assert manifest_key(cluster_scoped) == "namespace-cluster-ns"
+
+
+def test_azure_resources_live_in_their_units_and_keep_their_root_addresses() -> None:
+    from gatekit.clouds import azure
+
+    use_mocks("azure")
+    requests = record_registrations()
+    env = environment("azure")
+
+    @pulumi.runtime.test
+    def build() -> None:
+        azure.deploy(env)
+
+    build()
+    units = {r.name: r.type for r in requests if r.type.startswith("gatekit:azure:")}
+    prefix = env.deployment.prefix
+    assert set(units.values()) >= {
+        "gatekit:azure:Network",
+        "gatekit:azure:Monitoring",
+        "gatekit:azure:AksCluster",
+        "gatekit:azure:Database",
+        "gatekit:azure:Cache",
+        "gatekit:azure:ConfigStorage",
+        "gatekit:azure:KeyVault",
+    }, units
+    assert all(name.startswith(f"{prefix}-") for name in units)
+    in_units = [r for r in requests if any(r.parent.endswith(f"{typ}::{name}") for name, typ in units.items())]
+    by_type = {r.type for r in in_units}
+    for typ in (
+        "azure-native:network:VirtualNetwork",
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:dbforpostgresql:Server",
+        "azure-native:redis:Redis",
+        "azure-native:storage:StorageAccount",
+        "azure-native:keyvault:Vault",
+        "azure-native:keyvault:Secret",
+    ):
+        assert typ in by_type, typ
+    for request in in_units:  # moved under a unit: the old root address is an alias, so `up` does not replace
+        assert any(alias.spec.noParent for alias in request.aliases), (request.name, request.aliases)
+    # Only the program-level pieces stay at the root: providers, the resource group, cross-unit grants, the gateway.
+    root = {r.type for r in requests if "::pulumi:pulumi:Stack::" in r.parent}
+    assert root <= {
+        "pulumi:providers:azure-native",
+        "pulumi:providers:kubernetes",
+        "azure-native:resources:ResourceGroup",
+        "azure-native:authorization:RoleAssignment",
+        "gatekit:kubernetes:Gateway",
+        *units.values(),
+    }, root
