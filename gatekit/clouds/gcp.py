@@ -13,6 +13,7 @@ import yaml
 
 from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, operator_secrets, store_secret_names
 from gatekit.clouds.component import GatewayComponent
+from gatekit.clouds.gcp_armor import security_policy
 from gatekit.clouds.gcp_data import data_services, secret_manager
 from gatekit.clouds.private_access import gke_authorized_networks, gke_private_cluster
 from gatekit.config import Environment
@@ -264,7 +265,9 @@ def deploy(env: Environment) -> dict[str, Any]:
     versions = secret_manager(ctx, store_secret_names(env, managed), values, [principal], reader_opts=wi)
 
     k8s_provider = k8s.Provider(f"{name}-gke", kubeconfig=kubeconfig(gke), enable_server_side_apply=True)
-    # The Service stays ClusterIP: clients reach it only through the TLS Ingress (gateway.exposure.ingress).
+    # The Service stays ClusterIP: clients reach it only through the TLS Ingress (gateway.exposure.ingress); on the
+    # external load balancer, Cloud Armor admits network.allowed_ingress_cidrs only (gatekit.clouds.gcp_armor).
+    armor = security_policy(env, ctx.opts)
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,
@@ -277,7 +280,7 @@ def deploy(env: Environment) -> dict[str, Any]:
             "exporter": CollectorExporter.googlecloud(env.gcp.project),
             "config_files": data.config_files,
         },
-        opts=pulumi.ResourceOptions(depends_on=[gke, pool]),
+        opts=pulumi.ResourceOptions(depends_on=[gke, pool, *([armor] if armor else [])]),
     )
     return {
         "cluster": gke.name,

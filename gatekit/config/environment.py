@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -79,17 +79,26 @@ VpcEndpoint = Literal[
 ]
 
 
+CIDR = r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$"
+
+
 class Network(Strict):
     mode: Literal["public", "private", "isolated"] = Field(
         default="private",
         description="public: tasks with public IPs; private: NAT egress; "
         "isolated: no internet route, VPC endpoints only.",
     )
-    cidr: str = Field(default="10.40.0.0/16", pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
+    cidr: str = Field(default="10.40.0.0/16", pattern=CIDR)
     az_count: int = Field(default=2, ge=2, le=3)
     endpoints: list[VpcEndpoint] = Field(default_factory=list, description="Interface endpoints (private/isolated).")
     flow_logs: bool = True
-    allowed_ingress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    allowed_ingress_cidrs: list[Annotated[str, Field(pattern=CIDR)]] | None = Field(
+        default=None,
+        description="Client networks the gateway's listener admits. Empty: internal listeners admit `cidr` (GKE's "
+        "internal load balancer: the VPC and the networks connected to it); an internet-facing listener is refused "
+        "until you name its clients, or `[0.0.0.0/0]` to admit the whole internet on purpose "
+        "(gatekit.config.network_access).",
+    )
     waf: bool = Field(
         default=True,
         description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) "
