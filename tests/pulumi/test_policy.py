@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pulumi_policy import ResourceValidationArgs
 
-from gatekit.clouds.policy import POLICIES, Context, Secret, check
+from gatekit.clouds.policy import POLICIES, STACK_POLICIES, Context, Secret, check
 from gatekit.clouds.policy_pack import crossguard_policies
 from tests.pulumi.test_policy_exposure import EXPOSURE_CASES
 
