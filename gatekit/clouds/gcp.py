@@ -17,8 +17,8 @@ from gatekit.clouds.gcp_armor import security_policy
 from gatekit.clouds.gcp_data import data_services, secret_manager
 from gatekit.clouds.private_access import gke_authorized_networks, gke_private_cluster
 from gatekit.config import Environment
+from gatekit.config.gcp_ranges import MASTER_RANGE, PODS_RANGE, SERVICES_RANGE
 from gatekit.render.k8s import CollectorExporter, SecretStore
-from gatekit.render.k8s_ingress import GKE_PROXY_ONLY_RANGE
 
 APIS = (
     "compute.googleapis.com",
@@ -37,9 +37,6 @@ NODE_ROLES = (
     "roles/monitoring.viewer",
     "roles/artifactregistry.reader",
 )
-PODS_RANGE = "100.64.0.0/14"  # shared address space: pod IPs never collide with the VPC or on-premises ranges
-SERVICES_RANGE = "100.68.0.0/20"
-MASTER_RANGE = "172.16.0.32/28"
 DEFAULT_MACHINE = "e2-standard-4"
 
 
@@ -61,12 +58,12 @@ def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulu
         opts=opts,
     )
     door = env.gateway.exposure.ingress
-    if door is not None and door.class_name == "gce-internal":
+    if door is not None and door.class_name == "gce-internal" and env.gcp is not None:
         # The internal Application Load Balancer (the gateway's TLS front door) runs its proxies in this subnet.
         gcp.compute.Subnetwork(
             f"{name}-proxy-only",
             network=vpc.id,
-            ip_cidr_range=GKE_PROXY_ONLY_RANGE,
+            ip_cidr_range=env.gcp.proxy_only_cidr,  # gatekit.config.gcp_ranges
             purpose="REGIONAL_MANAGED_PROXY",
             role="ACTIVE",
             opts=opts,

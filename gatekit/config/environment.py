@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from gatekit.config.estate import Architecture, ExistingNetwork
 from gatekit.config.estate_existing import ExistingAurora, ExistingCache, ExistingEksCluster
 from gatekit.config.gateway import Gateway, Strict
+from gatekit.config.gcp_ranges import DEFAULT_PROXY_ONLY_CIDR
 from gatekit.config.secrets import SecretRef
 from gatekit.config.tenants import Tenants
 
@@ -37,9 +38,19 @@ class Aws(Strict):
     )
 
 
+CIDR = r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$"
+
+
 class Gcp(Strict):
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     region: str
+    proxy_only_cidr: str = Field(
+        default=DEFAULT_PROXY_ONLY_CIDR,
+        pattern=CIDR,
+        description="Proxy-only subnet of GKE's internal Application Load Balancer (class `gce-internal`): created by "
+        "the gcp program and admitted by the gateway's NetworkPolicy. Private, /26 or larger, clear of `network.cidr` "
+        "and the GKE pod, Service and control plane ranges (gatekit.config.gcp_ranges).",
+    )
 
 
 class Azure(Strict):
@@ -77,9 +88,6 @@ VpcEndpoint = Literal[
     "ssm",
     "bedrock",
 ]
-
-
-CIDR = r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$"
 
 
 class Network(Strict):

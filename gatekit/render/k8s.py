@@ -144,7 +144,7 @@ def _ingress_controller_peer(env: Environment) -> list[Manifest]:
     """The in-cluster ingress controller's pods (another namespace): CNIs such as Cilium never match pod addresses
     against ipBlock, so without this peer the Ingress would reach no gateway pod (security, issue 12)."""
     door = env.gateway.exposure.ingress
-    lb = [{"ipBlock": {"cidr": c}} for c in load_balancer_sources(door)]  # GKE: the load balancer's own proxies
+    lb = [{"ipBlock": {"cidr": c}} for c in load_balancer_sources(env)]  # GKE: the load balancer's own proxies
     if door is None or not door.controller_namespace:
         return lb
     return [*lb, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": door.controller_namespace}}}]

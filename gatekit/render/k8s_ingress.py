@@ -23,12 +23,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from gatekit.config.exposure import GCE_CLASSES, Exposure, IngressFrontDoor
+from gatekit.config.gcp_ranges import proxy_only_range
 
 if TYPE_CHECKING:
     from gatekit.config.environment import Environment
 
 Manifest = dict[str, Any]
-GKE_PROXY_ONLY_RANGE = "100.72.0.0/23"  # the gcp program's proxy-only subnet (internal Application Load Balancer)
 GOOGLE_LB_RANGES = ("35.191.0.0/16", "130.211.0.0/22")  # Google front ends and health checks
 NEG_ANNOTATION = {"cloud.google.com/neg": '{"ingress": true}'}
 ALLOW_HTTP = "kubernetes.io/ingress.allow-http"
@@ -68,12 +68,13 @@ def backend_config(meta: Manifest, service: str, security_policy: str) -> Manife
     }
 
 
-def load_balancer_sources(door: IngressFrontDoor | None) -> list[str]:
-    """Addresses a GKE load balancer reaches the pods from (it bypasses any in-cluster controller)."""
-    if not gce(door):
+def load_balancer_sources(env: Environment) -> list[str]:
+    """Addresses a GKE load balancer reaches the pods from (it bypasses any in-cluster controller): Google's front
+    ends and health checks, and for the internal one its proxy-only subnet (`gcp.proxy_only_cidr`)."""
+    door = env.gateway.exposure.ingress
+    if door is None or not gce(door):
         return []
-    assert door is not None
-    return [*GOOGLE_LB_RANGES, *([GKE_PROXY_ONLY_RANGE] if door.class_name == "gce-internal" else [])]
+    return [*GOOGLE_LB_RANGES, *([proxy_only_range(env)] if door.class_name == "gce-internal" else [])]
 
 
 def _open_to_all(cidrs: list[str]) -> bool:

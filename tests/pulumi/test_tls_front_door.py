@@ -11,7 +11,8 @@ import pytest
 from gatekit.clouds.plan import run_plan
 from gatekit.config import ConfigError
 from gatekit.render.k8s import render_gateway_manifests
-from gatekit.render.k8s_ingress import GKE_PROXY_ONLY_RANGE, GOOGLE_LB_RANGES
+from gatekit.config.gcp_ranges import DEFAULT_PROXY_ONLY_CIDR as GKE_PROXY_ONLY_RANGE
+from gatekit.render.k8s_ingress import GOOGLE_LB_RANGES
 from tests.pulumi.conftest import PROJECT, environment, one, resources
 
 PUBLIC_GKE = (
