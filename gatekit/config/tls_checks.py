@@ -50,19 +50,20 @@ def ingress_findings(env: Environment) -> Iterator[Finding]:
             f"class `gce` is an internet-facing load balancer but network.mode is `{env.network.mode}`: use "
             "`gce-internal`",
         )
-    if door.class_name in GCE_CLASSES and (env.target != "gcp" or door.class_name == "gce-internal"):
-        if env.network.allowed_ingress_cidrs is not None:
-            why = (
-                "its regional backend service takes no Cloud Armor policy from GKE"
-                if door.class_name == "gce-internal"
-                else "only target gcp renders the Cloud Armor policy that would enforce it"
-            )
-            yield (
-                "network.allowed_ingress_cidrs",
-                f"class `{door.class_name}` cannot restrict client addresses ({why}; the pods see the load "
-                "balancer's proxies, not the clients): remove the setting (the internal load balancer admits the "
-                "VPC and the networks connected to it) or use class `gce` on target gcp (Cloud Armor)",
-            )
+    unenforceable = door.class_name in GCE_CLASSES and (env.target != "gcp" or door.class_name == "gce-internal")
+    named = env.network.allowed_ingress_cidrs
+    if unenforceable and named is not None and not any(c.endswith("/0") for c in named):
+        why = (
+            "its regional backend service takes no Cloud Armor policy from GKE"
+            if door.class_name == "gce-internal"
+            else "only target gcp renders the Cloud Armor policy that would enforce it"
+        )
+        yield (
+            "network.allowed_ingress_cidrs",
+            f"class `{door.class_name}` cannot restrict client addresses ({why}; the pods see the load "
+            "balancer's proxies, not the clients): remove the setting (the internal load balancer admits the "
+            "VPC and the networks connected to it) or use class `gce` on target gcp (Cloud Armor)",
+        )
     if door.managed_certificate and (env.target != "gcp" or door.class_name != "gce"):
         yield (
             f"{path}.managed_certificate",

@@ -40,9 +40,13 @@ def test_validation_refuses_a_proxy_only_subnet_that_cannot_work(value: str, mes
 
 
 def test_gke_internal_load_balancer_elsewhere_names_its_proxy_only_subnet() -> None:
-    internal = ("gateway.exposure.ingress.class_name=gce-internal", "gateway.exposure.ingress.controller_namespace=null")
+    internal = (
+        "gateway.exposure.ingress.class_name=gce-internal",
+        "gateway.exposure.ingress.controller_namespace=null",
+    )
     with pytest.raises(ConfigError, match=r"gcp: class `gce-internal`: set `gcp`"):
         environment("k8s", *internal)
-    env = environment("k8s", *internal, "gcp={project: my-project-1, region: europe-west1, proxy_only_cidr: 10.98.0.0/23}")
+    gcp = "gcp={project: my-project-1, region: europe-west1, proxy_only_cidr: 10.98.0.0/23}"
+    env = environment("k8s", *internal, gcp)
     (policy,) = [m for m in render_gateway_manifests(env) if m["kind"] == "NetworkPolicy"]
     assert {"ipBlock": {"cidr": "10.98.0.0/23"}} in policy["spec"]["ingress"][0]["from"]

@@ -36,7 +36,11 @@ def public_plan() -> Plan:
     return run_plan(
         "gcp",
         PROJECT,
-        (*PUBLIC_GKE, f"network.allowed_ingress_cidrs=[{', '.join(CLIENTS)}]", "gateway.exposure.client_requests_per_5min=600"),
+        (
+            *PUBLIC_GKE,
+            f"network.allowed_ingress_cidrs=[{', '.join(CLIENTS)}]",
+            "gateway.exposure.client_requests_per_5min=600",
+        ),
     )
 
 
@@ -60,7 +64,7 @@ def test_cloud_armor_admits_the_allowed_networks_throttled_and_denies_the_rest(p
 def test_backend_config_attaches_the_policy_to_the_gateway_service(public_plan: Plan) -> None:
     backend = one(public_plan, BACKEND)
     assert backend["spec"] == {"securityPolicy": {"name": one(public_plan, ARMOR)["name"]}}
-    service = next(r.inputs for r in resources(public_plan, SERVICE) if r.inputs["metadata"]["name"] == "gk-gcp-gateway")
+    service = _find(_stack(public_plan), SERVICE).props
     assert json.loads(service["metadata"]["annotations"][BACKEND_CONFIG]) == {"default": backend["metadata"]["name"]}
     assert backend["metadata"]["namespace"] == service["metadata"]["namespace"]
     ingress = one(public_plan, INGRESS)
@@ -94,6 +98,14 @@ def test_internal_gke_renders_no_armor_and_refuses_restricted_addresses(plan_for
             "gateway.exposure.ingress.controller_namespace=null",
             "network.allowed_ingress_cidrs=[10.20.0.0/16]",
         )
+    # Admitting everyone is no restriction: a public GKE load balancer on any cluster may say so explicitly.
+    public_k8s = ("network.mode=public", "gateway.exposure.ingress.class_name=gce")
+    environment(
+        "k8s",
+        *public_k8s,
+        "gateway.exposure.ingress.controller_namespace=null",
+        "network.allowed_ingress_cidrs=[0.0.0.0/0]",
+    )
 
 
 def _stack(plan: Plan) -> list[StackResource]:
@@ -101,7 +113,8 @@ def _stack(plan: Plan) -> list[StackResource]:
 
 
 def _find(stack: list[StackResource], typ: str) -> StackResource:
-    (found,) = [r for r in stack if r.type == typ and (typ != SERVICE or r.props["metadata"]["name"] == "gk-gcp-gateway")]
+    gateway = "gk-gcp-gateway"
+    (found,) = [r for r in stack if r.type == typ and (typ != SERVICE or r.props["metadata"]["name"] == gateway)]
     return found
 
 
