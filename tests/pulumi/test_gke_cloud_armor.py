@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from gatekit.clouds.plan import Plan, PlannedResource, run_plan
+from gatekit.clouds.plan import Plan, run_plan
 from gatekit.clouds.policy import StackResource, check_stack
 from gatekit.clouds.policy_pack import crossguard_policies
 from gatekit.config import ConfigError
@@ -161,5 +161,5 @@ def test_the_pack_refuses_an_external_gke_ingress_without_cloud_armor(public_pla
 def test_internal_ingress_is_not_judged_by_the_armor_policy(plan_for: Any) -> None:
     plan: Plan = plan_for("gcp")
     stack = [StackResource(r.type, r.name, r.inputs) for r in plan.resources]
+    assert [r for r in stack if r.type == INGRESS and r.props["spec"]["ingressClassName"] == "gce-internal"]
     assert check_stack(stack) == []
-    assert isinstance(plan.resources[0], PlannedResource)
