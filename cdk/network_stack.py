@@ -19,6 +19,7 @@ from cdk.policy import skip_checkov, suppress_nag
 from cdk.shared import StackOptions, encryption_key, log_group
 from gatekit.config import Environment
 from gatekit.config.estate_checks import interface_endpoints
+from gatekit.config.network_access import ingress_cidrs, public_listener
 from gatekit.render.agent_egress import security_group_egress
 
 DB_PORT = 5432
@@ -51,15 +52,14 @@ def upstream_ports(env: Environment) -> list[int]:
 
 
 def internal_ingress_peers(env: Environment) -> list[ec2.IPeer]:
-    """allowed_ingress_cidrs on an internal load balancer (the internet default means nothing more than the VPC)."""
-    return [ec2.Peer.ipv4(c) for c in env.network.allowed_ingress_cidrs if c not in ("0.0.0.0/0", env.network.cidr)]
+    """allowed_ingress_cidrs on an internal load balancer (the whole internet means nothing more than the VPC)."""
+    return [ec2.Peer.ipv4(c) for c in ingress_cidrs(env) if c not in ("0.0.0.0/0", env.network.cidr)]
 
 
 def public_load_balancer(env: Environment) -> bool:
-    """Internet-facing HTTPS needs a domain (for the certificate) and a network with an internet route."""
-    if env.network.existing is not None and not env.network.existing.public_subnets:
-        return False  # estate (issue 18): an existing VPC without public subnets gets an internal load balancer
-    return env.domain is not None and not env.domain.internal and env.network.mode != "isolated"
+    """Internet-facing HTTPS needs a domain (for the certificate) and a network with an internet route (one rule:
+    gatekit.config.network_access, which also makes such a listener name its clients)."""
+    return public_listener(env)
 
 
 @dataclass(frozen=True)
@@ -178,13 +178,13 @@ class NetworkStack(Stack):
 
         listener_ports = [HTTPS, 80] if env.domain is not None else [80]
         if public_load_balancer(env):
-            sources = [ec2.Peer.ipv4(cidr) for cidr in env.network.allowed_ingress_cidrs]
-            if "0.0.0.0/0" in env.network.allowed_ingress_cidrs:
+            sources = [ec2.Peer.ipv4(cidr) for cidr in ingress_cidrs(env)]
+            if "0.0.0.0/0" in ingress_cidrs(env):
                 suppress_nag(
                     alb,
                     "AwsSolutions-EC23",
                     "Public LLM gateway endpoint; clients are restricted by "
-                    "network.allowed_ingress_cidrs, which defaults to the internet.",
+                    "network.allowed_ingress_cidrs, set to the internet explicitly.",
                 )
                 skip_checkov(alb, "CKV_AWS_260", "Port 80 only answers with a redirect to HTTPS (listener rule).")
         else:

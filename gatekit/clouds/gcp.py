@@ -13,11 +13,12 @@ import yaml
 
 from gatekit.clouds.common import Ctx, gcp_labels, managed_secret_env, operator_secrets, store_secret_names
 from gatekit.clouds.component import GatewayArgs, GatewayComponent
+from gatekit.clouds.gcp_armor import security_policy
 from gatekit.clouds.gcp_data import data_services, secret_manager
 from gatekit.clouds.private_access import gke_authorized_networks, gke_private_cluster
 from gatekit.config import Environment
+from gatekit.config.gcp_ranges import MASTER_RANGE, PODS_RANGE, SERVICES_RANGE
 from gatekit.render.k8s import CollectorExporter, SecretStore
-from gatekit.render.k8s_ingress import GKE_PROXY_ONLY_RANGE
 
 APIS = (
     "compute.googleapis.com",
@@ -36,9 +37,6 @@ NODE_ROLES = (
     "roles/monitoring.viewer",
     "roles/artifactregistry.reader",
 )
-PODS_RANGE = "100.64.0.0/14"  # shared address space: pod IPs never collide with the VPC or on-premises ranges
-SERVICES_RANGE = "100.68.0.0/20"
-MASTER_RANGE = "172.16.0.32/28"
 DEFAULT_MACHINE = "e2-standard-4"
 
 
@@ -60,12 +58,12 @@ def network(ctx: Ctx) -> tuple[gcp.compute.Network, gcp.compute.Subnetwork, pulu
         opts=opts,
     )
     door = env.gateway.exposure.ingress
-    if door is not None and door.class_name == "gce-internal":
+    if door is not None and door.class_name == "gce-internal" and env.gcp is not None:
         # The internal Application Load Balancer (the gateway's TLS front door) runs its proxies in this subnet.
         gcp.compute.Subnetwork(
             f"{name}-proxy-only",
             network=vpc.id,
-            ip_cidr_range=GKE_PROXY_ONLY_RANGE,
+            ip_cidr_range=env.gcp.proxy_only_cidr,  # gatekit.config.gcp_ranges
             purpose="REGIONAL_MANAGED_PROXY",
             role="ACTIVE",
             opts=opts,
@@ -264,7 +262,9 @@ def deploy(env: Environment) -> dict[str, Any]:
     versions = secret_manager(ctx, store_secret_names(env, managed), values, [principal], reader_opts=wi)
 
     k8s_provider = k8s.Provider(f"{name}-gke", kubeconfig=kubeconfig(gke), enable_server_side_apply=True)
-    # The Service stays ClusterIP: clients reach it only through the TLS Ingress (gateway.exposure.ingress).
+    # The Service stays ClusterIP: clients reach it only through the TLS Ingress (gateway.exposure.ingress); on the
+    # external load balancer, Cloud Armor admits network.allowed_ingress_cidrs only (gatekit.clouds.gcp_armor).
+    armor = security_policy(env, ctx.opts)
     gateway = GatewayComponent(
         f"{name}-gateway",
         env,
@@ -277,7 +277,7 @@ def deploy(env: Environment) -> dict[str, Any]:
             config_files=data.config_files,
         ),
         provider=k8s_provider,
-        opts=pulumi.ResourceOptions(depends_on=[gke, pool]),
+        opts=pulumi.ResourceOptions(depends_on=[gke, pool, *([armor] if armor else [])]),
     )
     return {
         "cluster": gke.name,

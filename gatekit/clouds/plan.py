@@ -14,7 +14,7 @@ from pulumi.runtime.settings import SETTINGS as _SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from gatekit.clouds.policy import Context, Secret, Violation, check
+from gatekit.clouds.policy import Context, Secret, StackResource, Violation, check, check_stack
 from gatekit.config import Environment
 
 # Pulumi's private runtime settings (context-variable descriptors the type checker cannot see through).
@@ -225,6 +225,9 @@ def run_plan(
     ctx = Context(required_tags=tuple(env.required_tags), secrets_marked=True)
     for resource in mocks.resources:
         resource.violations = check(resource.type, resource.name, resource.inputs, ctx)
+    by_name = {r.name: r for r in mocks.resources}
+    for violation in check_stack([StackResource(r.type, r.name, r.inputs) for r in mocks.resources]):
+        by_name[violation.resource_name].violations.append(violation)
     return Plan(stack=stack, environment=env, resources=mocks.resources, calls=mocks.calls)
 
 

@@ -9,15 +9,28 @@ check runs in plan only (the value scans run in both).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gatekit.clouds.policy_base import Context, Policy, Secret, Validator, get
 from gatekit.clouds.policy_exposure import EXPOSURE_POLICIES
+from gatekit.clouds.policy_stack import STACK_POLICIES, StackResource
 from gatekit.config.secrets import is_secret_field, looks_like_secret
 
-__all__ = ["POLICIES", "Context", "Policy", "Secret", "Validator", "Violation", "check", "get"]
+__all__ = [
+    "POLICIES",
+    "STACK_POLICIES",
+    "Context",
+    "Policy",
+    "Secret",
+    "StackResource",
+    "Validator",
+    "Violation",
+    "check",
+    "check_stack",
+    "get",
+]
 
 
 def _encryption_at_rest(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
@@ -214,4 +227,14 @@ class Violation:
 def check(typ: str, name: str, props: dict[str, Any], ctx: Context) -> list[Violation]:
     return [
         Violation(p.name, typ, name, message, p.mandatory) for p in POLICIES for message in p.validate(typ, props, ctx)
+    ]
+
+
+def check_stack(resources: Sequence[StackResource]) -> list[Violation]:
+    """The stack policies (gatekit.clouds.policy_stack), each violation on the resource it names."""
+    types = {r.name: r.type for r in resources}
+    return [
+        Violation(p.name, types[name], name, message, p.mandatory)
+        for p in STACK_POLICIES
+        for name, message in p.validate(resources)
     ]

@@ -14,10 +14,13 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 from pulumi_policy import Policy as CrossGuardPolicy
 
-from gatekit.clouds.policy import POLICIES, Context, Policy
+from gatekit.clouds.policy import POLICIES, STACK_POLICIES, Context, Policy, StackResource
+from gatekit.clouds.policy_stack import StackPolicy
 
 PACK_NAME = "gatekit"
 CONFIG_SCHEMA = PolicyConfigSchema(
@@ -35,8 +38,28 @@ def crossguard_validator(policy: Policy) -> Callable[[ResourceValidationArgs, Re
     return validate
 
 
+def crossguard_stack_validator(policy: StackPolicy) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        urns = {r.name: r.urn for r in args.resources}
+        resources = [StackResource(r.resource_type, r.name, dict(r.props)) for r in args.resources]
+        for name, message in policy.validate(resources):
+            report_violation(message, urns.get(name))
+
+    return validate
+
+
 def crossguard_policies() -> list[CrossGuardPolicy]:
-    return [
+    stack: list[CrossGuardPolicy] = [
+        StackValidationPolicy(
+            name=p.name,
+            description=p.description,
+            validate=crossguard_stack_validator(p),
+            enforcement_level=EnforcementLevel.MANDATORY if p.mandatory else EnforcementLevel.ADVISORY,
+            config_schema=CONFIG_SCHEMA,
+        )
+        for p in STACK_POLICIES
+    ]
+    return stack + [
         ResourceValidationPolicy(
             name=p.name,
             description=p.description,

@@ -21,11 +21,15 @@ Finding = tuple[str, str]
 
 def check_environment(env: Environment) -> list[Finding]:
     from gatekit.config.database_ca import database_ca_findings  # security (issue 12)
+    from gatekit.config.gcp_ranges import gcp_range_findings  # security (issue 12)
+    from gatekit.config.network_access import network_access_findings  # security (issue 12)
     from gatekit.config.platform_checks import platform_findings  # security (issue 12)
     from gatekit.config.tls_checks import tls_findings  # security (issue 12)
 
     found = [*_models_and_tiers(env), *_routing(env), *_platform(env), *_sizes(env), *_tags(env), *tls_findings(env)]
     found += platform_findings(env)
+    found += network_access_findings(env)  # a public listener names its clients (issue 12)
+    found += gcp_range_findings(env)  # the GKE proxy-only subnet is private and clear of the other ranges
     found += database_ca_findings(env)  # AWS: verify-full against the operator's RDS bundle (issue 12)
     found += check_sizing(env)  # workers vs vCPUs and memory (config/sizing.py)
     found += check_database_pool(env)  # database pool per process (config/sizing.py)

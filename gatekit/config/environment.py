@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from gatekit.config.estate import Architecture, ExistingNetwork
 from gatekit.config.estate_existing import ExistingAurora, ExistingCache, ExistingEksCluster
 from gatekit.config.gateway import Gateway, Strict
+from gatekit.config.gcp_ranges import DEFAULT_PROXY_ONLY_CIDR
 from gatekit.config.secrets import SecretRef
 from gatekit.config.tenants import Tenants
 
@@ -37,9 +38,19 @@ class Aws(Strict):
     )
 
 
+CIDR = r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$"
+
+
 class Gcp(Strict):
     project: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
     region: str
+    proxy_only_cidr: str = Field(
+        default=DEFAULT_PROXY_ONLY_CIDR,
+        pattern=CIDR,
+        description="Proxy-only subnet of GKE's internal Application Load Balancer (class `gce-internal`): created by "
+        "the gcp program and admitted by the gateway's NetworkPolicy. Private, /26 or larger, clear of `network.cidr` "
+        "and the GKE pod, Service and control plane ranges (gatekit.config.gcp_ranges).",
+    )
 
 
 class Azure(Strict):
@@ -85,11 +96,17 @@ class Network(Strict):
         description="public: tasks with public IPs; private: NAT egress; "
         "isolated: no internet route, VPC endpoints only.",
     )
-    cidr: str = Field(default="10.40.0.0/16", pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")
+    cidr: str = Field(default="10.40.0.0/16", pattern=CIDR)
     az_count: int = Field(default=2, ge=2, le=3)
     endpoints: list[VpcEndpoint] = Field(default_factory=list, description="Interface endpoints (private/isolated).")
     flow_logs: bool = True
-    allowed_ingress_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    allowed_ingress_cidrs: list[Annotated[str, Field(pattern=CIDR)]] | None = Field(
+        default=None,
+        description="Client networks the gateway's listener admits. Empty: internal listeners admit `cidr` (GKE's "
+        "internal load balancer: the VPC and the networks connected to it); an internet-facing listener is refused "
+        "until you name its clients, or `[0.0.0.0/0]` to admit the whole internet on purpose "
+        "(gatekit.config.network_access).",
+    )
     waf: bool = Field(
         default=True,
         description="AWS targets: attach an AWS WAF web ACL (AWS managed rule groups) "

@@ -57,8 +57,8 @@ class IngressFrontDoor(BaseModel):
         default="ingress-nginx",
         pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
         description="Namespace of the in-cluster ingress controller; the gateway's NetworkPolicy admits its pods. "
-        "Empty for a cloud load balancer that reaches the pods directly (GKE `gce`: add Google's health-check and "
-        "proxy ranges to `network.allowed_ingress_cidrs`).",
+        "Empty for a cloud load balancer that reaches the pods directly (GKE `gce`, `gce-internal`: the NetworkPolicy "
+        "admits Google's front-end, health-check and proxy-only ranges itself).",
     )
 
 
@@ -100,7 +100,8 @@ class Exposure(BaseModel):
         default=3000,
         ge=100,
         le=2_000_000_000,
-        description="AWS WAF rate-based rule: requests one client address may make in 5 minutes before it is blocked.",
+        description="Requests one client address may make in 5 minutes before it is refused: the AWS WAF rate-based "
+        "rule, and on GKE's external load balancer the Cloud Armor throttle (429 beyond it).",
     )
 
     ingress: IngressFrontDoor | None = Field(

@@ -8,7 +8,9 @@
 - moat (the high-assurance, air-gapped environment) refuses DNS validation: an imported or private-CA certificate.
 - gcp, azure and k8s serve through `gateway.exposure.ingress` only (an Ingress with TLS; the Service stays ClusterIP):
   without one the gateway would have no TLS listener. GKE's load balancers reach the pods directly (no controller
-  namespace), its external one (`gce`) needs `network.mode: public`, and a Google-managed certificate needs `gce`."""
+  namespace), its external one (`gce`) needs `network.mode: public`, and a Google-managed certificate needs `gce`.
+  Only `gce` on target gcp can restrict client addresses (Cloud Armor, gatekit.clouds.gcp_armor): elsewhere GKE's
+  load balancers refuse `network.allowed_ingress_cidrs` rather than ignore it."""
 
 from __future__ import annotations
 
@@ -47,6 +49,20 @@ def ingress_findings(env: Environment) -> Iterator[Finding]:
             f"{path}.class_name",
             f"class `gce` is an internet-facing load balancer but network.mode is `{env.network.mode}`: use "
             "`gce-internal`",
+        )
+    unenforceable = door.class_name in GCE_CLASSES and (env.target != "gcp" or door.class_name == "gce-internal")
+    named = env.network.allowed_ingress_cidrs
+    if unenforceable and named is not None and not any(c.endswith("/0") for c in named):
+        why = (
+            "its regional backend service takes no Cloud Armor policy from GKE"
+            if door.class_name == "gce-internal"
+            else "only target gcp renders the Cloud Armor policy that would enforce it"
+        )
+        yield (
+            "network.allowed_ingress_cidrs",
+            f"class `{door.class_name}` cannot restrict client addresses ({why}; the pods see the load "
+            "balancer's proxies, not the clients): remove the setting (the internal load balancer admits the "
+            "VPC and the networks connected to it) or use class `gce` on target gcp (Cloud Armor)",
         )
     if door.managed_certificate and (env.target != "gcp" or door.class_name != "gce"):
         yield (

@@ -19,11 +19,19 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from gatekit.config import Environment
+from gatekit.config.network_access import ingress_cidrs
 from gatekit.config.sizing import in_flight_target
 from gatekit.render.agent_egress import network_policy_egress
 from gatekit.render.env import render_environment
 from gatekit.render.k8s_collector import CollectorExporter, collector_config_map, collector_sidecar
-from gatekit.render.k8s_ingress import ingress_manifest, load_balancer_sources, managed_certificate, service_annotations
+from gatekit.render.k8s_ingress import (
+    backend_config,
+    cloud_armor_policy,
+    ingress_manifest,
+    load_balancer_sources,
+    managed_certificate,
+    service_annotations,
+)
 from gatekit.render.k8s_monitoring import monitoring_manifests
 from gatekit.render.k8s_secrets import (
     SECRETS_MOUNT,
@@ -113,7 +121,7 @@ def _network_policy(
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [
                 {
-                    "from": [{"ipBlock": {"cidr": c}} for c in env.network.allowed_ingress_cidrs]
+                    "from": [{"ipBlock": {"cidr": c}} for c in ingress_cidrs(env)]
                     + [{"podSelector": {}}]
                     + _ingress_controller_peer(env),
                     "ports": [{"protocol": "TCP", "port": env.gateway.port}],
@@ -136,7 +144,7 @@ def _ingress_controller_peer(env: Environment) -> list[Manifest]:
     """The in-cluster ingress controller's pods (another namespace): CNIs such as Cilium never match pod addresses
     against ipBlock, so without this peer the Ingress would reach no gateway pod (security, issue 12)."""
     door = env.gateway.exposure.ingress
-    lb = [{"ipBlock": {"cidr": c}} for c in load_balancer_sources(door)]  # GKE: the load balancer's own proxies
+    lb = [{"ipBlock": {"cidr": c}} for c in load_balancer_sources(env)]  # GKE: the load balancer's own proxies
     if door is None or not door.controller_namespace:
         return lb
     return [*lb, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": door.controller_namespace}}}]
@@ -339,15 +347,17 @@ def render_gateway_manifests(
     out.append(deployment(env, pod, meta, autoscaled=autoscaled))
     exposure = service or ServiceExposure()
     front_door = env.gateway.exposure.ingress  # security (issue 12): Ingress with TLS, exposure paths only
+    armor = cloud_armor_policy(env)  # GKE external load balancer: Cloud Armor through a BackendConfig
     if front_door is not None:  # ClusterIP behind the Ingress (NEG-served on GKE)
-        exposure = ServiceExposure(port=exposure.port, annotations=service_annotations(front_door))
+        annotations = service_annotations(front_door, name if armor else None)
+        exposure = ServiceExposure(port=exposure.port, annotations=annotations)
     svc_spec: Manifest = {
         "type": exposure.type,
         "selector": dict(selector),
         "ports": [{"name": "http", "port": exposure.port, "targetPort": "http", "protocol": "TCP"}],
     }
     if exposure.type == "LoadBalancer":
-        svc_spec["loadBalancerSourceRanges"] = list(env.network.allowed_ingress_cidrs)
+        svc_spec["loadBalancerSourceRanges"] = list(ingress_cidrs(env))
         svc_spec["externalTrafficPolicy"] = "Local"  # keeps client IPs, so the NetworkPolicy CIDRs apply
     out.append(
         {
@@ -358,9 +368,11 @@ def render_gateway_manifests(
         }
     )
     if front_door is not None:
-        sources = list(env.network.allowed_ingress_cidrs)
+        sources = list(ingress_cidrs(env))
         out.append(ingress_manifest(env.gateway.exposure, front_door, meta, name, exposure.port, sources))
         out.extend(managed_certificate(front_door, meta, name))
+        if armor:
+            out.append(backend_config(meta, name, armor))
     out.extend(_autoscaling(env, meta, name, selector))
     out.append(_network_policy(env, meta, name, selector, collector.egress_ports if collector else ()))
     out.extend(monitoring_manifests(env, meta, name, selector))  # PodMonitor + PrometheusRule (k8s_monitoring.py)

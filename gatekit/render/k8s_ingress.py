@@ -11,37 +11,71 @@ Service then stays ClusterIP behind it. Per class:
   limited to `network.allowed_ingress_cidrs` unless that is the whole internet.
 - GKE (`gce-internal`, `gce`): no HTTP forwarding rule at all (`kubernetes.io/ingress.allow-http: "false"`), the
   Service as network endpoint groups (container-native), the certificate from the Secret or a Google-managed
-  ManagedCertificate (`gce` only). The NetworkPolicy admits the load balancer's proxies and health checks."""
+  ManagedCertificate (`gce` only). The NetworkPolicy admits the load balancer's proxies and health checks.
+- GKE `gce` on target gcp: client addresses are limited by a Cloud Armor security policy the gcp program creates
+  (gatekit.clouds.gcp_armor) and a BackendConfig that attaches it to the Service's backend service (the Service's
+  `cloud.google.com/backend-config` annotation). GKE's internal load balancer (`gce-internal`, a regional backend
+  service) cannot carry one: ingress-gce attaches security policies to global backend services only, so validation
+  refuses `network.allowed_ingress_cidrs` there (gatekit.config.tls_checks)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 from gatekit.config.exposure import GCE_CLASSES, Exposure, IngressFrontDoor
+from gatekit.config.gcp_ranges import proxy_only_range
+
+if TYPE_CHECKING:
+    from gatekit.config.environment import Environment
 
 Manifest = dict[str, Any]
-GKE_PROXY_ONLY_RANGE = "100.72.0.0/23"  # the gcp program's proxy-only subnet (internal Application Load Balancer)
 GOOGLE_LB_RANGES = ("35.191.0.0/16", "130.211.0.0/22")  # Google front ends and health checks
 NEG_ANNOTATION = {"cloud.google.com/neg": '{"ingress": true}'}
 ALLOW_HTTP = "kubernetes.io/ingress.allow-http"
 MANAGED_CERTS = "networking.gke.io/managed-certificates"
+BACKEND_CONFIG = "cloud.google.com/backend-config"
 
 
 def gce(door: IngressFrontDoor | None) -> bool:
     return door is not None and door.class_name in GCE_CLASSES
 
 
-def service_annotations(door: IngressFrontDoor | None) -> Manifest:
-    """The ClusterIP Service behind a GKE Ingress is served as network endpoint groups (pods as backends)."""
-    return dict(NEG_ANNOTATION) if gce(door) else {}
+def cloud_armor_policy(env: Environment) -> str | None:
+    """The name of the Cloud Armor security policy in front of the gateway: target gcp with GKE's external load
+    balancer (`gce`). The gcp program creates it under this name; the BackendConfig refers to it by name."""
+    door = env.gateway.exposure.ingress
+    if env.target != "gcp" or door is None or door.class_name != "gce":
+        return None
+    return f"{env.deployment.prefix}-gateway"
 
 
-def load_balancer_sources(door: IngressFrontDoor | None) -> list[str]:
-    """Addresses a GKE load balancer reaches the pods from (it bypasses any in-cluster controller)."""
-    if not gce(door):
+def service_annotations(door: IngressFrontDoor | None, backend_config: str | None = None) -> Manifest:
+    """The ClusterIP Service behind a GKE Ingress is served as network endpoint groups (pods as backends); with
+    Cloud Armor, its backend service takes the BackendConfig `backend_config`."""
+    out = dict(NEG_ANNOTATION) if gce(door) else {}
+    if backend_config:
+        out[BACKEND_CONFIG] = json.dumps({"default": backend_config})
+    return out
+
+
+def backend_config(meta: Manifest, service: str, security_policy: str) -> Manifest:
+    """GKE's BackendConfig attaching the Cloud Armor security policy to the Service's backend service."""
+    return {
+        "apiVersion": "cloud.google.com/v1",
+        "kind": "BackendConfig",
+        "metadata": {**meta, "name": service},
+        "spec": {"securityPolicy": {"name": security_policy}},
+    }
+
+
+def load_balancer_sources(env: Environment) -> list[str]:
+    """Addresses a GKE load balancer reaches the pods from (it bypasses any in-cluster controller): Google's front
+    ends and health checks, and for the internal one its proxy-only subnet (`gcp.proxy_only_cidr`)."""
+    door = env.gateway.exposure.ingress
+    if door is None or not gce(door):
         return []
-    assert door is not None
-    return [*GOOGLE_LB_RANGES, *([GKE_PROXY_ONLY_RANGE] if door.class_name == "gce-internal" else [])]
+    return [*GOOGLE_LB_RANGES, *([proxy_only_range(env)] if door.class_name == "gce-internal" else [])]
 
 
 def _open_to_all(cidrs: list[str]) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pulumi_policy import ResourceValidationArgs
 
-from gatekit.clouds.policy import POLICIES, Context, Secret, check
+from gatekit.clouds.policy import POLICIES, STACK_POLICIES, Context, Secret, check
 from gatekit.clouds.policy_pack import crossguard_policies
 from tests.pulumi.test_policy_exposure import EXPOSURE_CASES
 
@@ -169,7 +169,7 @@ def _crossguard(name: str, typ: str, props: dict[str, Any], config: dict[str, An
 
 
 def test_crossguard_pack_reports_through_the_same_validators() -> None:
-    assert {p.name for p in crossguard_policies()} == set(POLICY)
+    assert {p.name for p in crossguard_policies()} == set(POLICY) | {p.name for p in STACK_POLICIES}
     assert _crossguard("no-public-data-endpoints", "gcp:sql/databaseInstance:DatabaseInstance", SQL_OK) == []
     assert _crossguard("no-public-data-endpoints", "gcp:sql/databaseInstance:DatabaseInstance", SQL_PUBLIC)
     assert _crossguard("required-labels", "gcp:storage/bucket:Bucket", {"labels": LABELS}, {"requiredTags": ["team"]})

@@ -10,14 +10,16 @@ import pytest
 
 from gatekit.clouds.plan import run_plan
 from gatekit.config import ConfigError
+from gatekit.config.gcp_ranges import DEFAULT_PROXY_ONLY_CIDR as GKE_PROXY_ONLY_RANGE
 from gatekit.render.k8s import render_gateway_manifests
-from gatekit.render.k8s_ingress import GKE_PROXY_ONLY_RANGE, GOOGLE_LB_RANGES
+from gatekit.render.k8s_ingress import GOOGLE_LB_RANGES
 from tests.pulumi.conftest import PROJECT, environment, one, resources
 
 PUBLIC_GKE = (
     "network.mode=public",
     "gateway.exposure.ingress.class_name=gce",
     "gateway.exposure.ingress.managed_certificate=true",
+    "network.allowed_ingress_cidrs=[198.51.100.0/24]",
 )
 
 
@@ -95,5 +97,12 @@ def test_nginx_front_door_admits_only_the_configured_client_networks() -> None:
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"] == (
         "10.20.0.0/16,192.0.2.0/24"
     )
-    everyone = by_kind(render_gateway_manifests(environment("k8s")), "Ingress")  # 0.0.0.0/0: no allow-list
-    assert "nginx.ingress.kubernetes.io/whitelist-source-range" not in everyone["metadata"]["annotations"]
+    default = by_kind(render_gateway_manifests(environment("k8s")), "Ingress")  # unset: the environment's network
+    assert default["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"] == "10.40.0.0/16"
+    everyone = environment("k8s", "network.allowed_ingress_cidrs=[0.0.0.0/0]")  # on purpose: no allow-list
+    assert (
+        "nginx.ingress.kubernetes.io/whitelist-source-range"
+        not in by_kind(render_gateway_manifests(everyone), "Ingress")["metadata"]["annotations"]
+    )
+    with pytest.raises(ConfigError, match=r"allowed_ingress_cidrs: target `k8s` has an internet-facing listener"):
+        environment("k8s", "network.mode=public")
