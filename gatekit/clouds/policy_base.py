@@ -45,3 +45,20 @@ def get(props: Any, path: str) -> Any:
             return None
         node = cast(dict[str, Any], node).get(part)
     return node.value if isinstance(node, Secret) else node
+
+
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The mapping items of a list-valued property (anything else in it, or a missing list, yields nothing)."""
+    if not isinstance(value, list):
+        return []
+    return [cast(dict[str, Any], v) for v in cast(list[Any], value) if isinstance(v, dict)]
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """A mapping-valued property, or an empty one when missing or not a mapping."""
+    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
+
+
+def items_of(value: Any) -> list[Any]:
+    """A list-valued property, or an empty list when missing or not a list."""
+    return cast(list[Any], value) if isinstance(value, list) else []

@@ -18,10 +18,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from gatekit.clouds.policy_base import Context, Policy, get
+from gatekit.clouds.policy_base import Context, Policy, dicts, get, items_of, mapping
 from gatekit.config.exposure import GCE_CLASSES
 from gatekit.render.k8s_ingress import ALLOW_HTTP, MANAGED_CERTS
 
@@ -43,23 +43,8 @@ WORKLOADS = (
 )
 
 
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    """The mapping items of a list-valued property (anything else in it, or a missing list, yields nothing)."""
-    if not isinstance(value, list):
-        return []
-    return [cast(dict[str, Any], v) for v in cast(list[Any], value) if isinstance(v, dict)]
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return cast(dict[str, Any], value) if isinstance(value, dict) else {}
-
-
-def _items(value: Any) -> list[Any]:
-    return cast(list[Any], value) if isinstance(value, list) else []
-
-
 def _open_to_all(cidrs: Any) -> bool:
-    for cidr in _items(cidrs):
+    for cidr in items_of(cidrs):
         try:
             if ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0:
                 return True
@@ -74,7 +59,7 @@ def _private_control_plane(typ: str, props: dict[str, Any], ctx: Context) -> lis
         if get(props, "privateClusterConfig.enablePrivateNodes") is not True:
             out.append("GKE nodes must be private (privateClusterConfig.enablePrivateNodes)")
         if get(props, "privateClusterConfig.enablePrivateEndpoint") is not True:
-            cidrs = [b.get("cidrBlock") for b in _dicts(get(props, "masterAuthorizedNetworksConfig.cidrBlocks"))]
+            cidrs = [b.get("cidrBlock") for b in dicts(get(props, "masterAuthorizedNetworksConfig.cidrBlocks"))]
             if not cidrs or _open_to_all(cidrs):
                 out.append(
                     "GKE control plane is public: use a private endpoint or master authorized networks that name "
@@ -84,14 +69,14 @@ def _private_control_plane(typ: str, props: dict[str, Any], ctx: Context) -> lis
                 out.append("GKE control plane must not admit every Google Cloud public address")
     elif typ == "azure-native:containerservice:ManagedCluster":
         if get(props, "apiServerAccessProfile.enablePrivateCluster") is not True:
-            ranges = _items(get(props, "apiServerAccessProfile.authorizedIpRanges"))
+            ranges = items_of(get(props, "apiServerAccessProfile.authorizedIpRanges"))
             if not ranges or _open_to_all(ranges):
                 out.append(
                     "AKS API server is public: make the cluster private or set authorized IP ranges that name the "
                     "deployer's networks (not 0.0.0.0/0)"
                 )
-        for i, pool in enumerate(_items(get(props, "agentPoolProfiles"))):
-            if isinstance(pool, dict) and _mapping(pool).get("enableNodePublicIP") is True:
+        for i, pool in enumerate(items_of(get(props, "agentPoolProfiles"))):
+            if isinstance(pool, dict) and mapping(pool).get("enableNodePublicIP") is True:
                 out.append(f"AKS node pool {i} gives nodes public IPs")
     return out
 
@@ -100,10 +85,10 @@ def _firewalled_stores(typ: str, props: dict[str, Any], ctx: Context) -> list[st
     if typ == "azure-native:keyvault:Vault":
         access = get(props, "properties.publicNetworkAccess")
         action = get(props, "properties.networkAcls.defaultAction")
-        cidrs = [r.get("value") for r in _dicts(get(props, "properties.networkAcls.ipRules"))]
+        cidrs = [r.get("value") for r in dicts(get(props, "properties.networkAcls.ipRules"))]
     elif typ == "azure-native:storage:StorageAccount":
         access, action = get(props, "publicNetworkAccess"), get(props, "networkRuleSet.defaultAction")
-        cidrs = [r.get("iPAddressOrRange") for r in _dicts(get(props, "networkRuleSet.ipRules"))]
+        cidrs = [r.get("iPAddressOrRange") for r in dicts(get(props, "networkRuleSet.ipRules"))]
     else:
         return []
     what = "Key Vault" if typ.endswith("Vault") else "storage account"
@@ -115,7 +100,7 @@ def _firewalled_stores(typ: str, props: dict[str, Any], ctx: Context) -> list[st
 
 
 def _internal(annotations: Any) -> bool:
-    given = _mapping(annotations)
+    given = mapping(annotations)
     return any(str(given.get(k, "")).lower() == v for k, v in INTERNAL_LB.items())
 
 
@@ -124,14 +109,14 @@ def _no_public_plaintext(typ: str, props: dict[str, Any], ctx: Context) -> list[
     if typ == "kubernetes:core/v1:Service" and get(props, "spec.type") == "LoadBalancer":
         if _internal(get(props, "metadata.annotations")):
             return []
-        ports = [p.get("port") for p in _dicts(get(props, "spec.ports"))]
+        ports = [p.get("port") for p in dicts(get(props, "spec.ports"))]
         plain = [p for p in ports if p not in TLS_PORTS]
         if plain:
             out.append(
                 f"public load balancer listens in plaintext on port(s) {', '.join(map(str, plain))}: keep the "
                 "Service internal or put an Ingress with TLS in front (gateway.exposure.ingress)"
             )
-        ranges = _items(get(props, "spec.loadBalancerSourceRanges"))
+        ranges = items_of(get(props, "spec.loadBalancerSourceRanges"))
         if not ranges or _open_to_all(ranges):
             out.append("public load balancer admits every address: set network.allowed_ingress_cidrs")
     elif typ == "kubernetes:networking.k8s.io/v1:Ingress":
@@ -140,10 +125,10 @@ def _no_public_plaintext(typ: str, props: dict[str, Any], ctx: Context) -> list[
 
 
 def _ingress_without_tls(props: dict[str, Any]) -> list[str]:
-    if _mapping(get(props, "metadata.annotations")).get(MANAGED_CERTS):
+    if mapping(get(props, "metadata.annotations")).get(MANAGED_CERTS):
         return []  # a Google-managed certificate for the Ingress's hosts
-    covered = {h for t in _dicts(get(props, "spec.tls")) for h in _items(t.get("hosts"))}
-    hosts = [r.get("host") for r in _dicts(get(props, "spec.rules"))]
+    covered = {h for t in dicts(get(props, "spec.tls")) for h in items_of(t.get("hosts"))}
+    hosts = [r.get("host") for r in dicts(get(props, "spec.rules"))]
     bare = [h or "*" for h in hosts if h not in covered]
     if not covered or bare:
         return [f"Ingress serves plaintext for host(s) {', '.join(bare) or '*'}: add spec.tls for each host"]
@@ -152,7 +137,7 @@ def _ingress_without_tls(props: dict[str, Any]) -> list[str]:
 
 def _tls_listeners(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
     if typ == "kubernetes:core/v1:Service" and get(props, "spec.type") in ("LoadBalancer", "NodePort"):
-        ports = [p.get("port") for p in _dicts(get(props, "spec.ports"))]
+        ports = [p.get("port") for p in dicts(get(props, "spec.ports"))]
         plain = [p for p in ports if p not in TLS_PORTS]
         if plain:
             return [
@@ -161,7 +146,7 @@ def _tls_listeners(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
             ]
     elif typ == "kubernetes:networking.k8s.io/v1:Ingress":
         out = _ingress_without_tls(props)
-        annotations = _mapping(get(props, "metadata.annotations"))
+        annotations = mapping(get(props, "metadata.annotations"))
         gke = get(props, "spec.ingressClassName") in GCE_CLASSES or annotations.get("kubernetes.io/ingress.class") in (
             GCE_CLASSES
         )
@@ -205,11 +190,11 @@ def _env_findings(where: str, env: dict[str, Any]) -> list[str]:
 def _container_envs(typ: str, props: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(container name, literal environment) of a workload's or an ECS task definition's containers."""
     if typ in WORKLOADS:
-        pod = _mapping(get(props, "spec.template.spec"))
+        pod = mapping(get(props, "spec.template.spec"))
         return [
-            (str(c.get("name")), {str(e.get("name")): e.get("value") for e in _dicts(c.get("env"))})
+            (str(c.get("name")), {str(e.get("name")): e.get("value") for e in dicts(c.get("env"))})
             for group in ("initContainers", "containers")
-            for c in _dicts(pod.get(group))
+            for c in dicts(pod.get(group))
         ]
     if typ in ECS_TASK_DEFINITIONS:
         defs: Any = props.get("ContainerDefinitions") or props.get("containerDefinitions") or []
@@ -220,10 +205,10 @@ def _container_envs(typ: str, props: dict[str, Any]) -> list[tuple[str, dict[str
                 str(c.get("Name", c.get("name"))),
                 {
                     str(e.get("Name", e.get("name"))): e.get("Value", e.get("value"))
-                    for e in _dicts(c.get("Environment", c.get("environment")))
+                    for e in dicts(c.get("Environment", c.get("environment")))
                 },
             )
-            for c in _dicts(defs)
+            for c in dicts(defs)
         ]
     return []
 
@@ -232,7 +217,7 @@ def _database_tls_verified(typ: str, props: dict[str, Any], ctx: Context) -> lis
     out: list[str] = []
     for path in URL_PROPS.get(typ, ()):
         value = get(props, path)
-        values: list[Any] = list(_mapping(value).values()) if isinstance(value, dict) else [value]
+        values: list[Any] = list(mapping(value).values()) if isinstance(value, dict) else [value]
         if any(isinstance(v, str) and _unverified_postgres(v) for v in values):
             out.append(f"`{path}`: a Postgres URL that does not verify the server (use sslmode=verify-full)")
     for name, env in _container_envs(typ, props):
@@ -243,10 +228,10 @@ def _database_tls_verified(typ: str, props: dict[str, Any], ctx: Context) -> lis
 def _images_pinned(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
     if typ not in WORKLOADS:
         return []
-    pod = _mapping(get(props, "spec.template.spec"))
+    pod = mapping(get(props, "spec.template.spec"))
     out: list[str] = []
     for group in ("initContainers", "containers"):
-        for c in _dicts(pod.get(group)):
+        for c in dicts(pod.get(group)):
             image = c.get("image")
             if isinstance(image, str) and not DIGEST.search(image):
                 out.append(f"container `{c.get('name')}` pulls `{image}` by tag: pin it by digest (@sha256:…)")

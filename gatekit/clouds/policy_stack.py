@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gatekit.clouds.policy_base import get
+from gatekit.clouds.policy_base import get, items_of, mapping
 from gatekit.render.k8s_ingress import BACKEND_CONFIG
 
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
@@ -48,7 +48,7 @@ def _key(props: dict[str, Any]) -> tuple[str, str]:
 
 
 def _external_gke(props: dict[str, Any]) -> bool:
-    annotations = get(props, "metadata.annotations") or {}
+    annotations = mapping(get(props, "metadata.annotations"))
     return (get(props, "spec.ingressClassName") or annotations.get("kubernetes.io/ingress.class")) == "gce"
 
 
@@ -56,15 +56,15 @@ def _backend_services(props: dict[str, Any]) -> Iterator[str]:
     default = get(props, "spec.defaultBackend.service.name")
     if default:
         yield str(default)
-    for rule in get(props, "spec.rules") or []:
-        for path in get(rule, "http.paths") or []:
+    for rule in items_of(get(props, "spec.rules")):
+        for path in items_of(get(rule, "http.paths")):
             name = get(path, "backend.service.name")
             if name:
                 yield str(name)
 
 
 def _backend_configs(service: dict[str, Any]) -> list[str]:
-    raw = (get(service, "metadata.annotations") or {}).get(BACKEND_CONFIG)
+    raw = mapping(get(service, "metadata.annotations")).get(BACKEND_CONFIG)
     if not isinstance(raw, str):
         return []
     try:
@@ -73,12 +73,13 @@ def _backend_configs(service: dict[str, Any]) -> list[str]:
         return []
     if not isinstance(value, dict):
         return []
-    names = [value.get("default"), *(value.get("ports") or {}).values()]
+    chosen = mapping(value)
+    names = [chosen.get("default"), *mapping(chosen.get("ports")).values()]
     return [str(n) for n in names if n]
 
 
 def _denies_by_default(policy: dict[str, Any]) -> bool:
-    for rule in get(policy, "rules") or []:
+    for rule in items_of(get(policy, "rules")):
         if get(rule, "priority") == DEFAULT_RULE:
             return str(get(rule, "action")).startswith("deny")
     return False  # Cloud Armor's implicit default rule allows
@@ -110,7 +111,7 @@ def _gke_cloud_armor(resources: Sequence[StackResource]) -> list[Finding]:
     services = {_key(r.props): r.props for r in resources if r.type == SERVICE}
     configs = {_key(r.props): r.props for r in resources if r.type == BACKEND_CONFIG_TYPE}
     policies = {get(r.props, "name"): r.props for r in resources if r.type == SECURITY_POLICY}
-    out = []
+    out: list[Finding] = []
     for ingress in resources:
         if ingress.type != INGRESS or not _external_gke(ingress.props):
             continue
