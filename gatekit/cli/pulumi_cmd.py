@@ -1,11 +1,10 @@
-# pyright: standard
 """`gatekit pulumi plan`: what `pulumi up` would create for one stack, offline, checked against the policy pack."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -47,19 +46,22 @@ def redact(node: Any) -> Any:
     if isinstance(node, Secret):
         return "[secret]"
     if isinstance(node, dict):
-        return {k: redact(v) for k, v in node.items()}
+        return {k: redact(v) for k, v in cast("dict[Any, Any]", node).items()}
     if isinstance(node, list):
-        return [redact(v) for v in node]
+        return [redact(v) for v in cast("list[Any]", node)]
     return node
 
 
 def _lookup(props: Any, path: str) -> Any:
     node = props
     for part in path.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        if isinstance(node, list):
+            items = cast("list[Any]", node)
+            if not (part.isdigit() and int(part) < len(items)):
+                return None
+            node = items[int(part)]
         elif isinstance(node, dict):
-            node = node.get(part)
+            node = cast("dict[Any, Any]", node).get(part)
         else:
             return None
     return node

@@ -1,4 +1,3 @@
-# pyright: standard
 """`gatekit route`: decide, eval, train, export-traces, push — the ML routing tools."""
 
 from __future__ import annotations
@@ -137,7 +136,7 @@ def train(config_dir: Path | None, overrides: tuple[str, ...], env_name: str, da
         raise click.ClickException(str(exc)) from None
     has_splits = any(p.split != "train" for p in prompts)
     prompts = select_split(prompts, None if split == "all" or not has_splits else split)
-    parsed = {}
+    parsed: dict[str, Any] = {}
     for item in hparams:
         name, _, value = item.partition("=")
         try:

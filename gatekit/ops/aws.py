@@ -1,4 +1,3 @@
-# pyright: standard
 """boto3 clients whose failures arrive as OpsError (with the IAM permission a denied call needs).
 
 Endpoints and credentials come from the standard AWS chain (profiles, SSO, AWS_ENDPOINT_URL for moto drills)."""
@@ -6,7 +5,7 @@ Endpoints and credentials come from the standard AWS chain (profiles, SSO, AWS_E
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.client import BaseClient
@@ -23,14 +22,15 @@ class SafeClient:
     """Wraps a botocore client: `client.update_service(...)` raises OpsError instead of ClientError."""
 
     def __init__(self, client: BaseClient) -> None:
-        self.raw = client
-        self.signing_name = client.meta.service_model.signing_name
+        # botocore builds a client's methods at run time and ships no types: the client is Any from here on.
+        self.raw: Any = cast(Any, client)
+        self.signing_name: str = self.raw.meta.service_model.signing_name
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self.raw, name)
         if not callable(method) or name.startswith(("get_paginator", "get_waiter", "can_paginate")):
             return method
-        operation = self.raw.meta.method_to_api_mapping.get(name)
+        operation: str | None = self.raw.meta.method_to_api_mapping.get(name)
         if operation is None:
             return method
 
@@ -44,7 +44,7 @@ class SafeClient:
 
     def pages(self, method_name: str, **kwargs: Any) -> list[dict[str, Any]]:
         """Every page of a paginated call, with failures translated like single calls."""
-        operation = self.raw.meta.method_to_api_mapping[method_name]
+        operation: str = self.raw.meta.method_to_api_mapping[method_name]
         try:
             return list(self.raw.get_paginator(method_name).paginate(**kwargs))
         except (BotoCoreError, ClientError, ResponseParserError) as exc:
@@ -63,12 +63,13 @@ class Aws:
 
     def __init__(self, region: str | None, session: boto3.Session | None = None) -> None:
         self.session = session or boto3.Session(region_name=region)
-        self.region = self.session.region_name or region
+        self.region = cast("str | None", self.session.region_name) or region  # boto3 ships no types
         self._clients: dict[str, SafeClient] = {}
 
     def client(self, service: str) -> SafeClient:
         if service not in self._clients:
-            self._clients[service] = SafeClient(self.session.client(service, region_name=self.region, config=_RETRIES))
+            make_client = cast("Callable[..., BaseClient]", self.session.client)  # boto3 ships no types
+            self._clients[service] = SafeClient(make_client(service, region_name=self.region, config=_RETRIES))
         return self._clients[service]
 
     def use(self, service: str, client: BaseClient) -> None:

@@ -1,4 +1,3 @@
-# pyright: standard
 """Render the Grafana dashboard JSON (docs/grafana/gatekit-gateway.json) to an SVG from real /metrics scrapes.
 
 This is gatekit's own renderer, not Grafana: it evaluates the small PromQL subset the dashboard uses over a few
@@ -59,7 +58,7 @@ def _balanced(text: str) -> bool:
 
 
 def _matchers(selector: str | None, expr: str) -> list[tuple[str, str, str]]:
-    out = []
+    out: list[tuple[str, str, str]] = []
     for part in filter(str.strip, (selector or "").split(",")):
         m = _MATCHER.match(part)
         if not m:
@@ -73,7 +72,7 @@ def _select(scrapes: Sequence[Scrape], name: str, selector: str | None, expr: st
     """Raw values of one metric per label set at every scrape (NaN where absent)."""
     matchers = _matchers(selector, expr)
     keys = {labels for s in scrapes for (n, labels) in s.samples if n == name}
-    out = {}
+    out: dict[Labels, list[float]] = {}
     for labels in keys:
         d = dict(labels)
         if all((d.get(k, "") == v) if op == "=" else re.fullmatch(v, d.get(k, "")) for k, op, v in matchers):
@@ -102,7 +101,8 @@ def evaluate(expr: str, scrapes: Sequence[Scrape]) -> Vector:
     if m := _SCALE.match(e):
         return {k: [float(m.group(1)) * v for v in vs] for k, vs in evaluate(m.group(2), scrapes).items()}
     if (m := _QUANTILE.match(e)) and _balanced(m.group(2)):
-        q, groups = float(m.group(1)), {}
+        q = float(m.group(1))
+        groups: dict[Labels, list[tuple[float, list[float]]]] = {}
         for labels, values in evaluate(m.group(2), scrapes).items():
             d = dict(labels)
             if "le" not in d:
@@ -129,7 +129,7 @@ def evaluate(expr: str, scrapes: Sequence[Scrape]) -> Vector:
     if m := _RANGE.match(e):
         out: Vector = {}
         for labels, raw in _select(scrapes, m.group(2), m.group(3), expr).items():
-            values = []
+            values: list[float] = []
             for i in range(1, len(scrapes)):
                 delta = raw[i] - raw[i - 1] if raw[i] >= raw[i - 1] else raw[i]  # a counter reset restarts at 0
                 values.append(delta / (scrapes[i].at - scrapes[i - 1].at) if m.group(1) == "rate" else delta)
@@ -157,7 +157,7 @@ def _legend(fmt: str, labels: Labels, ref: str) -> str:
 def evaluate_dashboard(dashboard: dict[str, Any], scrapes: Sequence[Scrape]) -> list[Panel]:
     if len(scrapes) < 2:
         raise ValueError("at least two scrapes are needed (rates are taken between consecutive scrapes)")
-    panels = []
+    panels: list[Panel] = []
     for p in dashboard["panels"]:
         series: dict[str, list[float]] = {}
         for t in p.get("targets", []):
@@ -250,7 +250,7 @@ def record_scrapes(url: str, count: int, interval: float) -> list[dict[str, Any]
 
     import httpx
 
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(count):
         if i:
             time.sleep(interval)
@@ -264,7 +264,7 @@ def trim_to_dashboard(dashboard: dict[str, Any], text: str) -> str:
     """Only the exposition lines of metric families the dashboard reads (what the recorded test fixture keeps)."""
     exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
     used = {re.sub(r"_(bucket|total)$", "", n) for e in exprs for n in re.findall(r"\b((?:litellm|gatekit)_\w+)", e)}
-    kept = []
+    kept: list[str] = []
     for line in text.splitlines():
         name = line.split()[2] if line.startswith("# ") and len(line.split()) > 2 else re.split(r"[{ ]", line)[0]
         if re.sub(r"_(bucket|sum|count|total)$", "", name) in used:

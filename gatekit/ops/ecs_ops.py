@@ -1,4 +1,3 @@
-# pyright: standard
 """The gateway's ECS service: redeploy and wait, scale and tune autoscaling, drain one task, roll back a revision."""
 
 from __future__ import annotations
@@ -52,7 +51,8 @@ def force_redeploy(deployment: Deployment, timeout: float) -> str:
     updated = deployment.aws.client("ecs").update_service(
         cluster=svc.cluster, service=svc.service, forceNewDeployment=True
     )["service"]
-    primary = next((d for d in updated.get("deployments", []) if d.get("status") == "PRIMARY"), {})
+    none: dict[str, Any] = {}
+    primary = next((d for d in updated.get("deployments", []) if d.get("status") == "PRIMARY"), none)
     wait_stable(deployment, timeout)
     return str(primary.get("id", ""))
 
@@ -140,16 +140,14 @@ def plan_scale(
     return plan, desired == 0 or (maximum == 0)
 
 
+def _predefined_metric(policy: dict[str, Any]) -> str | None:
+    config: dict[str, Any] = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+    return config.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
+
+
 def _tune(deployment: Deployment, plan: Plan, metric: str, value: float) -> None:
     policy = next(
-        (
-            p
-            for p in scaling_policies(deployment)
-            if (p.get("TargetTrackingScalingPolicyConfiguration") or {})
-            .get("PredefinedMetricSpecification", {})
-            .get("PredefinedMetricType")
-            == metric
-        ),
+        (p for p in scaling_policies(deployment) if _predefined_metric(p) == metric),
         None,
     )
     if policy is None:
@@ -180,7 +178,8 @@ def plan_drain(deployment: Deployment, task_id: str | None, wait_timeout: float,
     if task_id is None:
         chosen = min(tasks, key=lambda t: str(t.get("startedAt") or t.get("createdAt") or ""))
     else:
-        chosen = next((t for t in tasks if t["taskArn"].rsplit("/", 1)[-1] == task_id or t["taskArn"] == task_id), {})
+        none: dict[str, Any] = {}
+        chosen = next((t for t in tasks if t["taskArn"].rsplit("/", 1)[-1] == task_id or t["taskArn"] == task_id), none)
         if not chosen:
             known = ", ".join(t["taskArn"].rsplit("/", 1)[-1] for t in tasks)
             raise MissingResource(f"running task `{task_id}` in {svc.cluster}/{svc.service} (running: {known})")

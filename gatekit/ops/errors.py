@@ -1,10 +1,10 @@
-# pyright: standard
 """Errors of `gatekit ops`: every AWS failure becomes one clear sentence — which call failed, which IAM permission it
 needs, what to do — never a traceback."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from botocore.parsers import ResponseParserError
@@ -113,10 +113,11 @@ def translate(
     if isinstance(exc, EndpointConnectionError):
         return OpsError(f"cannot reach the AWS endpoint for `{action}`{where}: {exc}", exit_code=5)
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
+        response = cast("dict[str, Any]", exc.response)  # botocore ships no types
+        error = response.get("Error", {})
         code = str(error.get("Code", ""))
         message = str(error.get("Message", "")) or code
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code in DENIED_CODES or (status == 403 and code not in CREDENTIAL_CODES):
             return PermissionDenied(action, f"{code}: {message}")
         if code in CREDENTIAL_CODES:

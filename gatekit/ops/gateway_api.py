@@ -1,10 +1,9 @@
-# pyright: standard
 """Operations that go through the gateway's own admin API (master key): cache flush, spend report."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -36,9 +35,13 @@ def error_text(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:300]
-    error = body.get("error", body.get("detail", body)) if isinstance(body, dict) else body
+    error: Any = body
+    if isinstance(body, dict):
+        fields = cast("dict[str, Any]", body)
+        error = fields.get("error", fields.get("detail", fields))
     if isinstance(error, dict):
-        error = error.get("message", error.get("error", error))
+        fields = cast("dict[str, Any]", error)
+        error = fields.get("message", fields.get("error", fields))
     return str(error)[:300]
 
 
@@ -69,7 +72,7 @@ def spend_report(api: GatewayApi, start: str, end: str, group_by: str) -> list[d
     body = response.json()
     if not isinstance(body, list):
         raise OpsError(f"unexpected spend report shape from {api.url}: {str(body)[:200]}")
-    return body
+    return cast("list[dict[str, Any]]", body)
 
 
 def spend_totals(rows: list[dict[str, Any]], group_by: str) -> dict[str, dict[str, float]]:
@@ -80,15 +83,18 @@ def spend_totals(rows: list[dict[str, Any]], group_by: str) -> dict[str, dict[st
     if group_by == "api_key":
         for row in rows:
             models = totals.setdefault(str(row.get("api_key") or "(none)"), {})
-            for detail in row.get("model_details") or []:
+            details: list[dict[str, Any]] = row.get("model_details") or []
+            for detail in details:
                 model = str(detail.get("model") or "(unknown)")
                 models[model] = models.get(model, 0.0) + float(detail.get("total_cost") or 0)
         return totals
     members, name_key = ("teams", "team_name") if group_by == "team" else ("customers", "customer")
     for day in rows:
-        for member in day.get(members) or []:
+        day_members: list[dict[str, Any]] = day.get(members) or []
+        for member in day_members:
             models = totals.setdefault(str(member.get(name_key) or "(none)"), {})
-            for detail in member.get("metadata") or []:
+            member_details: list[dict[str, Any]] = member.get("metadata") or []
+            for detail in member_details:
                 model = str(detail.get("model") or "(unknown)")
                 models[model] = models.get(model, 0.0) + float(detail.get("spend") or 0)
     return totals

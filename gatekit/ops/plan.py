@@ -1,4 +1,3 @@
-# pyright: standard
 """Destructive operations are plans: a list of steps, each a sentence and the call that performs it. Without
 confirmation a plan is printed (exactly what would happen) and nothing is called."""
 
@@ -34,7 +33,7 @@ class Plan:
             echo(f"Nothing changed. Re-run with {self.confirm_flag} to apply.")
             return []
         echo(self.title)
-        results = []
+        results: list[Any] = []
         for i, step in enumerate(self.steps, 1):
             echo(f"  {i}. {step.text}")
             results.append(step.run())

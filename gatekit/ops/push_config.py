@@ -1,4 +1,3 @@
-# pyright: standard
 """push-config: validate, render, upload to the (versioned) config bucket, then wait until every replica reports the
 new version on `GET /gatekit/config`.
 
@@ -12,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from gatekit.config import Environment
@@ -53,6 +52,7 @@ def render_document(env: Environment, uri: str) -> Document:
 def changed_paths(old: Any, new: Any, path: str = "") -> list[str]:
     """Dotted paths whose values differ between two JSON documents."""
     if isinstance(old, dict) and isinstance(new, dict):
+        old, new = cast("dict[Any, Any]", old), cast("dict[Any, Any]", new)
         out: list[str] = []
         for key in sorted(set(old) | set(new)):
             out += changed_paths(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
@@ -69,7 +69,7 @@ def current_document(deployment: Deployment, bucket: str, key: str) -> dict[str,
         loaded = json.loads(body)
     except ValueError:
         return {"(not a JSON document)": True}
-    return loaded if isinstance(loaded, dict) else None
+    return cast("dict[str, Any]", loaded) if isinstance(loaded, dict) else None
 
 
 def push_config(

@@ -1,4 +1,3 @@
-# pyright: standard
 """rotate-secret: the master key, a provider key, or the database credentials; and reading the master key for other
 operations. Values are never printed, logged or passed on a command line."""
 
@@ -112,7 +111,8 @@ def plan_rotation(
 def _plan_db_rotation(deployment: Deployment) -> Plan:
     cluster = deployment.db_cluster()
     cluster_id = cluster["DBClusterIdentifier"]
-    secret = (cluster.get("MasterUserSecret") or {}).get("SecretArn", "the RDS-managed master secret")
+    master_secret: dict[str, Any] = cluster.get("MasterUserSecret") or {}
+    secret = master_secret.get("SecretArn", "the RDS-managed master secret")
     plan = Plan(f"rotate the database admin credentials of `{deployment.env.name}` (cluster {cluster_id})")
     plan.add(
         f"rds:ModifyDBCluster --rotate-master-user-password --apply-immediately on {cluster_id} (RDS rotates "

@@ -1,11 +1,10 @@
-# pyright: standard
 """status: one read-only picture of a deployed environment — stacks, service, tasks, config object, database,
 cache, autoscaling, and (optionally) which config version every replica serves."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from gatekit.ops.discovery import Deployment
 from gatekit.ops.ecs_ops import scalable_target
@@ -143,13 +142,14 @@ def render(status: dict[str, Any], indent: int = 0) -> str:
     for key, value in status.items():
         if isinstance(value, dict):
             lines.append(f"{pad}{key}:")
-            lines.append(render(value, indent + 1))
+            lines.append(render(cast("dict[str, Any]", value), indent + 1))
         elif isinstance(value, list):
             lines.append(f"{pad}{key}:")
-            for item in value:
-                text = (
-                    ", ".join(f"{k}={v}" for k, v in item.items() if v is not None) if isinstance(item, dict) else item
-                )
+            for item in cast("list[Any]", value):
+                text: Any = item
+                if isinstance(item, dict):
+                    fields = cast("dict[str, Any]", item)
+                    text = ", ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
                 lines.append(f"{pad}  - {text}")
         else:
             lines.append(f"{pad}{key}: {value}")

@@ -1,4 +1,3 @@
-# pyright: standard
 """Carry out a tenancy plan through LiteLLM's admin API (master key). Each change is one or two calls; the first
 failure stops the run with what failed (a later `plan` shows what is left). Key values go to LiteLLM only: never
 printed, logged or returned."""
@@ -71,7 +70,7 @@ def _update(api: GatewayApi, change: Change, tenants: Tenants, environ: Mapping[
     if change.kind == "team":
         _post(api, "/team/update", {"team_id": change.name, **changed, **adopt})
     elif change.kind == "user":
-        live_teams = set(change.live.fields["teams"]) if change.live else set()
+        live_teams: set[str] = set(change.live.fields["teams"]) if change.live else set()
         teams = set(changed.pop("teams", live_teams))
         if changed or adopt:
             _post(api, "/user/update", {"user_id": change.name, **changed, **adopt})

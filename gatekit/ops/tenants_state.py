@@ -1,4 +1,3 @@
-# pyright: standard
 """The two sides of a tenancy plan, in one shape: LiteLLM's field names, gatekit-managed markers, no secret values.
 
 Desired state comes from `tenants:` (gatekit/config/tenants.py); live state from LiteLLM's admin API (list endpoints,
@@ -10,7 +9,7 @@ import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from gatekit.config.gateway import KeyLimits
 from gatekit.config.tenants import Allowance, Key, Tenants
@@ -107,8 +106,8 @@ def _live_fields(kind: str, obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _managed(obj: Mapping[str, Any]) -> bool:
-    metadata = obj.get("metadata") or {}
-    return isinstance(metadata, dict) and metadata.get(MANAGED) is True
+    metadata = obj.get("metadata")
+    return isinstance(metadata, dict) and cast("dict[str, Any]", metadata).get(MANAGED) is True
 
 
 def _get(api: GatewayApi, path: str, params: dict[str, Any]) -> Any:
@@ -124,7 +123,7 @@ def _pages(api: GatewayApi, path: str, items: str, size_param: str, extra: dict[
     page = 1
     while True:
         body = _get(api, path, {"page": page, size_param: PAGE, **extra})
-        batch = body.get(items) or []
+        batch: list[Any] = body.get(items) or []
         yield from batch
         total_pages = body.get("total_pages") or 1
         if page >= total_pages or not batch:
@@ -135,7 +134,7 @@ def _pages(api: GatewayApi, path: str, items: str, size_param: str, extra: dict[
 def live_state(api: GatewayApi) -> list[Principal]:
     out: list[Principal] = []
     teams = _get(api, "/team/list", {})
-    for team in teams if isinstance(teams, list) else teams.get("teams", []):
+    for team in cast("list[Any]", teams) if isinstance(teams, list) else teams.get("teams", []):
         out.append(Principal("team", team["team_id"], _live_fields("team", team), _managed(team)))
     for user in _pages(api, "/user/list", "users", "page_size", {}):
         out.append(Principal("user", user["user_id"], _live_fields("user", user), _managed(user)))

@@ -1,10 +1,10 @@
-# pyright: standard
 """Rehearse an AWS environment: synthesize it (models pointed at the demo provider), bind the assembly to moto and
 the local servers, populate the stores as the stacks do, and run the extracted Deployment."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from gatekit.rehearse.aws_world import AwsWorld, Endpoint
 from gatekit.rehearse.cfn import Assembly, Resolver, UnresolvableError
 from gatekit.rehearse.ecs import ECS_NOT_REPRODUCED
 from gatekit.rehearse.estate import stand_in_existing_stores, stand_in_hosts
+from gatekit.rehearse.processes import Running
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import Context, rehearse
 from gatekit.rehearse.session import AfterChecks, Shared
@@ -69,7 +70,13 @@ def aws_overlay(shared: Shared, env: Environment, pg: services.Postgres) -> dict
 def _context(shared: Shared, env: Environment, pg: services.Postgres, workdir: Path, stores: AwsStores,
              deployment: Deployment, after_checks: AfterChecks | None = None) -> Context:  # fmt: skip
     uri = deployment.config_source.uri
-    wrapped = (lambda replicas, key, deployed: after_checks(replicas, key, deployed, pg)) if after_checks else None
+    wrapped: Callable[[list[Running], str, Environment], None] | None = None
+    if after_checks is not None:
+
+        def with_database(replicas: list[Running], key: str, deployed: Environment) -> None:
+            after_checks(replicas, key, deployed, pg)
+
+        wrapped = with_database
     return shared.context(
         pg, workdir, stores.resolve_secret, lambda document: stores.publish_s3(uri, document),
         aws_overlay(shared, env, pg), after_checks=wrapped,

@@ -1,4 +1,3 @@
-# pyright: standard
 """The AWS resources a synthesized assembly refers to, made real on this machine: buckets, secrets and parameters in
 moto (populated the way the stacks populate them: generated secret strings, the RDS-managed master secret, the
 ElastiCache AUTH token), the Aurora cluster as the local PostgreSQL and the replication group as the local Redis.
@@ -10,8 +9,9 @@ import json
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from gatekit.rehearse.image import ImageFacts
 
@@ -60,7 +60,8 @@ class AwsWorld:
         if service not in self._clients:
             import boto3
 
-            self._clients[service] = boto3.client(
+            make_client = cast("Callable[..., Any]", boto3.client)  # boto3 ships no types
+            self._clients[service] = make_client(
                 service,
                 endpoint_url=self.moto_endpoint,
                 region_name=self.region,

@@ -1,4 +1,3 @@
-# pyright: standard
 """Read a synthesized CDK assembly the way CloudFormation would deploy it: resolve the intrinsic functions in a
 template value (Ref, Fn::GetAtt, Fn::Join, Fn::ImportValue, Fn::Select, Fn::Split, Fn::Sub without variables map;
 a nested stack's outputs and parameters through its parent) against a `World` that says what each deployed resource
@@ -11,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 
 class UnresolvableError(ValueError):
@@ -107,12 +106,13 @@ class Resolver:
         if isinstance(value, (str, int, float, bool)) or value is None:
             return value
         if isinstance(value, list):
-            return [self.resolve(stack, v) for v in value]
+            return [self.resolve(stack, v) for v in cast("list[Any]", value)]
         if not isinstance(value, dict):
             raise UnresolvableError(f"unexpected template value {value!r}")
-        if len(value) != 1 or not next(iter(value)).startswith(("Ref", "Fn::")):
-            return {k: self.resolve(stack, v) for k, v in value.items()}
-        ((fn, arg),) = value.items()
+        node = cast("dict[str, Any]", value)
+        if len(node) != 1 or not next(iter(node)).startswith(("Ref", "Fn::")):
+            return {k: self.resolve(stack, v) for k, v in node.items()}
+        ((fn, arg),) = node.items()
         resources = self.assembly.templates[stack]["Resources"]
         if fn == "Ref":
             if arg.startswith("AWS::"):
@@ -123,7 +123,7 @@ class Resolver:
                 raise UnresolvableError(f"{stack}: Ref to `{arg}` (a parameter or unknown resource)")
             return self.world.ref(stack, arg, resources[arg])
         if fn == "Fn::GetAtt":
-            logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+            logical, attribute = cast("list[str]", arg) if isinstance(arg, list) else arg.split(".", 1)
             if resources[logical]["Type"] == "AWS::CloudFormation::Stack" and attribute.startswith("Outputs."):
                 nested = self.assembly.nested(stack, logical)
                 outputs = self.assembly.templates[nested].get("Outputs", {})

@@ -1,4 +1,3 @@
-# pyright: standard
 """The rehearsal's checks, each against the real running replicas and the real database. Every check records what
 it saw (status codes, rows, versions, exit codes), pass or fail."""
 
@@ -9,7 +8,7 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -59,11 +58,11 @@ def _json_or_empty(text: str | None) -> dict[str, Any]:
         value = json.loads(text or "{}")
     except json.JSONDecodeError:
         return {"unparsed": (text or "")[:200]}
-    return value if isinstance(value, dict) else {}
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
 def db_connected(report: Report, replicas: list[Running], readiness: list[dict[str, Any]]) -> None:
-    states = []
+    states: list[dict[str, Any]] = []
     for replica, seen in zip(replicas, readiness, strict=True):
         body = _json_or_empty(seen.get("body"))
         states.append({"replica": replica.name, "status": seen.get("status"), "db": body.get("db"), **seen})
@@ -105,7 +104,7 @@ def virtual_key(report: Report, replicas: list[Running], master_key: str, model:
     if status != 200 or not key:
         report.add("virtual_key", False, generate_status=status, body=body)
         return None
-    answers = []
+    answers: list[dict[str, Any]] = []
     for replica in replicas:  # a key created on one replica works on every replica (shared database)
         r = chat(replica, key, model)
         answers.append({"replica": replica.name, "status": r.status_code, "body": r.text[:200]})
@@ -129,7 +128,7 @@ def spend_recorded(report: Report, key: str | None, sql: Callable[[str], list[tu
             f"SELECT request_id, model, spend, total_tokens FROM \"LiteLLM_SpendLogs\" WHERE api_key = '{token}'"
         )
 
-    rows = _poll(probe, SPEND_TIMEOUT_SECONDS, interval=2.0) or []
+    rows: list[tuple[Any, ...]] = _poll(probe, SPEND_TIMEOUT_SECONDS, interval=2.0) or []
     report.add("spend_recorded", bool(rows), rows=len(rows), first=[str(v) for v in rows[0]] if rows else None)
 
 
@@ -179,7 +178,7 @@ def hot_reload(
 
 
 def drain(report: Report, replicas: list[Running]) -> None:
-    results = []
+    results: list[dict[str, Any]] = []
     for replica in replicas:
         replica.terminate()
     for replica in replicas:

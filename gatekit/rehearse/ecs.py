@@ -1,4 +1,3 @@
-# pyright: standard
 """ECS (aws-ecs, moat) and the data/config stacks read as a `Deployment`: the gateway and migrations task definitions
 (argv with the image's ENTRYPOINT/CMD, environment, `secrets`, user, writable mounts, port, health check, stop
 timeout), the runtime-user SQL of the data stack, and the config document the config stack's BucketDeployment
@@ -19,6 +18,7 @@ from gatekit.rehearse.spec import (
     DatabaseSetup,
     Deployment,
     NotReproduced,
+    ProcessKind,
     ProcessSpec,
     SecretSource,
 )
@@ -64,7 +64,7 @@ def _secret_source(value_from: str) -> SecretSource:
 
 def _writable(task: dict[str, Any], container: dict[str, Any]) -> tuple[str, ...]:
     volumes = {v["Name"] for v in task["Properties"].get("Volumes", [])}
-    paths = []
+    paths: list[str] = []
     for mount in container.get("MountPoints", []):
         if mount["SourceVolume"] not in volumes:
             raise UnresolvableError(f"mount of undeclared volume {mount['SourceVolume']}")
@@ -93,7 +93,7 @@ def _process(
     container: dict[str, Any],
     image: ImageFacts,
     *,
-    kind: str,
+    kind: ProcessKind,
     replicas: int,
     readiness_path: str | None,
     origin: str,
@@ -107,7 +107,7 @@ def _process(
     ports = container.get("PortMappings", [])
     return ProcessSpec(
         name=container["Name"],
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         argv=image_argv(image, container.get("EntryPoint"), container.get("Command")),
         env=env,
         secret_env=secrets,

@@ -1,4 +1,3 @@
-# pyright: standard
 """Kubernetes manifests -> `Deployment`: what a cluster would start from the manifests a target applies (the EKS
 gateway stack's and the Pulumi gcp/azure/k8s programs'), in the rehearsal's platform-neutral terms.
 
@@ -16,10 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gatekit.rehearse.image import ImageFacts
-from gatekit.rehearse.spec import ConfigSource, Deployment, ProcessKind, ProcessSpec, SecretSource
+from gatekit.rehearse.spec import (
+    ConfigSource,
+    ConfigSourceType,
+    Deployment,
+    ProcessKind,
+    ProcessSpec,
+    SecretSource,
+)
 
 Manifest = dict[str, Any]
 SOURCE_ENV, URI_ENV = "GATEKIT_CONFIG_SOURCE", "GATEKIT_CONFIG_URI"
@@ -52,6 +58,18 @@ class K8sExtraction:
     secret_refs: dict[str, SecretSource] = field(default_factory=dict)
 
 
+def _items(manifest: Manifest, key: str) -> list[Manifest]:
+    """The list of objects under `key` ([] when absent or null)."""
+    items: list[Manifest] = manifest.get(key) or []
+    return items
+
+
+def _fields(manifest: Manifest, key: str) -> Manifest:
+    """The object under `key` ({} when absent or null)."""
+    fields: Manifest = manifest.get(key) or {}
+    return fields
+
+
 def _by_kind(manifests: Iterable[Manifest], kind: str) -> list[Manifest]:
     return [m for m in manifests if m.get("kind") == kind]
 
@@ -63,12 +81,12 @@ def _config_maps(manifests: Iterable[Manifest]) -> dict[str, dict[str, str]]:
 def _env(container: Manifest, config_maps: Mapping[str, Mapping[str, str]]) -> tuple[dict[str, str], dict[str, Any]]:
     plain: dict[str, str] = {}
     secret: dict[str, SecretSource] = {}
-    for entry in container.get("env") or []:
+    for entry in _items(container, "env"):
         name = entry["name"]
         if "value" in entry:
             plain[name] = str(entry["value"])
             continue
-        ref = entry.get("valueFrom") or {}
+        ref = _fields(entry, "valueFrom")
         if "configMapKeyRef" in ref:
             cm, key = ref["configMapKeyRef"]["name"], ref["configMapKeyRef"]["key"]
             if key not in config_maps.get(cm, {}):
@@ -78,7 +96,7 @@ def _env(container: Manifest, config_maps: Mapping[str, Mapping[str, str]]) -> t
             secret[name] = SecretSource("k8s-secret", ref["secretKeyRef"]["name"], ref["secretKeyRef"].get("key"))
         else:
             raise ExtractionError(f"{container['name']}: {name} uses {sorted(ref)}, which the rehearsal cannot read")
-    for source in container.get("envFrom") or []:
+    for source in _items(container, "envFrom"):
         if "configMapRef" in source:
             plain.update(config_maps.get(source["configMapRef"]["name"], {}))
         else:
@@ -95,7 +113,7 @@ def _argv(container: Manifest, image: ImageFacts) -> tuple[str, ...]:
 
 
 def _probe_path(container: Manifest, probe: str) -> str | None:
-    return ((container.get(probe) or {}).get("httpGet") or {}).get("path")
+    return _fields(_fields(container, probe), "httpGet").get("path")
 
 
 def _process(
@@ -107,17 +125,17 @@ def _process(
     replicas: int,
     origin: str,
 ) -> ProcessSpec:
-    volumes = {v["name"]: v for v in pod.get("volumes") or []}
+    volumes = {v["name"]: v for v in _items(pod, "volumes")}
     writable = tuple(
         m["mountPath"]
-        for m in container.get("volumeMounts") or []
+        for m in _items(container, "volumeMounts")
         if not m.get("readOnly") and "emptyDir" in volumes.get(m["name"], {})
     )
-    security = {**(pod.get("securityContext") or {}), **(container.get("securityContext") or {})}
+    security = {**_fields(pod, "securityContext"), **_fields(container, "securityContext")}
     if "runAsUser" not in security:
         raise ExtractionError(f"{origin}: no runAsUser; the pod would run as the image's USER")
     plain, secret = _env(container, config_maps)
-    ports = container.get("ports") or []
+    ports = _items(container, "ports")
     return ProcessSpec(
         name=container["name"],
         kind=kind,
@@ -137,10 +155,12 @@ def _process(
     )
 
 
-def _config_mounts(container: Manifest, pod: Manifest, config_maps: Mapping[str, Mapping[str, str]]) -> list[Any]:
-    volumes = {v["name"]: v for v in pod.get("volumes") or []}
-    out = []
-    for mount in container.get("volumeMounts") or []:
+def _config_mounts(
+    container: Manifest, pod: Manifest, config_maps: Mapping[str, Mapping[str, str]]
+) -> list[ConfigMapMount]:
+    volumes = {v["name"]: v for v in _items(pod, "volumes")}
+    out: list[ConfigMapMount] = []
+    for mount in _items(container, "volumeMounts"):
         volume = volumes.get(mount["name"], {})
         if "configMap" in volume:
             name = volume["configMap"]["name"]
@@ -170,7 +190,7 @@ def extract_k8s(
     hpa = [h for h in _by_kind(manifests, "HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == name]
     replicas = max(min_replicas, workload["spec"].get("replicas") or (hpa[0]["spec"]["minReplicas"] if hpa else 1))
     processes: list[ProcessSpec] = []
-    for init in pod.get("initContainers") or []:
+    for init in _items(pod, "initContainers"):
         if init.get("restartPolicy") == "Always":
             continue  # a native sidecar (the collector): not part of the gateway's start sequence
         origin = f"Deployment/{name} initContainer {init['name']}"
@@ -194,7 +214,8 @@ def extract_k8s(
     else:
         if not documents or uri not in documents:
             raise ExtractionError(f"the deploy uploads no document to {uri} (source {source})")
-        config = ConfigSource(source, uri, documents[uri], upload=uri)  # type: ignore[arg-type]
+        # As the manifest names it: a source the runtime does not know fails when the gateway starts, as in a cluster.
+        config = ConfigSource(cast("ConfigSourceType", source), uri, documents[uri], upload=uri)
     secret_refs = {var: ref for p in processes for var, ref in p.secret_env.items()}
     deployment = Deployment(target=target, env_name=env_name, processes=processes, config_source=config)
     return K8sExtraction(deployment, mounts, secret_refs)
@@ -221,17 +242,17 @@ def materialise(extraction: K8sExtraction, host_root: Path) -> None:
         return value
 
     extraction.deployment.processes = [
-        replace(p, env={k: _remap_all(v, remap) for k, v in p.env.items()}) for p in extraction.deployment.processes
+        replace(p, env={k: remap_all(v, remap) for k, v in p.env.items()}) for p in extraction.deployment.processes
     ]
 
 
-def _remap_all(value: str, remap: Any) -> str:
+def remap_all(value: str, remap: Any) -> str:
     """Paths inside URLs (e.g. `ssl_ca_certs=/etc/...` in a query) are remapped too."""
     if value.startswith("/"):
         return remap(value)
     for sep in ("=", "&"):
         if sep in value:
-            return sep.join(_remap_all(part, remap) for part in value.split(sep))
+            return sep.join(remap_all(part, remap) for part in value.split(sep))
     return value
 
 

@@ -1,4 +1,3 @@
-# pyright: standard
 """Rehearse a Pulumi target (gcp, azure, k8s): run its program as `pulumi up` would (under mocks: no cloud here),
 take the Kubernetes manifests it applies and the stores it fills, bind them to this machine's servers, and run the
 extracted Deployment through the rehearsal runner.
@@ -15,10 +14,10 @@ import os
 import secrets as secrets_mod
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
@@ -29,7 +28,7 @@ from gatekit.clouds.policy import Secret
 from gatekit.config import Environment, load_environment
 from gatekit.rehearse import services
 from gatekit.rehearse.aws_target import ADMIN_NETWORK, rehearsal_overrides
-from gatekit.rehearse.k8s import K8sExtraction, _remap_all, extract_k8s, materialise
+from gatekit.rehearse.k8s import K8sExtraction, extract_k8s, materialise, remap_all
 from gatekit.rehearse.report import Report
 from gatekit.rehearse.runner import rehearse
 from gatekit.rehearse.session import Shared
@@ -61,15 +60,15 @@ def _plain(node: Any) -> Any:
     if isinstance(node, Secret):
         return _plain(node.value)
     if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
+        return {k: _plain(v) for k, v in cast("dict[Any, Any]", node).items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [_plain(v) for v in cast("list[Any]", node)]
     return getattr(node, "text", node)  # a StringAsset is its text
 
 
 def manifests_of(plan: Plan) -> list[dict[str, Any]]:
     """What the program applies to the cluster: every kubernetes resource, as a manifest."""
-    out = []
+    out: list[dict[str, Any]] = []
     for r in plan.resources:
         if r.type.startswith("kubernetes:") and not r.type.startswith("pulumi:providers"):
             out.append({"kind": r.type.rsplit(":", 1)[-1], **_plain(r.inputs)})
@@ -120,20 +119,23 @@ def _rehost(url: str, host: str, port: int, password: str | None = None) -> str:
 
 
 @contextmanager
-def _gcs(workdir: Path, bucket: str) -> Iterator[tuple[str, Any]]:
+def _gcs(workdir: Path, bucket: str) -> Generator[tuple[str, Any], None, None]:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
 
     with services.gcs_emulator(workdir / "gcs") as endpoint:
-        client = storage.Client(
-            project="rehearsal", credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+        client = cast(  # google-cloud-storage leaves many of its parameters untyped
+            Any,
+            storage.Client(
+                project="rehearsal", credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+            ),
         )
         yield endpoint, client.create_bucket(bucket)
 
 
 def _operator_values(env: Environment) -> dict[str, str]:
     """What the operator puts in the stack's secret config (or, for k8s, in the namespace's Secrets)."""
-    out = {}
+    out: dict[str, str] = {}
     for var in operator_secret_vars(env):
         out[var] = "rehearsal-demo-key" if PROVIDER_KEY_SECRET.upper().replace("-", "_") in var else (
             "sk-" + secrets_mod.token_urlsafe(24)
@@ -182,7 +184,7 @@ def rehearse_pulumi(
 
 
 @contextmanager
-def _mount_root(extraction: K8sExtraction) -> Iterator[Path]:
+def _mount_root(extraction: K8sExtraction) -> Generator[Path, None, None]:
     """Where ConfigMap volumes are projected: outside every path a process may write (the runner maps those, /tmp
     included, into each replica's sandbox), root-owned and readable; removed afterwards."""
     writable = {w for p in extraction.deployment.processes for w in p.writable_paths}
@@ -234,7 +236,7 @@ def _run(
             value = mount.remap(value)
         return value
 
-    values = {k: _remap_all(v, remap) for k, v in values.items()}
+    values = {k: remap_all(v, remap) for k, v in values.items()}
     by_ref: dict[tuple[str, str | None], str] = {}
     for var, ref in ex.secret_refs.items():
         if var not in values:

@@ -1,4 +1,3 @@
-# pyright: standard
 """Start a local HTTP server process, wait until it answers, stop it afterwards: the one launcher behind the
 rehearsal's demo provider and the test sessions' gateways (readiness polling, never a sleep; its log on failure)."""
 
@@ -7,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 
 import httpx
@@ -70,7 +69,7 @@ def launched(
     cwd: Path | None = None,
     ready: Callable[[int], bool] = _ok,
     stop_timeout: float = 30,
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Generator[subprocess.Popen[bytes], None, None]:
     """Run `cmd` in its own session (output to `log`, or discarded), yield it once `url` answers, then stop it."""
     with contextlib.ExitStack() as files:
         out = files.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL

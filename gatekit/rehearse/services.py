@@ -1,4 +1,3 @@
-# pyright: standard
 """Real servers for the rehearsal and the database tests, started on this machine on ephemeral loopback ports.
 
 Every function is a context manager that stops what it started on exit (also on error):
@@ -26,7 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, LiteralString, TypedDict, cast
@@ -209,7 +208,7 @@ class PostgresProcess:
 
 
 @contextlib.contextmanager
-def postgres_server(workdir: Path, superuser: str = "postgres") -> Iterator[Postgres]:
+def postgres_server(workdir: Path, superuser: str = "postgres") -> Generator[Postgres, None, None]:
     """PostgreSQL 16 with TLS enforced. `workdir` keeps the CA, the server certificate and the server log."""
     bin_dir = _server_bin_dir(_pg_bin_dir())
     workdir.mkdir(parents=True, exist_ok=True)
@@ -295,7 +294,7 @@ class Redis:
 
 
 @contextlib.contextmanager
-def redis_server(workdir: Path, tls: bool = True, password: str | None = "") -> Iterator[Redis]:
+def redis_server(workdir: Path, tls: bool = True, password: str | None = "") -> Generator[Redis, None, None]:
     """redis-server (Debian's, scripts/system-packages.sh) with TLS and AUTH.
 
     password="" generates one; None disables AUTH."""
@@ -332,7 +331,7 @@ def redis_server(workdir: Path, tls: bool = True, password: str | None = "") -> 
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
+def moto_server() -> Generator[str, None, None]:
     """A moto server (all services) on an ephemeral port; yields its endpoint URL."""
     from moto.server import ThreadedMotoServer
 
@@ -346,12 +345,13 @@ def moto_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def gcs_emulator(workdir: Path) -> Iterator[str]:
+def gcs_emulator(workdir: Path) -> Generator[str, None, None]:
     """gcp-storage-emulator (in memory) on an ephemeral port; yields the value for STORAGE_EMULATOR_HOST."""
-    from gcp_storage_emulator.server import create_server
+    from gcp_storage_emulator import server as emulator
 
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    create_server = cast("Callable[..., Any]", emulator.create_server)  # the emulator ships no types
     server = create_server("127.0.0.1", port, in_memory=True)
     server.start()
     try:

@@ -1,4 +1,3 @@
-# pyright: standard
 """One rehearsal session: the shared pieces (the gateway venv, Redis, moto, the demo provider standing in for model
 providers) started once; then any number of targets rehearsed against them, each with its own fresh PostgreSQL (a
 managed database is per deployment: its admin and runtime roles are cluster-wide names)."""
@@ -10,7 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +54,7 @@ class Shared:
     operator_values: dict[str, str] = field(default_factory=dict)
 
     @contextlib.contextmanager
-    def extras(self, probes: list[Callable[..., None]], operator_values: dict[str, str]) -> Iterator[None]:
+    def extras(self, probes: list[Callable[..., None]], operator_values: dict[str, str]) -> Generator[None, None, None]:
         self.probes, self.operator_values = list(probes), dict(operator_values)
         try:
             yield
@@ -110,7 +109,7 @@ def _trust_bundle(workdir: Path, venv: GatewayVenv, extra: list[Path]) -> Path:
 
 
 @contextlib.contextmanager
-def _mock_llm() -> Iterator[str]:
+def _mock_llm() -> Generator[str, None, None]:
     port = services.free_port()
     cmd = [sys.executable, "-m", "gatekit.cli", "mock-llm", "--port", str(port), "--chunk-delay-ms", "0"]
     url = f"http://127.0.0.1:{port}/v1"
@@ -121,7 +120,7 @@ def _mock_llm() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def shared_services(keep: bool = False) -> Iterator[Shared]:
+def shared_services(keep: bool = False) -> Generator[Shared, None, None]:
     workdir = _workdir()
     try:
         venv = gateway_venv()
@@ -178,4 +177,4 @@ def _rehearse_k8s(
         report = Report(env.target, env.name)
         report.error = f"no rehearsal extraction for target `{env.target}` (gatekit.rehearse.k8s is not available)"
         return report
-    return k8s.rehearse(shared, env, pg, workdir, overrides)  # type: ignore[attr-defined]
+    return k8s.rehearse(shared, env, pg, workdir, overrides)

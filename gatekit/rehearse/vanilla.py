@@ -1,4 +1,3 @@
-# pyright: standard
 """A vanilla LiteLLM proxy beside a rehearsal's replicas, for the parity matrix (`gatekit validate --parity`).
 
 It serves the LiteLLM config the replicas render from the deployed document (`render_litellm_config` of the same
@@ -16,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import httpx
@@ -77,7 +76,9 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextlib.contextmanager
-def vanilla_beside(replica: Running, env: Environment, pg: Postgres, litellm_bin: Path, workdir: Path) -> Iterator[str]:
+def vanilla_beside(
+    replica: Running, env: Environment, pg: Postgres, litellm_bin: Path, workdir: Path
+) -> Generator[str, None, None]:
     """Start vanilla LiteLLM on the replica's rendered config and environment; yields its base URL."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "vanilla-litellm.log"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
 
@@ -13,6 +13,8 @@ from gatekit.cli.options import config_dir_option, load_or_exit, set_option
 from gatekit.ops.errors import OpsError
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # `gatekit ops status --get NAME` (gatekit.ops.status.GETTERS implements them).
 GETTER_NAMES = (
@@ -72,18 +74,18 @@ def url_option(func: F) -> F:
     )(func)
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """OpsError -> its message on stderr and its exit code; never a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except OpsError as exc:
             click.echo(f"gatekit ops: {exc}", err=True)
             raise SystemExit(exc.exit_code) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def open_deployment(env_name: str, config_dir: Path | None, overrides: tuple[str, ...]) -> Any:
