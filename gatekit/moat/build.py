@@ -6,6 +6,7 @@ import json
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from gatekit.moat.lock import (
 )
 from gatekit.moat.manifest import write_manifest
 from gatekit.moat.offline import collect_tiktoken
+from gatekit.moat.platforms import write_variant
 from gatekit.moat.signing import Signer, open_signer
 from gatekit.render.env import render_environment
 from gatekit.render.litellm import render_litellm_config
@@ -135,7 +137,13 @@ def _build_rest(
 ) -> None:
     env, root = request.env, request.root
     progress.start("downloading the wheelhouse (pip download --require-hashes --only-binary=:all:)")
-    wheels = download_wheelhouse(requirements, out / "wheelhouse")
+    with tempfile.TemporaryDirectory(prefix="gatekit-wheels-") as tmp:
+        # Markers decided for the target (Debian 12's Python 3.11.2), not for this build host's interpreter.
+        decided = write_variant(requirements, root / "uv.lock", platform.machine(), Path(tmp) / "runtime.txt")
+        wheels = download_wheelhouse(Path(tmp) / "runtime.txt", out / "wheelhouse")
+    if sorted(w.name for w in wheels) != sorted(decided.wheels.values()):
+        differ = sorted({w.name for w in wheels} ^ set(decided.wheels.values()))
+        raise BundleError(f"pip downloaded other wheels than uv.lock decides: {differ}")
     size = sum(w.stat().st_size for w in wheels) / 1e6
     progress.done(f"{len(wheels)} wheels, {size:.0f} MB -> wheelhouse/")
 

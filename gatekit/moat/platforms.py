@@ -22,13 +22,20 @@ REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*(
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 
+LEGACY_ALIASES = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+
+
 def platform_tags(arch: str) -> list[str]:
-    """pip/PyPI platform tags a Debian 12 host of this architecture accepts, most specific first."""
+    """pip/PyPI platform tags a Debian 12 host of this architecture accepts, in pip's order (newest glibc first,
+    each legacy alias right after its glibc version; aarch64 wheels start at glibc 2.17)."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unsupported architecture {arch!r}: one of {', '.join(ARCHITECTURES)}")
-    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(GLIBC_MAX, 16, -1)] + [f"manylinux2014_{arch}"]
-    if arch == "x86_64":
-        tags += ["manylinux2010_x86_64", "manylinux1_x86_64"]
+    oldest = 5 if arch == "x86_64" else 17
+    tags: list[str] = []
+    for minor in range(GLIBC_MAX, oldest - 1, -1):
+        tags.append(f"manylinux_2_{minor}_{arch}")
+        if minor in LEGACY_ALIASES:
+            tags.append(f"{LEGACY_ALIASES[minor]}_{arch}")
     return tags
 
 
@@ -160,3 +167,17 @@ def variant_requirements(requirements: str, found: Coverage) -> str:
             lines += [f"    --hash=sha256:{digest} \\" for digest in sorted(requirement.hashes)]
             lines[-1] = lines[-1].removesuffix(" \\")
     return "\n".join(lines) + "\n"
+
+
+def write_variant(requirements: Path, lock: Path, arch: str, dest: Path) -> Coverage:
+    """Decide the runtime set for Debian 12 on `arch` and write it (markers decided, hashes kept) to dest, for
+    `pip download`: pip would evaluate the markers against the interpreter running it (a Python 3.11.7 build host
+    would leave out async-timeout, which Debian's 3.11.2 installs). Raises ValueError naming what has no wheel."""
+    text = requirements.read_text()
+    found = coverage(text, lock, arch)
+    if not found.complete:
+        missing = ", ".join(f"{label} ({reason})" for label, reason in sorted(found.missing.items()))
+        raise ValueError(f"no {arch} wheel for: {missing}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(variant_requirements(text, found))
+    return found
