@@ -12,9 +12,9 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from gatekit.config import Environment
+from gatekit.moat.images import collector_tag
 
 PUBLIC_REGISTRY = "public.ecr.aws/"
-COLLECTOR_TAG_PREFIX = "aws-otel-collector-"
 
 
 def gateway_image_tag() -> str:
@@ -38,7 +38,7 @@ def gateway_repository(scope: Construct, env: Environment) -> ecr.IRepository:
     )
 
 
-# Gateway images are tagged with the gatekit version (a digit first); the mirrored collector with COLLECTOR_TAG_PREFIX.
+# Gateway images are tagged with the gatekit version (a digit first); the mirrored collector with collector_tag().
 GATEWAY_TAG_PREFIXES = [str(digit) for digit in range(10)]
 
 
@@ -73,6 +73,5 @@ def collector_image(env: Environment, repository: ecr.IRepository) -> ecs.Contai
     image = env.aws.collector_image
     if env.network.mode == "isolated" and image.startswith(PUBLIC_REGISTRY):
         # No route to public ECR: the moat bundle mirrors the collector into the gateway repository.
-        version = image.rsplit(":", 1)[-1]
-        return ecs.ContainerImage.from_ecr_repository(repository, COLLECTOR_TAG_PREFIX + version)
+        return ecs.ContainerImage.from_ecr_repository(repository, collector_tag(image))
     return ecs.ContainerImage.from_registry(image)

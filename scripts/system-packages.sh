@@ -17,6 +17,10 @@ declare -A NEEDED=(
   [mmdebstrap]=mmdebstrap
   [runc]=runc
   [newuidmap]=uidmap
+  # the air-gapped registry rehearsal (tests/moat/test_registry_publish.py): a loopback registry and the bundle's
+  # publishing step (skopeo copies the image archives into it)
+  [skopeo]=skopeo
+  [docker-registry]=docker-registry
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do

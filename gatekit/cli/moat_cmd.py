@@ -84,6 +84,55 @@ def build(
         )
 
 
+@moat.command("wheelhouse")
+@click.option("--arch", type=click.Choice(["x86_64", "aarch64"]), required=True, help="Linux CPU architecture.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for requirements/ (runtime.txt: this platform's set), wheelhouse/, wheelhouse.json (new or empty).",
+)
+@click.option("--check-only", is_flag=True, help="Decide from uv.lock which wheels serve the set; download nothing.")
+def wheelhouse(arch: str, out_dir: Path, check_only: bool) -> None:
+    """The runtime wheelhouse for one architecture (CPython 3.11, manylinux, glibc <= 2.36) from the same hashed
+    lock: every requirement must have a locked wheel for it (named otherwise, exit 1); then pip downloads exactly
+    those wheels, hash-checked. For an arm64 (aarch64) gateway host or image."""
+    import json
+
+    from gatekit.moat.lock import LockError, download_wheelhouse, export_runtime_requirements, project_root
+    from gatekit.moat.platforms import coverage, variant_requirements
+
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise click.ClickException(f"{out_dir} exists and is not empty")
+    try:
+        root = project_root()
+        exported = out_dir / "requirements" / "runtime-all.txt"
+        export_runtime_requirements(root, exported)
+        found = coverage(exported.read_text(), root / "uv.lock", arch)
+        for label, reason in sorted(found.missing.items()):
+            click.echo(f"  no {arch} wheel: {label}: {reason}", err=True)
+        if not found.complete:
+            raise click.ClickException(f"{len(found.missing)} requirement(s) have no {arch} wheel (listed above)")
+        requirements = out_dir / "requirements" / "runtime.txt"  # markers decided for the target, hashes kept
+        requirements.write_text(variant_requirements(exported.read_text(), found))
+        downloaded = [] if check_only else download_wheelhouse(requirements, out_dir / "wheelhouse", arch)
+    except LockError as exc:
+        raise click.ClickException(str(exc)) from None
+    expected = sorted(found.wheels.values())
+    if not check_only and sorted(w.name for w in downloaded) != expected:
+        got = {w.name for w in downloaded}
+        raise click.ClickException(
+            f"pip downloaded other wheels than uv.lock decides for {arch}: unexpected "
+            f"{sorted(got - set(expected))}, not downloaded {sorted(set(expected) - got)}"
+        )
+    record = {"arch": arch, "python": "3.11", "wheels": found.wheels, "not_for_this_platform": found.not_needed}
+    (out_dir / "wheelhouse.json").write_text(json.dumps(record, indent=2) + "\n")
+    platform_specific = sum(arch in name for name in expected)
+    action = "decided" if check_only else "downloaded"
+    click.echo(f"{arch}: {len(expected)} wheels {action} ({platform_specific} {arch}-specific) -> {out_dir}")
+
+
 @moat.command("verify")
 @click.argument("bundle_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(

@@ -6,6 +6,7 @@ import json
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from gatekit.moat.lock import (
 )
 from gatekit.moat.manifest import write_manifest
 from gatekit.moat.offline import collect_tiktoken
+from gatekit.moat.platforms import write_variant
 from gatekit.moat.signing import Signer, open_signer
 from gatekit.render.env import render_environment
 from gatekit.render.litellm import render_litellm_config
@@ -135,7 +137,13 @@ def _build_rest(
 ) -> None:
     env, root = request.env, request.root
     progress.start("downloading the wheelhouse (pip download --require-hashes --only-binary=:all:)")
-    wheels = download_wheelhouse(requirements, out / "wheelhouse")
+    with tempfile.TemporaryDirectory(prefix="gatekit-wheels-") as tmp:
+        # Markers decided for the target (Debian 12's Python 3.11.2), not for this build host's interpreter.
+        decided = write_variant(requirements, root / "uv.lock", platform.machine(), Path(tmp) / "runtime.txt")
+        wheels = download_wheelhouse(Path(tmp) / "runtime.txt", out / "wheelhouse")
+    if sorted(w.name for w in wheels) != sorted(decided.wheels.values()):
+        differ = sorted({w.name for w in wheels} ^ set(decided.wheels.values()))
+        raise BundleError(f"pip downloaded other wheels than uv.lock decides: {differ}")
     size = sum(w.stat().st_size for w in wheels) / 1e6
     progress.done(f"{len(wheels)} wheels, {size:.0f} MB -> wheelhouse/")
 
@@ -188,9 +196,15 @@ def _build_rest(
         if collector
         else Component("collector_image", False, reason="the environment has no aws.collector_image")
     )
+    tags = {}
+    if result.components["gateway_image"].present:
+        tags[images.GATEWAY_ARCHIVE] = _wheel_version(wheel.name)  # the tag the gateway stack runs (cdk/images.py)
+    if collector and result.components["collector_image"].present:
+        tags[images.COLLECTOR_ARCHIVE] = images.collector_tag(collector)
+    result.components["image_publish"] = images.write_image_index(out, tags)
     progress.done(
         f"gateway {_summary(result.components['gateway_image'])}; "
-        f"collector {_summary(result.components['collector_image'])}"
+        f"collector {_summary(result.components['collector_image'])}; {images.IMAGE_INDEX}: {len(tags)} image(s)"
     )
 
     progress.start("CycloneDX SBOM of the locked runtime set (uv export --format cyclonedx1.5)")
@@ -202,6 +216,11 @@ def _build_rest(
     _write_metadata(request, result, wheel.name)
     write_manifest(out, signer)
     progress.done("MANIFEST" + (f" signed by {signer.description}" if signer else " (unsigned)"))
+
+
+def _wheel_version(wheel_name: str) -> str:
+    """`gatekit-0.1.0-py3-none-any.whl` -> `0.1.0` (the gatekit version: the gateway image's tag)."""
+    return wheel_name.split("-")[1]
 
 
 def _summary(component: Component) -> str:
@@ -216,6 +235,9 @@ def _write_installer(root: Path, out: Path) -> None:
         raise BundleError(f"installer template {template} is missing")
     shutil.copy2(template, out / "install")
     (out / "install").chmod(0o755)
+    if (out / images.IMAGE_INDEX).is_file():  # the image publisher goes with the archives it pushes
+        shutil.copy2(root / "moat-mode" / images.PUBLISHER, out / images.PUBLISHER)
+        (out / images.PUBLISHER).chmod(0o755)
     readme = root / "moat-mode" / "README.md"
     if readme.is_file():
         shutil.copy2(readme, out / "README.md")

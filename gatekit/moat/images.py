@@ -4,16 +4,25 @@ present or absent with the reason; none is faked."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
+from typing import IO
 
 from gatekit.moat.components import Component, output_tail
 
 GATEWAY_ARCHIVE = "images/gatekit-gateway.tar"
 COLLECTOR_ARCHIVE = "images/collector.tar"
 GATEWAY_SBOM = "sbom/gateway-image.cdx.json"
+# What `publish-images` (moat-mode/publish-images) pushes: archive, tag, image config digest, one line each.
+IMAGE_INDEX = "images/index.tsv"
+PUBLISHER = "publish-images"
+# The tag of the mirrored ADOT collector in the gateway repository (cdk/images.py reads it from here: one rule).
+COLLECTOR_TAG_PREFIX = "aws-otel-collector-"
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:
@@ -73,3 +82,37 @@ def _podman_env(root: Path) -> dict[str, str]:
         "CONTAINERS_CONF": str(state / "containers.conf"),
         "CONTAINERS_REGISTRIES_CONF": str(state / "registries.conf"),
     }
+
+
+def collector_tag(image: str) -> str:
+    """`public.ecr.aws/…/aws-otel-collector:v0.49.0` -> `aws-otel-collector-v0.49.0`, the tag the ECS template runs."""
+    return COLLECTOR_TAG_PREFIX + image.rsplit(":", 1)[-1]
+
+
+def archive_config_digest(archive: Path) -> str:
+    """The image digest that survives a push unchanged: sha256 of the docker-archive's config (the image ID). The
+    registry's manifest digest depends on how the pushing tool compresses the layers; the config never changes."""
+    with tarfile.open(archive) as tar:
+        entries = json.load(_member(tar, "manifest.json"))
+        if len(entries) != 1:
+            raise ValueError(f"{archive}: expected one image in manifest.json, found {len(entries)}")
+        config = _member(tar, entries[0]["Config"]).read()
+    return "sha256:" + hashlib.sha256(config).hexdigest()
+
+
+def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
+    handle = tar.extractfile(name)
+    if handle is None:
+        raise ValueError(f"{tar.name}: {name} is not a file")
+    return handle
+
+
+def write_image_index(bundle: Path, tags: dict[str, str]) -> Component:
+    """images/index.tsv for `publish-images`: every present archive (bundle-relative path -> tag) with its image
+    digest, and the publisher script itself. Absent when the bundle carries no archive."""
+    if not tags:
+        return Component("image_publish", False, reason="the bundle carries no image archive to publish")
+    lines = ["# archive\ttag\timage config digest (publish-images checks each before pushing)"]
+    lines += [f"{archive}\t{tag}\t{archive_config_digest(bundle / archive)}" for archive, tag in sorted(tags.items())]
+    (bundle / IMAGE_INDEX).write_text("\n".join(lines) + "\n")
+    return Component("image_publish", True, [IMAGE_INDEX, PUBLISHER], details={"tags": dict(sorted(tags.items()))})

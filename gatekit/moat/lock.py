@@ -80,13 +80,18 @@ def sbom_export(root: Path) -> str:
     return _run(cmd, "exporting the CycloneDX SBOM from uv.lock")
 
 
-def download_wheelhouse(requirements: Path, wheelhouse: Path) -> list[Path]:
-    """Download exactly the locked wheels (hash-checked, binary only: an sdist-only package is an error)."""
+def download_wheelhouse(requirements: Path, wheelhouse: Path, arch: str | None = None) -> list[Path]:
+    """Download exactly the locked wheels (hash-checked, binary only: an sdist-only package is an error). `arch`
+    (x86_64, aarch64): the wheels for that Linux architecture (gatekit.moat.platforms), else this host's."""
+    from gatekit.moat.platforms import pip_platform_args
+
     wheelhouse.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--progress-bar", "off",
         "--require-hashes", "--only-binary=:all:", "--no-deps", "-r", str(requirements), "-d", str(wheelhouse),
     ]  # fmt: skip
+    if arch is not None:
+        cmd += pip_platform_args(arch)
     try:
         _run(cmd, "downloading the wheelhouse (pip download --require-hashes --only-binary=:all:)")
     except LockError as exc:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from gatekit.render.offline import OFFLINE_ENV, OFFLINE_GENERAL_SETTINGS, OFFLINE_LITELLM_SETTINGS
-from tests.moat.conftest import IMAGE_REF
+from tests.moat.conftest import IMAGE_REF, REPO
 
 # One worker builds, installs and runs the bundle once (pytest -n N --dist loadgroup).
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("moat-bundle")]
@@ -129,3 +129,14 @@ def test_installer_is_in_the_bundle_and_executable(moat_bundle):
     with zipfile.ZipFile(wheel) as zf:
         assert "gatekit/moat/manifest.py" in zf.namelist()
         assert "gatekit/_embedded_config/environments/moat.yaml" in zf.namelist()
+
+
+def test_the_wheelhouse_serves_debian_12_python(moat_bundle):
+    """Markers decided for Debian 12's Python 3.11.2 (the moat VM's and the image's interpreter), not for the build
+    host's: async-timeout (`python_full_version < '3.11.3'`) is in, though a 3.11.7 build host would skip it."""
+    from gatekit.moat.platforms import coverage
+
+    found = coverage((moat_bundle.path / "requirements" / "runtime.txt").read_text(), REPO / "uv.lock", "x86_64")
+    wheelhouse = moat_bundle.path / "wheelhouse"
+    assert {p.name for p in wheelhouse.glob("*.whl") if not p.name.startswith("gatekit-")} == set(found.wheels.values())
+    assert any(name.startswith("async_timeout-") for name in found.wheels.values())

@@ -1,4 +1,5 @@
-"""The offline installer is plain POSIX sh (the moat host may have no bash): shellcheck-clean as `sh`."""
+"""The offline installer and the image publisher are plain POSIX sh (the moat host may have no bash): shellcheck-clean
+as `sh`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.moat.conftest import REPO
 
@@ -16,10 +19,11 @@ def shellcheck() -> str:
     return found
 
 
-def test_installer_is_shellcheck_clean_posix_sh():
-    install = REPO / "moat-mode" / "install"
-    assert install.read_text().startswith("#!/bin/sh\n")
-    proc = subprocess.run([shellcheck(), "-s", "sh", str(install)], capture_output=True, text=True, check=False)
+@pytest.mark.parametrize("name", ["install", "publish-images"])
+def test_bundle_scripts_are_shellcheck_clean_posix_sh(name):
+    script = REPO / "moat-mode" / name
+    assert script.read_text().startswith("#!/bin/sh\n")
+    proc = subprocess.run([shellcheck(), "-s", "sh", str(script)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
 
 

@@ -32,7 +32,7 @@ REQUIRED = (
     "incident-triage.md",
     "spend-report.md",
 )
-OTHER_OWNERS = frozenset({"moat-install-upgrade.md"})
+OTHER_OWNERS = frozenset({"moat-install-upgrade.md", "moat-aws-images.md"})
 DRILL_TIMEOUT = 300
 
 

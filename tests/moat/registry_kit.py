@@ -1,0 +1,162 @@
+"""Pieces of the registry rehearsal (tests/moat/test_registry_publish.py): a throwaway CA and a server certificate
+for 127.0.0.1, an htpasswd file (bcrypt, what the registry's basic auth reads), small stand-in image archives, and
+the ECS image references of the bundle's CloudFormation templates, evaluated as CloudFormation would."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import ipaddress
+import json
+import tarfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.image.oci_skeleton import write_single_layer_archive
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def write_tls(dest: Path) -> dict[str, str]:
+    """A CA made for this test and a server certificate for 127.0.0.1 signed by it. Returns the paths: `ca`,
+    `cert`, `key`, and `cert_dir` (the CA alone as ca.crt: what skopeo's --cert-dir reads)."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("gatekit rehearsal CA"))
+        .issuer_name(_name("gatekit rehearsal CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_dir = dest / "certs.d"
+    cert_dir.mkdir(parents=True)
+    paths = {"ca": dest / "ca.pem", "cert": dest / "server.pem", "key": dest / "server.key", "cert_dir": cert_dir}
+    paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (cert_dir / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths["key"].write_bytes(_pem_key(server_key))
+    paths["key"].chmod(0o600)
+    return {k: str(v) for k, v in paths.items()}
+
+
+def write_htpasswd(path: Path, user: str, password: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # crypt leaves the stdlib in 3.13; 3.11 is pinned here
+        import crypt as platform_crypt
+
+        hashed = platform_crypt.crypt(
+            password, platform_crypt.mksalt(platform_crypt.METHOD_BLOWFISH, rounds=16)
+        )  # cost 4: checked per request
+    if not hashed.startswith("$2"):
+        raise RuntimeError(f"this platform's crypt(3) did not produce bcrypt: {hashed[:4]!r}")
+    path.write_text(f"{user}:{hashed}\n")
+
+
+def write_standin_archive(path: Path, name: str) -> Path:
+    """A docker-archive of one small layer: a stand-in for the gateway or collector image (pushing the real 0.9 GB
+    gateway archive would cost minutes of compression; the mechanics are the same)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = f"stand-in for the {name} image\n".encode()
+        info = tarfile.TarInfo(f"etc/{name}-standin")
+        info.size, info.mode = len(data), 0o644
+        tar.addfile(info, io.BytesIO(data))
+    config = {"architecture": "amd64", "os": "linux", "config": {"Labels": {"dev.gatekit.standin": name}}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_single_layer_archive(path, buffer.getvalue(), config, f"{name}:standin")
+
+
+class Template:
+    """Just enough of CloudFormation to evaluate a container's Image: Fn::Join/Select/Split, Ref to pseudo
+    parameters and resources, Fn::GetAtt of an ECR repository's Arn, Fn::ImportValue through the exporting stack's
+    Outputs. Repository names (generated by CloudFormation in a deploy) are given by the caller."""
+
+    def __init__(self, templates: list[dict[str, Any]], repositories: dict[str, str]) -> None:
+        self.templates, self.repositories = templates, repositories
+        self.exports = {
+            output["Export"]["Name"]: output["Value"]
+            for template in templates
+            for output in template.get("Outputs", {}).values()
+            if "Export" in output
+        }
+
+    def value(self, node: Any) -> str:
+        if isinstance(node, str):
+            return node
+        (function, arg), *more = node.items()
+        if more:
+            raise ValueError(f"not one intrinsic function: {node}")
+        if function == "Fn::Join":
+            return arg[0].join(self.value(part) for part in arg[1])
+        if function == "Fn::Select":
+            return self._list(arg[1])[int(arg[0])]
+        if function == "Fn::ImportValue":
+            return self.value(self.exports[self.value(arg)])
+        if function == "Ref":
+            pseudo = {"AWS::URLSuffix": "amazonaws.com", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+            return pseudo[arg] if arg in pseudo else self.repositories[arg]
+        if function == "Fn::GetAtt" and arg[1] == "Arn":
+            return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{self.repositories[arg[0]]}"
+        raise ValueError(f"intrinsic function {function} is not evaluated here")
+
+    def _list(self, node: Any) -> list[str]:
+        if isinstance(node, dict) and "Fn::Split" in node:
+            separator, source = node["Fn::Split"]
+            return self.value(source).split(separator)
+        raise ValueError(f"not a list: {node}")
+
+
+def ecs_images(template_files: list[Path], repositories: dict[str, str]) -> dict[str, str]:
+    """`<stack>/<task definition>/<container>` -> the image reference the task runs, evaluated."""
+    templates = {path.name: json.loads(path.read_text()) for path in template_files}
+    evaluator = Template(list(templates.values()), repositories)
+    images: dict[str, str] = {}
+    for name, template in templates.items():
+        for logical, resource in template["Resources"].items():
+            if resource["Type"] == "AWS::ECS::TaskDefinition":
+                for container in resource["Properties"]["ContainerDefinitions"]:
+                    images[f"{name}/{logical}/{container['Name']}"] = evaluator.value(container["Image"])
+    return images
+
+
+def ecr_repositories(template_files: list[Path]) -> list[str]:
+    return [
+        logical
+        for path in template_files
+        for logical, resource in json.loads(path.read_text())["Resources"].items()
+        if resource["Type"] == "AWS::ECR::Repository"
+    ]
