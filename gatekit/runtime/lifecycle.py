@@ -1,6 +1,7 @@
 """What gatekit starts once LiteLLM's own startup has finished (its router exists), and stops before LiteLLM
 shuts down: the upstream-span callback, LiteLLM's MCP session managers (runtime/mcp_sessions.py) and the config
-syncer."""
+syncer. Last, before the worker reports ready, its startup heap is frozen out of the garbage collector's full
+collections (runtime/heap.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 from litellm.router import Router
 
 from gatekit.runtime.apply import RouterApplier
+from gatekit.runtime.heap import freeze_startup_heap
 from gatekit.runtime.mcp_sessions import McpSessions
 from gatekit.runtime.sources import ConfigSource
 from gatekit.runtime.state import RuntimeState
@@ -36,6 +38,10 @@ class RuntimeLifecycle:
         self.mcp_sessions = McpSessions(required=bool(state.env.gateway.mcp_servers))
 
     async def startup(self) -> None:
+        await self._start()
+        self.state.frozen_objects = freeze_startup_heap()
+
+    async def _start(self) -> None:
         import litellm
 
         from gatekit.runtime.callbacks import UpstreamSpanLogger

@@ -73,6 +73,7 @@ class RuntimeState:
         self.draining = False
         self.ready = False
         self.drain_deadline: float | None = None
+        self.frozen_objects = 0  # objects kept out of full garbage collections (runtime/heap.py), set at startup
         self.publish_config()
 
     @property
@@ -111,6 +112,7 @@ class RuntimeState:
             # each worker loads and reloads its own ML routing artifact
             "routing_ready": routing_ready(),
             "routing_artifact": artifact_version(),
+            "heap_frozen_objects": self.frozen_objects,
         }
 
     def worker_statuses(self) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ def add_extra_model(data: dict[str, Any]) -> None:
 def test_the_startup_document_is_the_one_served(s3_gateway: S3Gateway) -> None:
     status = s3_gateway.status()
     assert status["source"] == "s3" and status["etag"] and status["last_error"] is None
+    assert status["workers"][0]["heap_frozen_objects"] > 100_000  # one worker froze its startup heap too
     r = httpx.get(s3_gateway.handle.url + "/health/readiness", timeout=30)
     assert r.headers["x-gatekit-config-version"] == status["version"]
 

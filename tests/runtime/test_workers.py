@@ -125,6 +125,8 @@ def test_every_worker_starts_reports_its_version_and_the_replica_has_converged(t
     assert status["converged"] is True
     assert {w["version"] for w in workers} == {status["version"]}
     assert all(w["source"] == "file" for w in workers), workers
+    # Each worker froze its startup heap (LiteLLM's ~1.4 M objects) out of full collections (runtime/heap.py).
+    assert all(w["heap_frozen_objects"] > 100_000 for w in workers), workers
     info = sample(two_workers.metrics(), "gatekit_config_info")
     assert len(info) == 2 and all(status["version"] in labels for labels in info), info
 
