@@ -1,4 +1,3 @@
-# pyright: standard
 """Offline plan: run the Pulumi program under `pulumi.runtime.set_mocks` (no cloud credentials, no Pulumi CLI),
 record every resource it registers, and check each against the policy pack."""
 
@@ -7,12 +6,14 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 from pulumi.runtime.settings import SETTINGS as _SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+
+# Pulumi's own `pulumi.runtime.test` drives a program this way; there is no public equivalent (ADR 0030).
+from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from gatekit.clouds.policy import Context, Secret, StackResource, Violation, check, check_stack
 from gatekit.config import Environment
@@ -100,11 +101,12 @@ CALLS: dict[str, dict[str, Any]] = {
 def unwrap(node: Any) -> Any:
     """Mock inputs with Pulumi's secret marker become `Secret`, recursively."""
     if isinstance(node, dict):
-        if node.get(SECRET_SIG_KEY) == SECRET_SIG:
-            return Secret(unwrap(node.get("value")))
-        return {k: unwrap(v) for k, v in node.items()}
+        mapping = cast(dict[str, Any], node)
+        if mapping.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return Secret(unwrap(mapping.get("value")))
+        return {k: unwrap(v) for k, v in mapping.items()}
     if isinstance(node, list):
-        return [unwrap(v) for v in node]
+        return [unwrap(v) for v in cast(list[Any], node)]
     return node
 
 
@@ -136,8 +138,9 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         deps = self._dependencies.get(args.name, set())
-        self.resources.append(PlannedResource(args.typ, args.name, unwrap(args.inputs), depends_on=deps))
-        state = {"name": f"{args.name}-mock", **args.inputs, **COMPUTED.get(args.typ, {})}
+        inputs: dict[str, Any] = cast(Any, args).inputs  # MockResourceArgs leaves `inputs` untyped
+        self.resources.append(PlannedResource(args.typ, args.name, unwrap(inputs), depends_on=deps))
+        state = {"name": f"{args.name}-mock", **inputs, **COMPUTED.get(args.typ, {})}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -176,7 +179,8 @@ def stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
     if not path.is_file():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack `{stack}` in {project_dir} (stacks: {', '.join(known)})")
-    return dict((yaml.safe_load(path.read_text()) or {}).get("config") or {})
+    document: dict[str, Any] = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
 
 
 PLACEHOLDER_SECRET = "plan-placeholder-operator-secret"

@@ -1,4 +1,3 @@
-# pyright: standard
 """Policy validators shared by the CrossGuard pack (pulumi/policy) and `gatekit pulumi plan`.
 
 Each validator takes a resource type token and its input properties (camelCase, as the engine sees them) and
@@ -11,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from gatekit.clouds.policy_base import Context, Policy, Secret, Validator, get
+from gatekit.clouds.policy_base import Context, Policy, Secret, Validator, dicts, get, mapping
 from gatekit.clouds.policy_exposure import EXPOSURE_POLICIES
 from gatekit.clouds.policy_stack import STACK_POLICIES, StackResource
 from gatekit.config.secrets import is_secret_field, looks_like_secret
@@ -34,7 +33,7 @@ __all__ = [
 
 
 def _encryption_at_rest(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
-    out = []
+    out: list[str] = []
     if typ == "gcp:container/cluster:Cluster":
         if get(props, "databaseEncryption.state") != "ENCRYPTED" or not get(props, "databaseEncryption.keyName"):
             out.append("GKE secrets in etcd must be encrypted with a KMS key (databaseEncryption.state ENCRYPTED)")
@@ -54,7 +53,7 @@ def _encryption_at_rest(typ: str, props: dict[str, Any], ctx: Context) -> list[s
 
 
 def _no_public_endpoints(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
-    out = []
+    out: list[str] = []
     if typ == "gcp:sql/databaseInstance:DatabaseInstance":
         if get(props, "settings.ipConfiguration.ipv4Enabled") is not False:
             out.append("Cloud SQL must not have a public IPv4 address (settings.ipConfiguration.ipv4Enabled false)")
@@ -72,7 +71,7 @@ def _no_public_endpoints(typ: str, props: dict[str, Any], ctx: Context) -> list[
 
 
 def _tls_required(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
-    out = []
+    out: list[str] = []
     if typ == "gcp:sql/databaseInstance:DatabaseInstance":
         if get(props, "settings.ipConfiguration.sslMode") not in (
             "ENCRYPTED_ONLY",
@@ -115,10 +114,10 @@ def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(node, Secret):
         return
     if isinstance(node, dict):
-        for key, value in node.items():
+        for key, value in cast(dict[Any, Any], node).items():
             yield from _strings(value, f"{path}.{key}" if path else str(key))
     elif isinstance(node, list):
-        for i, value in enumerate(node):
+        for i, value in enumerate(cast(list[Any], node)):
             yield from _strings(value, f"{path}.{i}")
     elif isinstance(node, str):
         yield path, node
@@ -126,14 +125,14 @@ def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 def _env_lists(node: Any, path: str = "") -> Iterator[tuple[str, list[Any]]]:
     if isinstance(node, dict):
-        for key, value in node.items():
+        for key, value in cast(dict[Any, Any], node).items():
             child = f"{path}.{key}" if path else str(key)
             if key == "env" and isinstance(value, list):
-                yield child, value
+                yield child, cast(list[Any], value)
             else:
                 yield from _env_lists(value, child)
     elif isinstance(node, list):
-        for i, value in enumerate(node):
+        for i, value in enumerate(cast(list[Any], node)):
             yield from _env_lists(value, f"{path}.{i}")
 
 
@@ -143,20 +142,20 @@ def _in_clear(props: dict[str, Any], path: str) -> bool:
     for part in path.split("."):
         if isinstance(node, Secret) or not isinstance(node, dict):
             return False
-        node = node.get(part)
+        node = cast(dict[str, Any], node).get(part)
     return node is not None and not isinstance(node, Secret)
 
 
 def _no_plaintext_secrets(typ: str, props: dict[str, Any], ctx: Context) -> list[str]:
-    out = []
+    out: list[str] = []
     secret_paths = SECRET_PROPS.get(typ, ())
     for path in secret_paths:
         if ctx.secrets_marked and _in_clear(props, path):
             out.append(f"`{path}` holds a secret in clear; make it a Pulumi secret (pulumi.Output.secret)")
     if typ.startswith("kubernetes:"):
         for path, entries in _env_lists(props):
-            for entry in entries:
-                if isinstance(entry, dict) and "value" in entry and is_secret_field(str(entry.get("name", ""))):
+            for entry in dicts(entries):
+                if "value" in entry and is_secret_field(str(entry.get("name", ""))):
                     out.append(f"{path}: `{entry.get('name')}` is a secret passed as a literal; use valueFrom")
     for path, value in _strings(props):
         if any(path == p or path.startswith(p + ".") for p in secret_paths):
@@ -196,7 +195,7 @@ def _required_labels(typ: str, props: dict[str, Any], ctx: Context) -> list[str]
         path = LABEL_PROPS[typ]
     else:
         return []
-    labels = get(props, path) or {}
+    labels = mapping(get(props, path))
     missing = [t for t in ctx.required_tags if not labels.get(t)]
     return (
         [f"`{path}` lacks required {'label' if 'abel' in path else 'tag'}(s) {', '.join(missing)}"] if missing else []

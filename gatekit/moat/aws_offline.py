@@ -51,7 +51,9 @@ def cdk_cli(root: Path, bundle: Path) -> Component:
         show = ["node", str(Path(tmp) / "x" / "package" / "bin" / "cdk"), "bootstrap", "--show-template"]
         proc = subprocess.run(show, capture_output=True, text=True, check=False, timeout=600, cwd=tmp)
         if proc.returncode != 0 or "AWS::" not in proc.stdout:
-            return Component("cdk_cli", False, reason=f"cdk bootstrap --show-template failed: {output_tail(proc.stderr)}")
+            return Component(
+                "cdk_cli", False, reason=f"cdk bootstrap --show-template failed: {output_tail(proc.stderr)}"
+            )
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(tgz, dest)
         (bundle / BOOTSTRAP).parent.mkdir(parents=True, exist_ok=True)

@@ -196,7 +196,7 @@ def _build_rest(
         if collector
         else Component("collector_image", False, reason="the environment has no aws.collector_image")
     )
-    tags = {}
+    tags: dict[str, str] = {}
     if result.components["gateway_image"].present:
         tags[images.GATEWAY_ARCHIVE] = _wheel_version(wheel.name)  # the tag the gateway stack runs (cdk/images.py)
     if collector and result.components["collector_image"].present:

@@ -78,7 +78,9 @@ def finish_cdk_synth(synth: Synth | Component, bundle: Path, out_dir: Path) -> C
     output = synth.log.read()
     synth.stop()
     if synth.proc.returncode != 0:
-        return Component("cdk", False, reason=f"`gatekit synth` failed (exit {synth.proc.returncode}): {output_tail(output)}")
+        return Component(
+            "cdk", False, reason=f"`gatekit synth` failed (exit {synth.proc.returncode}): {output_tail(output)}"
+        )
     templates = sorted(p.relative_to(bundle).as_posix() for p in out_dir.glob("*.template.json"))
     for link in [p for p in out_dir.rglob("*") if p.is_symlink()]:
         target = link.resolve()  # a bundle carries files only: replace any link of the cloud assembly by its target

@@ -85,7 +85,7 @@ def _podman_env(root: Path) -> dict[str, str]:
 
 
 def collector_tag(image: str) -> str:
-    """`public.ecr.aws/…/aws-otel-collector:v0.49.0` -> `aws-otel-collector-v0.49.0`, the tag the ECS template runs."""
+    """`<registry>/…/aws-otel-collector:v0.49.0` -> `aws-otel-collector-v0.49.0`, the tag the ECS template runs."""
     return COLLECTOR_TAG_PREFIX + image.rsplit(":", 1)[-1]
 
 

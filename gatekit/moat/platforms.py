@@ -159,7 +159,7 @@ def _best_wheel(wheels: list[dict[str, str]], hashes: frozenset[str], supported:
 def variant_requirements(requirements: str, found: Coverage) -> str:
     """The runtime set for this platform alone: the requirements that apply there, markers decided (pip would
     evaluate them against the interpreter running it, not the target), with their hashes."""
-    lines = []
+    lines: list[str] = []
     for requirement in parse_requirements(requirements):
         label = f"{requirement.name}=={requirement.version}"
         if label in found.wheels:

@@ -1,4 +1,3 @@
-# pyright: standard
 """The Kubernetes front door of `gateway.exposure`: an Ingress that routes only the exposed paths to the gateway
 Service, over TLS from cert-manager (`cert-manager.io/cluster-issuer`) or a certificate Secret the cloud's managed
 certificate controller fills. Paths ending in `*` become `Prefix` paths, the others `Exact`; anything else has no
@@ -113,7 +112,7 @@ def managed_certificate(door: IngressFrontDoor, meta: Manifest, service: str) ->
 
 def ingress_paths(exposure: Exposure, service: str, port: int) -> list[Manifest]:
     backend = {"service": {"name": service, "port": {"number": port}}}
-    paths = []
+    paths: list[Manifest] = []
     for pattern in exposure.paths:
         if pattern.endswith("*"):
             paths.append({"path": pattern[:-1], "pathType": "Prefix", "backend": backend})
