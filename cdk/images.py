@@ -12,7 +12,7 @@ from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
 from gatekit.config import Environment
-from gatekit.moat.images import collector_tag
+from gatekit.render.image_tags import collector_tag
 
 PUBLIC_REGISTRY = "public.ecr.aws/"
 

@@ -29,6 +29,7 @@ from gatekit.moat.offline import collect_tiktoken
 from gatekit.moat.platforms import write_variant
 from gatekit.moat.signing import Signer, open_signer
 from gatekit.render.env import render_environment
+from gatekit.render.image_tags import collector_tag
 from gatekit.render.litellm import render_litellm_config
 from gatekit.render.offline import OFFLINE_ENV, TIKTOKEN_DIR_ENV, offline_litellm_config
 
@@ -200,7 +201,7 @@ def _build_rest(
     if result.components["gateway_image"].present:
         tags[images.GATEWAY_ARCHIVE] = _wheel_version(wheel.name)  # the tag the gateway stack runs (cdk/images.py)
     if collector and result.components["collector_image"].present:
-        tags[images.COLLECTOR_ARCHIVE] = images.collector_tag(collector)
+        tags[images.COLLECTOR_ARCHIVE] = collector_tag(collector)
     result.components["image_publish"] = images.write_image_index(out, tags)
     progress.done(
         f"gateway {_summary(result.components['gateway_image'])}; "

@@ -22,7 +22,6 @@ GATEWAY_SBOM = "sbom/gateway-image.cdx.json"
 IMAGE_INDEX = "images/index.tsv"
 PUBLISHER = "publish-images"
 # The tag of the mirrored ADOT collector in the gateway repository (cdk/images.py reads it from here: one rule).
-COLLECTOR_TAG_PREFIX = "aws-otel-collector-"
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:
@@ -82,11 +81,6 @@ def _podman_env(root: Path) -> dict[str, str]:
         "CONTAINERS_CONF": str(state / "containers.conf"),
         "CONTAINERS_REGISTRIES_CONF": str(state / "registries.conf"),
     }
-
-
-def collector_tag(image: str) -> str:
-    """`<registry>/…/aws-otel-collector:v0.49.0` -> `aws-otel-collector-v0.49.0`, the tag the ECS template runs."""
-    return COLLECTOR_TAG_PREFIX + image.rsplit(":", 1)[-1]
 
 
 def archive_config_digest(archive: Path) -> str:

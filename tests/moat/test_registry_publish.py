@@ -28,6 +28,7 @@ from gatekit.config.loader import load_environment
 from gatekit.moat import images
 from gatekit.moat.manifest import write_manifest
 from gatekit.moat.signing import open_signer
+from gatekit.render.image_tags import COLLECTOR_TAG_PREFIX, collector_tag
 from tests.moat.conftest import IMAGE_REF, REPO, Bundle
 from tests.moat.registry_kit import (
     ACCOUNT,
@@ -64,7 +65,7 @@ def _kit(bundle: Bundle, dest: Path) -> Path:
     assert collector is not None
     tags = {
         images.GATEWAY_ARCHIVE: _index(bundle.path)[images.GATEWAY_ARCHIVE][0],
-        images.COLLECTOR_ARCHIVE: images.collector_tag(collector.collector_image),
+        images.COLLECTOR_ARCHIVE: collector_tag(collector.collector_image),
     }
     for archive in tags:
         write_standin_archive(dest / archive, Path(archive).stem)
@@ -223,7 +224,7 @@ def test_template_references_resolve_to_the_archives_images(rehearsal):
         assert config_digest == index[tag]  # pulled by digest: the archive's image
         assert manifest_digest == published[f"{registry}/{ref}"]
     collector = {r[1] for r in resolved}
-    assert any(ref.rsplit(":", 1)[1].startswith(images.COLLECTOR_TAG_PREFIX) for ref in collector), collector
+    assert any(ref.rsplit(":", 1)[1].startswith(COLLECTOR_TAG_PREFIX) for ref in collector), collector
     outside = {ref for ref in rehearsal["refs"].values() if not ref.startswith(ECR_HOST)}
     assert outside == {IMAGE_REF}  # the gateway image the build pinned with --set compute.image=…
 
