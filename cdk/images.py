@@ -22,11 +22,10 @@ def gateway_image_tag() -> str:
     return version("gatekit")
 
 
-def gateway_repository(scope: Construct, env: Environment) -> ecr.IRepository:
+def gateway_repository(scope: Construct, ecr_repository: str | None) -> ecr.IRepository:
     """The private repository: `aws.ecr_repository` if configured, else one created here (no fixed name)."""
-    assert env.aws is not None
-    if env.aws.ecr_repository:
-        return ecr.Repository.from_repository_name(scope, "GatewayRepository", env.aws.ecr_repository)
+    if ecr_repository:
+        return ecr.Repository.from_repository_name(scope, "GatewayRepository", ecr_repository)
     return ecr.Repository(
         scope,
         "GatewayRepository",

@@ -116,7 +116,7 @@ class GatewayLoadBalancer(Construct):
     def _access_log_bucket(self) -> s3.Bucket:
         return access_log_bucket(
             self,
-            self.env_config,
+            self.env_config.observability.log_retention_days,
             source="ALB",
             archive_reason="Access logs of one regional load balancer; archiving is account-level.",
         )

@@ -18,7 +18,7 @@ from constructs import Construct
 from cdk.architecture import migrations_platform
 from cdk.gateway_task import writable_volumes
 from cdk.policy import skip_checkov, suppress_nag
-from cdk.shared import log_group
+from cdk.shared import basics_of, log_group
 from gatekit.config import Environment
 from gatekit.render.container import migrations_container
 
@@ -87,7 +87,7 @@ class Migrations(Construct):
             timeout=Duration.minutes(15),
             memory_size=256,
             description=f"{env.deployment.prefix}: run the database migrations task before the gateway rolls out",
-            log_group=log_group(self, "RunnerLogs", env, logs_key),
+            log_group=log_group(self, "RunnerLogs", basics_of(env), logs_key),
         )
         runner.add_to_role_policy(
             iam.PolicyStatement(

@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cdk.shared import encryption_key, removal_policy, retention
+from cdk.shared import basics_of, encryption_key, removal_policy, retention
 from gatekit.config import Environment
 
 INFERENCE_PREFIX = "/v1/"
@@ -136,7 +136,7 @@ class GatewayWaf(Construct):
         stack = Stack.of(self)
         # WAF requires the `aws-waf-logs-` prefix; the stack name (from deployment.prefix) keeps deployments apart.
         name = f"aws-waf-logs-{stack.stack_name}"
-        key = encryption_key(self, "LogsKey", env, "WAF logs", for_logs=True)
+        key = encryption_key(self, "LogsKey", basics_of(env), "WAF logs", for_logs=True)
         group = logs.LogGroup(
             self,
             "Logs",
