@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 from cdk.config_stack import ConfigStack, environment_document, local_router_artifact, rendered_config_yaml
 from cdk.data_stack import DataStack
 from cdk.exemptions import apply_framework_exemptions
-from cdk.gateway_ecs_stack import GatewayEcsStack
+from cdk.gateway_ecs_stack import GatewayEcsStack, database_ca
 from cdk.monitoring_stack import MonitoringStack
 from cdk.network_stack import (
     NetworkStack,
@@ -29,8 +29,10 @@ from cdk.policy import apply_account_rules
 from cdk.props import (
     ConfigProps,
     DataProps,
+    FrontDoor,
     GatewayEcsProps,
     GatewayEksProps,
+    GatewayWorkload,
     MonitoringProps,
     NetworkProps,
     ObservabilityProps,
@@ -38,8 +40,11 @@ from cdk.props import (
 )
 from cdk.secrets_stack import SecretsStack, SynthError
 from cdk.shared import as_interface, basics_of
-from gatekit.config import Environment
+from cdk.waf import web_acl_rules
+from gatekit.config import DrainTimings, Environment
 from gatekit.config.estate_checks import interface_endpoints
+from gatekit.config.sizing import in_flight_target
+from gatekit.render import container
 from gatekit.render.env import render_environment
 
 ECS_TARGETS = ("aws-ecs", "moat")
@@ -150,7 +155,8 @@ def build_app(app: App, env: Environment, *, nag: bool = True) -> GatekitStacks:
         stacks = GatekitStacks(network, secrets, data, config, observability, eks_gateway)
     else:
         ecs_props = GatewayEcsProps(
-            model=env,
+            workload=gateway_workload(env, with_database=data.database_endpoint is not None),
+            front_door=front_door(env),
             vpc=network.vpc,
             app_subnets=network.app_subnets,
             alb_subnets=network.alb_subnets,
@@ -201,6 +207,42 @@ def network_props(env: Environment) -> NetworkProps:
         public_load_balancer=public_load_balancer(env),
         existing_stores=existing_stores(env),
         admit_tasks_to_existing_stores=env.target != "aws-eks",
+    )
+
+
+def gateway_workload(env: Environment, *, with_database: bool) -> GatewayWorkload:
+    """The gateway process on ECS as rendered from the model (container contracts, environment, sizing, images)."""
+    assert env.aws is not None
+    network = env.network
+    return GatewayWorkload(
+        environment_name=env.name,
+        basics=basics_of(env),
+        port=env.gateway.port,
+        compute=env.compute,
+        in_flight_target=in_flight_target(env),
+        timings=DrainTimings.from_drain(env.gateway.drain),
+        container=container.gateway_container(env),
+        migrations_container=container.migrations_container(env),
+        plain_environment=render_environment(env).plain,
+        collector_image=env.aws.collector_image,
+        network_mode=network.mode,
+        ssm_reachable=network.mode != "isolated" or "ssm" in network.endpoints,
+        models=tuple(env.gateway.models),
+        database_ca=database_ca(env) if with_database else None,
+    )
+
+
+def front_door(env: Environment) -> FrontDoor:
+    """The load balancer's inputs: reach, domain, exposure, WAF rules (cdk.waf) when network.waf is on."""
+    return FrontDoor(
+        environment_name=env.name,
+        basics=basics_of(env),
+        public=public_load_balancer(env),
+        deletion_protection=env.database.deletion_protection,
+        idle_timeout_seconds=min(int(env.gateway.routing.timeout_seconds) + 5, 4000),
+        domain=env.domain,
+        exposure=env.gateway.exposure,
+        waf_rules=web_acl_rules(env) if env.network.waf else None,
     )
 
 

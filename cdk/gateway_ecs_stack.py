@@ -25,22 +25,26 @@ from cdk.gateway_task import READINESS_PATH, GatewayTask, TaskInputs
 from cdk.images import gateway_image
 from cdk.load_balancer import GatewayLoadBalancer
 from cdk.migrations import Migrations
-from cdk.props import CacheEndpoint, DatabaseEndpoint, GatewayEcsProps, InjectedSecret
+from cdk.props import CacheEndpoint, DatabaseEndpoint, GatewayEcsProps, GatewayWorkload, InjectedSecret
 from cdk.secrets_stack import SynthError, import_for_task
 from cdk.shared import StackOptions
-from gatekit.config import DrainTimings, Environment
+from gatekit.config import Environment
 from gatekit.config.database_ca import CaBundleError, read_ca_bundle
-from gatekit.config.sizing import in_flight_target
 from gatekit.render.container import DATABASE_CA_ENV
 
 
-def database_environment(env: Environment, database: DatabaseEndpoint) -> dict[str, str]:
-    """Where the database is and the CA its certificate chains to (`database.ca_bundle`, verify-full: chain and
-    name); credentials are never part of it."""
+def database_ca(env: Environment) -> str:
+    """The CA certificates of `database.ca_bundle` (PEM) the gateway verifies the database with; a clear SynthError
+    when the bundle is missing or wrong."""
     try:
-        ca_bundle = read_ca_bundle(env)
+        return read_ca_bundle(env)
     except CaBundleError as exc:
         raise SynthError(f"environment `{env.name}`: {exc}") from None
+
+
+def database_environment(database: DatabaseEndpoint, ca_bundle: str) -> dict[str, str]:
+    """Where the database is and the CA its certificate chains to (`database.ca_bundle`, verify-full: chain and
+    name); credentials are never part of it."""
     return {
         "DATABASE_HOST": database.host,
         "DATABASE_PORT": str(database.port),
@@ -73,24 +77,23 @@ class GatewayEcsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.props = props
-        env = props.model
+        workload = props.workload
         database, cache, config = props.database, props.cache, props.config
-        timings = DrainTimings.from_drain(env.gateway.drain)
+        timings = workload.timings
         self.cluster = ecs.Cluster(self, "Cluster", vpc=props.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
         ecs_secrets = self._task_secrets(props.injected, cache)
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
         if database is not None:
-            extra_env.update(database_environment(env, database))
+            extra_env.update(database_environment(database, self._database_ca()))
             extra_env.update(
                 {"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER, "DISABLE_SCHEMA_UPDATE": "True"}
             )
         if cache is not None:
             extra_env.update({"REDIS_HOST": cache.host, "REDIS_PORT": str(cache.port)})
-        ssm_reachable = env.network.mode != "isolated" or "ssm" in env.network.endpoints
         self.task = GatewayTask(
             self,
             "Task",
-            env=env,
+            workload=workload,
             inputs=TaskInputs(
                 repository=config.repository,
                 config_uri=config.config_uri,
@@ -98,7 +101,7 @@ class GatewayEcsStack(Stack):
                 extra_environment=extra_env,
                 gateway_logs=props.logs.gateway,
                 collector_logs=props.logs.collector,
-                ssm_reachable=ssm_reachable,
+                ssm_reachable=workload.ssm_reachable,
             ),
         )
         task_role = self.task.definition.task_role
@@ -116,7 +119,7 @@ class GatewayEcsStack(Stack):
         self.load_balancer = GatewayLoadBalancer(
             self,
             "LoadBalancer",
-            env=env,
+            front_door=props.front_door,
             vpc=props.vpc,
             subnets=props.alb_subnets,
             security_group=props.security_groups.alb,
@@ -126,21 +129,21 @@ class GatewayEcsStack(Stack):
             "Service",
             cluster=self.cluster,
             task_definition=self.task.definition,
-            desired_count=env.compute.replicas.desired,
+            desired_count=workload.compute.replicas.desired,
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             security_groups=[props.security_groups.service],
             vpc_subnets=props.app_subnets,
-            assign_public_ip=env.network.mode == "public",
+            assign_public_ip=workload.network_mode == "public",
             health_check_grace_period=Duration.seconds(90),
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
         )
         self.target_group = self.load_balancer.add_gateway_targets(  # forwards only gateway.exposure (issue 12)
             "Gateway",
-            port=env.gateway.port,
-            targets=[self.service.load_balancer_target(container_name="gateway", container_port=env.gateway.port)],
+            port=workload.port,
+            targets=[self.service.load_balancer_target(container_name="gateway", container_port=workload.port)],
             deregistration_delay=Duration.seconds(timings.alb_deregistration_delay),
             health_check=elbv2.HealthCheck(
                 path=READINESS_PATH,
@@ -151,9 +154,9 @@ class GatewayEcsStack(Stack):
                 unhealthy_threshold_count=3,
             ),
         )
-        self._autoscaling(env)
+        self._autoscaling(workload)
         if database is not None:
-            self._migrations(env, database)
+            self._migrations(workload, database)
         CfnOutput(self, "GatewayUrl", value=self.load_balancer.url)
         CfnOutput(self, "LoadBalancerDnsName", value=self.load_balancer.alb.load_balancer_dns_name)
         CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
@@ -174,19 +177,26 @@ class GatewayEcsStack(Stack):
             out["REDIS_PASSWORD"] = ecs.Secret.from_secrets_manager(auth)
         return out
 
-    def _autoscaling(self, env: Environment) -> None:
+    def _database_ca(self) -> str:
+        ca = self.props.workload.database_ca
+        if ca is None:
+            raise SynthError(f"environment `{self.props.workload.environment_name}`: no database CA bundle was read")
+        return ca
+
+    def _autoscaling(self, workload: GatewayWorkload) -> None:
+        compute = workload.compute
         scaling = self.service.auto_scale_task_count(
-            min_capacity=env.compute.replicas.min, max_capacity=env.compute.replicas.max
+            min_capacity=compute.replicas.min, max_capacity=compute.replicas.max
         )
         scaling.scale_on_cpu_utilization(
             "Cpu",
-            target_utilization_percent=env.compute.autoscaling.cpu_target_percent,
+            target_utilization_percent=compute.autoscaling.cpu_target_percent,
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
         scaling.scale_on_request_count(
             "Requests",
-            requests_per_target=env.compute.autoscaling.requests_per_target,
+            requests_per_target=compute.autoscaling.requests_per_target,
             target_group=self.target_group,
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
@@ -199,24 +209,24 @@ class GatewayEcsStack(Stack):
             metric=cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,
                 metric_name=IN_FLIGHT_METRIC,
-                dimensions_map={DEPLOYMENT_DIMENSION: env.deployment.prefix},
+                dimensions_map={DEPLOYMENT_DIMENSION: workload.basics.prefix},
                 statistic="Average",
                 period=Duration.minutes(1),
             ),
-            target_value=in_flight_target(env),
+            target_value=workload.in_flight_target,
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
 
-    def _migrations(self, env: Environment, database: DatabaseEndpoint) -> None:
+    def _migrations(self, workload: GatewayWorkload, database: DatabaseEndpoint) -> None:
         props = self.props
         migrations = Migrations(
             self,
             "Migrations",
-            env=env,
+            workload=workload,
             cluster=self.cluster,
-            image=gateway_image(env, props.config.repository),
-            database_environment=database_environment(env, database),
+            image=gateway_image(workload.compute.image, props.config.repository),
+            database_environment=database_environment(database, self._database_ca()),
             admin_secret=sm.Secret.from_secret_complete_arn(self, "ImportedDatabaseAdmin", database.admin_secret_arn),
             subnets=props.vpc.select_subnets(subnet_group_name=props.app_subnets.subnet_group_name).subnet_ids,
             security_group=props.security_groups.service,

@@ -28,7 +28,7 @@ from cdk.existing_cluster import (
 )
 from cdk.existing_data import grant_existing_secret_keys
 from cdk.existing_data_rules import admit_to_existing_stores
-from cdk.gateway_ecs_stack import database_environment, grant_decrypt_via_secrets_manager
+from cdk.gateway_ecs_stack import database_ca, database_environment, grant_decrypt_via_secrets_manager
 from cdk.gateway_task import bedrock_statement, xray_statement
 from cdk.images import gateway_image_tag
 from cdk.load_balancer import gateway_certificate
@@ -231,7 +231,7 @@ class GatewayEksStack(Stack):
         database, cache, config = self.props.database, self.props.cache, self.props.config
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
         if database is not None:
-            extra_env.update(database_environment(env, database))
+            extra_env.update(database_environment(database, database_ca(env)))
             # No migrations task on EKS: the runtime user may create the schema, so LiteLLM migrates at start-up.
             extra_env.update({"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER})
         if cache is not None:
@@ -269,7 +269,7 @@ class GatewayEksStack(Stack):
             if domain.hosted_zone_id
             else None
         )
-        return gateway_certificate(self, env, zone).certificate_arn
+        return gateway_certificate(self, env.name, domain, zone).certificate_arn
 
     def _workload_role(self, env: Environment, service_account: str) -> iam.Role:
         props = self.props
@@ -289,7 +289,7 @@ class GatewayEksStack(Stack):
             )
         grant_read_config(props.config.bucket, role)
         role.add_to_principal_policy(xray_statement())
-        bedrock = bedrock_statement(env, self)
+        bedrock = bedrock_statement(env.gateway.models, self)
         if bedrock is not None:
             role.add_to_principal_policy(bedrock)
         if props.database is not None:

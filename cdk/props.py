@@ -2,15 +2,17 @@
 
 A stack receives the config slices it uses and typed interfaces (`ec2.IVpc`, `kms.IKey`, `s3.IBucket`, …) or small
 frozen endpoint values, never another stack; only app.py / app_builder.py read CDK context and the whole
-`Environment`. The gateway stacks are the one exception on the config side: `model` is the environment, passed on
-to the workload renderers that take the typed model whole (container contract, process environment, collector
-config, Kubernetes manifests, WAF rules); tests/cdk/test_props.py holds that list."""
+`Environment`. The ECS gateway gets its workload pre-rendered (`GatewayWorkload`, `FrontDoor`); the EKS gateway is the
+one exception on the config side: `model` is the environment, passed on to the renderers that take the typed model
+whole (`gatekit.render.k8s.render_gateway_manifests`, the existing-cluster rules); tests/cdk/test_props.py allows
+that one field."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
@@ -26,11 +28,15 @@ from aws_cdk import aws_secretsmanager as sm
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from gatekit.config import Environment, SecretRef
+from gatekit.config import DrainTimings, Environment, SecretRef
 from gatekit.config.environment import Cache as CacheConfig
+from gatekit.config.environment import Compute, Domain
 from gatekit.config.environment import Database as DatabaseConfig
 from gatekit.config.environment import Network as NetworkConfig
 from gatekit.config.estate_existing import ExistingAurora, ExistingCache
+from gatekit.config.exposure import Exposure
+from gatekit.config.gateway import ModelDeployment
+from gatekit.render.container import ContainerSpec
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,41 @@ class GatewayLogGroups:
 
 
 @dataclass(frozen=True)
+class GatewayWorkload:
+    """The gateway process on ECS, rendered from the model by app_builder: container contracts, plain environment,
+    sizing, drain timings, the images, the models it may invoke (Bedrock grants)."""
+
+    environment_name: str
+    basics: Basics
+    port: int
+    compute: Compute  # sizing, architecture, image, replicas, autoscaling
+    in_flight_target: int
+    timings: DrainTimings
+    container: ContainerSpec
+    migrations_container: ContainerSpec
+    plain_environment: Mapping[str, str]  # render_environment(env).plain: settings only, never a secret
+    collector_image: str  # aws.collector_image
+    network_mode: str
+    ssm_reachable: bool  # the collector reads its config from SSM Parameter Store
+    models: tuple[ModelDeployment, ...]
+    database_ca: str | None  # database.ca_bundle as PEM, when the gateway has a database
+
+
+@dataclass(frozen=True)
+class FrontDoor:
+    """The load balancer's inputs: reach, domain (certificate), what it forwards, the WAF rules (None: no WAF)."""
+
+    environment_name: str
+    basics: Basics
+    public: bool
+    deletion_protection: bool
+    idle_timeout_seconds: int
+    domain: Domain | None
+    exposure: Exposure
+    waf_rules: Sequence[Mapping[str, Any]] | None
+
+
+@dataclass(frozen=True)
 class NetworkProps:
     basics: Basics
     network: NetworkConfig
@@ -177,7 +218,8 @@ class ObservabilityProps:
 
 @dataclass(frozen=True)
 class GatewayEcsProps:
-    model: Environment  # for the workload renderers only (module docstring)
+    workload: GatewayWorkload
+    front_door: FrontDoor
     vpc: ec2.IVpc
     app_subnets: ec2.SubnetSelection
     alb_subnets: ec2.SubnetSelection
@@ -193,7 +235,7 @@ class GatewayEcsProps:
 
 @dataclass(frozen=True)
 class GatewayEksProps:
-    model: Environment  # for the workload renderers only (module docstring)
+    model: Environment  # for the renderers that take it whole only (module docstring)
     vpc: ec2.IVpc
     app_subnets: ec2.SubnetSelection
     security_groups: SecurityGroups

@@ -1,6 +1,6 @@
 """ADR 0031, enforced: only app.py / cdk/app_builder.py read CDK context, and every stack takes one frozen props
 dataclass whose fields are config slices, typed interfaces and small frozen values, never another stack or the whole
-environment (but for the gateway stacks' `model`, which their workload renderers take whole)."""
+environment (but for the EKS gateway's `model`, which the Kubernetes renderer takes whole)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ CONTEXT_READERS = {"app.py", "cdk/app_builder.py"}
 CONTEXT_CALLS = {"try_get_context", "get_context"}
 STACK_MODULES = sorted(p.stem for p in (REPO / "cdk").glob("*_stack.py"))
 # (props class, field): the typed model, passed on to renderers that take it whole (cdk/props.py docstring).
-MODEL_FIELDS = {("GatewayEcsProps", "model"), ("GatewayEksProps", "model")}
+MODEL_FIELDS = {("GatewayEksProps", "model")}
 PASSED_THROUGH = {"scope", "construct_id", "kwargs"}
 
 
