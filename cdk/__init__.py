@@ -1,6 +1,7 @@
-"""AWS CDK stacks for gatekit: every stack is a renderer of one typed `gatekit.config.Environment`.
+"""AWS CDK stacks for gatekit: together they render one typed `gatekit.config.Environment`.
 
-`build_app(env)` composes the stacks of one environment; `app.py` (the CDK CLI entry) and `gatekit synth` both call it.
+`build_app(env)` composes the stacks of one environment, handing each one frozen props value (`cdk/props.py`,
+ADR 0031); `app.py` (the CDK CLI entry) and `gatekit synth` both call it.
 """
 
 from cdk.app_builder import GatekitStacks, build_app, synth_environment

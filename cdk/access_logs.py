@@ -7,10 +7,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk.policy import skip_checkov, suppress_nag
-from gatekit.config import Environment
 
 
-def access_log_bucket(scope: Construct, env: Environment, *, source: str, archive_reason: str) -> s3.Bucket:
+def access_log_bucket(scope: Construct, retention_days: int, *, source: str, archive_reason: str) -> s3.Bucket:
     """SSE-S3 (log delivery supports nothing else), TLS-only, versioned, expiring with the log retention.
     `source` names what writes here (for the reasoned exemptions)."""
     bucket = s3.Bucket(
@@ -23,7 +22,7 @@ def access_log_bucket(scope: Construct, env: Environment, *, source: str, archiv
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         lifecycle_rules=[
             s3.LifecycleRule(
-                expiration=Duration.days(env.observability.log_retention_days),
+                expiration=Duration.days(retention_days),
                 noncurrent_version_expiration=Duration.days(1),
             )
         ],

@@ -9,21 +9,22 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_eks as eks
 
 from gatekit.config import Environment
+from gatekit.config.environment import Compute
 from gatekit.config.estate import DEFAULT_NODE_TYPES
 
 _ECS = {"x86_64": ecs.CpuArchitecture.X86_64, "arm64": ecs.CpuArchitecture.ARM64}
 _AMI = {"x86_64": eks.NodegroupAmiType.AL2023_X86_64_STANDARD, "arm64": eks.NodegroupAmiType.AL2023_ARM_64_STANDARD}
 
 
-def task_platform(env: Environment) -> ecs.RuntimePlatform:
+def task_platform(compute: Compute) -> ecs.RuntimePlatform:
     return ecs.RuntimePlatform(
-        operating_system_family=ecs.OperatingSystemFamily.LINUX, cpu_architecture=_ECS[env.compute.architecture]
+        operating_system_family=ecs.OperatingSystemFamily.LINUX, cpu_architecture=_ECS[compute.architecture]
     )
 
 
-def migrations_platform(env: Environment) -> ecs.RuntimePlatform | None:
+def migrations_platform(compute: Compute) -> ecs.RuntimePlatform | None:
     """The migrations task runs the gateway image too: pinned only off the Fargate default (x86_64)."""
-    return task_platform(env) if env.compute.architecture != "x86_64" else None
+    return task_platform(compute) if compute.architecture != "x86_64" else None
 
 
 def node_instance_type(env: Environment) -> ec2.InstanceType:

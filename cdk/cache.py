@@ -13,8 +13,8 @@ from constructs import Construct
 
 from cdk.network_stack import CACHE_PORT
 from cdk.policy import suppress_nag
-from cdk.shared import removal_policy
-from gatekit.config import Environment
+from cdk.props import Basics, CacheEndpoint
+from gatekit.config.environment import Cache as CacheConfig
 
 ENGINE_VERSION = {"valkey": "8.0", "redis": "7.1"}
 PARAMETER_GROUP = {"valkey": "default.valkey8", "redis": "default.redis7"}
@@ -26,23 +26,26 @@ class Cache(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        env_config: Environment,
+        config: CacheConfig,
+        basics: Basics,
+        environment_name: str,
+        backup_retention_days: int,
         subnet_ids: list[str],
         security_group: ec2.ISecurityGroup,
         key: kms.IKey,
         slow_log: logs.ILogGroup,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.env_config = env_config
-        cache = env_config.cache
+        self.prefix = basics.prefix
+        cache = config
         self.auth_secret = sm.Secret(
             self,
             "AuthToken",
-            secret_name=self.auth_secret_name(env_config),
-            description=f"{env_config.deployment.prefix}: ElastiCache AUTH token",
+            secret_name=self.auth_secret_name(basics.prefix),
+            description=f"{basics.prefix}: ElastiCache AUTH token",
             encryption_key=key,
             generate_secret_string=sm.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-            removal_policy=removal_policy(env_config),
+            removal_policy=basics.removal,
         )
         suppress_nag(
             self.auth_secret,
@@ -51,13 +54,13 @@ class Cache(Construct):
             "has no Secrets Manager rotation Lambda; rotation is a runbook step.",
         )
         subnet_group = elasticache.CfnSubnetGroup(
-            self, "Subnets", description=f"{env_config.deployment.prefix} cache subnets", subnet_ids=subnet_ids
+            self, "Subnets", description=f"{basics.prefix} cache subnets", subnet_ids=subnet_ids
         )
         failover = cache.replicas_per_shard > 0
         self.replication_group = elasticache.CfnReplicationGroup(
             self,
             "ReplicationGroup",
-            replication_group_description=f"{env_config.deployment.prefix} gateway cache",
+            replication_group_description=f"{basics.prefix} gateway cache",
             engine=cache.engine,
             engine_version=ENGINE_VERSION[cache.engine],
             cache_parameter_group_name=PARAMETER_GROUP[cache.engine],
@@ -75,7 +78,7 @@ class Cache(Construct):
             kms_key_id=key.key_arn,
             auth_token=self.auth_secret.secret_value.unsafe_unwrap(),
             auto_minor_version_upgrade=True,
-            snapshot_retention_limit=env_config.database.backup_retention_days if failover else 1,
+            snapshot_retention_limit=backup_retention_days if failover else 1,
             preferred_maintenance_window="sun:05:30-sun:06:30",
             log_delivery_configurations=[
                 elasticache.CfnReplicationGroup.LogDeliveryConfigurationRequestProperty(
@@ -95,19 +98,30 @@ class Cache(Construct):
             suppress_nag(
                 self.replication_group,
                 "AwsSolutions-AEC4",
-                f"`{env_config.name}` configures a single-AZ cache (cache.multi_az / replicas_per_shard): it holds "
+                f"`{environment_name}` configures a single-AZ cache (cache.multi_az / replicas_per_shard): it holds "
                 "only recomputable cache and rate-limit state.",
             )
 
     @staticmethod
-    def auth_secret_name(env: Environment) -> str:
+    def auth_secret_name(prefix: str) -> str:
         """Fixed name: the gateway stack imports it by name, not through a cross-stack export."""
-        return f"{env.deployment.prefix}/cache-auth-token"
+        return f"{prefix}/cache-auth-token"
 
     @property
     def auth_secret_locator(self) -> str:
         """How the gateway stacks name the AUTH token secret (its fixed name: no cross-stack export)."""
-        return self.auth_secret_name(self.env_config)
+        return self.auth_secret_name(self.prefix)
+
+    @property
+    def endpoint(self) -> CacheEndpoint:
+        return CacheEndpoint(
+            host=self.host,
+            port=self.port,
+            auth_secret_locator=self.auth_secret_locator,
+            secret_key_arns=tuple(self.secret_key_arns),
+            primary_node_id=self.primary_node_id,
+            created=True,
+        )
 
     @property
     def port(self) -> int:

@@ -19,7 +19,12 @@ DEPLOYMENT_DIMENSION = "Deployment"
 
 
 def collector_config(env: Environment, emf_log_group: str) -> dict[str, Any]:
-    port = env.gateway.port
+    return collector_config_for(env.gateway.port, env.deployment.prefix, emf_log_group)
+
+
+def collector_config_for(port: int, prefix: str, emf_log_group: str) -> dict[str, Any]:
+    """The ADOT sidecar's config: scrape the gateway's /metrics on `port`, EMF under the Deployment=`prefix`
+    dimension, traces to X-Ray."""
     return {
         "extensions": {"health_check": {"endpoint": "127.0.0.1:13133"}},
         "receivers": {
@@ -42,9 +47,7 @@ def collector_config(env: Environment, emf_log_group: str) -> dict[str, Any]:
         "processors": {
             "batch/traces": {"timeout": "1s", "send_batch_size": 50},
             "batch/metrics": {"timeout": "60s"},
-            "resource/deployment": {
-                "attributes": [{"key": DEPLOYMENT_DIMENSION, "value": env.deployment.prefix, "action": "upsert"}]
-            },
+            "resource/deployment": {"attributes": [{"key": DEPLOYMENT_DIMENSION, "value": prefix, "action": "upsert"}]},
         },
         "exporters": {
             "awsxray": {"indexed_attributes": ["gatekit.tier", "gatekit.route"]},
@@ -76,5 +79,5 @@ def collector_config(env: Environment, emf_log_group: str) -> dict[str, Any]:
     }
 
 
-def collector_config_yaml(env: Environment, emf_log_group: str) -> str:
-    return yaml.safe_dump(collector_config(env, emf_log_group), sort_keys=False)
+def collector_config_yaml(port: int, prefix: str, emf_log_group: str) -> str:
+    return yaml.safe_dump(collector_config_for(port, prefix, emf_log_group), sort_keys=False)

@@ -20,7 +20,8 @@ from constructs import Construct
 from cdk.access_logs import access_log_bucket
 from cdk.images import gateway_image_tag, gateway_repository
 from cdk.policy import skip_checkov
-from cdk.shared import StackOptions, encryption_key
+from cdk.props import ConfigProps, ConfigSource
+from cdk.shared import StackOptions, as_interface, encryption_key
 from gatekit.config import Environment
 from gatekit.render.litellm import render_litellm_config
 from gatekit.render.sync_document import DOCUMENT_NAME, sync_document
@@ -49,15 +50,22 @@ def local_router_artifact(env: Environment) -> Path | None:
     return Path(ml.artifact_uri)
 
 
+def grant_read_config(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
+    """Read of the config and router prefixes only (and decrypt with the bucket key): called by the stack that owns
+    the grantee, on the bucket it was handed."""
+    bucket.grant_read(grantee, CONFIG_PREFIX + "*")
+    bucket.grant_read(grantee, ROUTER_PREFIX + "*")
+
+
 class ConfigStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+        self, scope: Construct, construct_id: str, *, props: ConfigProps, **kwargs: Unpack[StackOptions]
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.key = encryption_key(self, "ConfigKey", env_config, "gateway config bucket")
+        self.key = encryption_key(self, "ConfigKey", props.basics, "gateway config bucket")
         access_logs = access_log_bucket(
             self,
-            env_config,
+            props.basics.log_retention_days,
             source="S3 server",
             archive_reason="Access logs are an audit trail of one regional bucket; replication is left to the "
             "account's log archive (organization-level).",
@@ -88,15 +96,15 @@ class ConfigStack(Stack):
             self,
             "GatewayConfig",
             sources=[
-                s3deploy.Source.data(CONFIG_KEY, environment_document(env_config)),
-                s3deploy.Source.data(LITELLM_KEY, rendered_config_yaml(env_config)),
+                s3deploy.Source.data(CONFIG_KEY, props.document),
+                s3deploy.Source.data(LITELLM_KEY, props.litellm_yaml),
             ],
             destination_bucket=self.bucket,
             prune=False,
             retain_on_delete=True,
             memory_limit=256,
         )
-        artifact = local_router_artifact(env_config)
+        artifact = props.router_artifact
         if artifact is not None:
             s3deploy.BucketDeployment(
                 self,
@@ -109,7 +117,7 @@ class ConfigStack(Stack):
                 memory_limit=512,
             )
         self.config_uri = f"s3://{self.bucket.bucket_name}/{CONFIG_KEY}"
-        self.repository = gateway_repository(self, env_config)
+        self.repository = gateway_repository(self, props.ecr_repository)
         CfnOutput(
             self,
             "GatewayImageRepository",
@@ -119,7 +127,9 @@ class ConfigStack(Stack):
         CfnOutput(self, "ConfigBucketName", value=self.bucket.bucket_name)
         CfnOutput(self, "ConfigUri", value=self.config_uri, description="GATEKIT_CONFIG_URI of the gateway")
 
-    def grant_read_config(self, grantee: iam.IGrantable) -> None:
-        """Read of the config and router prefixes only (and decrypt with the bucket key)."""
-        self.bucket.grant_read(grantee, CONFIG_PREFIX + "*")
-        self.bucket.grant_read(grantee, ROUTER_PREFIX + "*")
+    @property
+    def source(self) -> ConfigSource:
+        """What the gateway stacks read: the bucket, the document's URI, the image repository."""
+        return ConfigSource(
+            bucket=as_interface(self.bucket, s3.IBucket), config_uri=self.config_uri, repository=self.repository
+        )

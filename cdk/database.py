@@ -14,8 +14,9 @@ from constructs import Construct
 
 from cdk.network_stack import DB_PORT
 from cdk.policy import skip_checkov, suppress_nag
-from cdk.shared import retention
-from gatekit.config import Environment
+from cdk.props import Basics, DatabaseEndpoint
+from cdk.shared import as_interface, retention
+from gatekit.config.environment import Database as DatabaseConfig
 
 DATABASE_NAME = "litellm"
 ADMIN_USER = "gatekit_admin"
@@ -74,7 +75,8 @@ class Database(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        env: Environment,
+        config: DatabaseConfig,
+        basics: Basics,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
@@ -84,12 +86,12 @@ class Database(Construct):
         super().__init__(scope, construct_id)
         self.key = key
         self.runtime_migrates = runtime_migrates
-        db = env.database
+        db = config
         parameters = rds.ParameterGroup(
             self,
             "Parameters",
             engine=_engine(db.engine_version),
-            description=f"{env.deployment.prefix}: TLS only, connection logging",
+            description=f"{basics.prefix}: TLS only, connection logging",
             parameters={"rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1"},
         )
         # Protected data (deletion_protection on: staging, prod, moat) gets a reader in a second AZ to fail over to;
@@ -121,7 +123,7 @@ class Database(Construct):
             deletion_protection=db.deletion_protection,
             removal_policy=RemovalPolicy.SNAPSHOT if db.deletion_protection else RemovalPolicy.DESTROY,
             cloudwatch_logs_exports=["postgresql"],
-            cloudwatch_logs_retention=retention(env.observability.log_retention_days),
+            cloudwatch_logs_retention=retention(basics.log_retention_days),
             enable_performance_insights=True,
             performance_insight_encryption_key=key,
             copy_tags_to_snapshot=True,
@@ -130,6 +132,20 @@ class Database(Construct):
         self.cluster_deletion_protection = db.deletion_protection
         self._exemptions()
         self.runtime_user = self._runtime_user()
+
+    @property
+    def endpoint(self) -> DatabaseEndpoint:
+        return DatabaseEndpoint(
+            host=self.host,
+            port=self.port,
+            database_name=self.database_name,
+            admin_secret_arn=self.master_secret_arn,
+            secret_key_arns=tuple(self.secret_key_arns),
+            runtime_user=self.runtime_user,
+            grant_connect=self.grant_connect_runtime,
+            cluster=as_interface(self.cluster, rds.IDatabaseCluster),
+            created=True,
+        )
 
     @property
     def master_secret_arn(self) -> str:

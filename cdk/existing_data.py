@@ -6,6 +6,8 @@ scoped to the given secrets and cluster, and security-group rules between the ga
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
@@ -13,17 +15,18 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from cdk.database import grant_connect, runtime_user_resource
-from gatekit.config import Environment
+from cdk.props import CacheEndpoint, DatabaseEndpoint
+from gatekit.config.estate_existing import ExistingAurora, ExistingCache
 
 
 class ExistingDatabase(Construct):
     """The same surface the gateway stacks use of a created `Database`: host, port, the admin secret, the runtime
     role's custom resource, `grant_connect_runtime`, and `cluster` for CloudWatch metrics."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, env: Environment, runtime_migrates: bool) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, existing: ExistingAurora, runtime_migrates: bool
+    ) -> None:
         super().__init__(scope, construct_id)
-        existing = env.database.existing
-        assert existing is not None
         self.existing = existing
         self.cluster = rds.DatabaseCluster.from_database_cluster_attributes(
             self,
@@ -46,6 +49,20 @@ class ExistingDatabase(Construct):
             key_arns=self.secret_key_arns,
             database=existing.database_name,
             runtime_migrates=runtime_migrates,
+        )
+
+    @property
+    def endpoint(self) -> DatabaseEndpoint:
+        return DatabaseEndpoint(
+            host=self.host,
+            port=self.port,
+            database_name=self.database_name,
+            admin_secret_arn=self.master_secret_arn,
+            secret_key_arns=tuple(self.secret_key_arns),
+            runtime_user=self.runtime_user,
+            grant_connect=self.grant_connect_runtime,
+            cluster=self.cluster,
+            created=False,
         )
 
     @property
@@ -76,10 +93,8 @@ class ExistingDatabase(Construct):
 class ExistingCacheStore(Construct):
     """The surface the gateway stacks use of a created `Cache`: host, port, the AUTH token secret, the node id."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, env: Environment) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, existing: ExistingCache) -> None:
         super().__init__(scope, construct_id)
-        existing = env.cache.existing
-        assert existing is not None
         self.existing = existing
 
     @property
@@ -89,6 +104,17 @@ class ExistingCacheStore(Construct):
     @property
     def port(self) -> int:
         return self.existing.port
+
+    @property
+    def endpoint(self) -> CacheEndpoint:
+        return CacheEndpoint(
+            host=self.host,
+            port=self.port,
+            auth_secret_locator=self.auth_secret_locator,
+            secret_key_arns=tuple(self.secret_key_arns),
+            primary_node_id=self.primary_node_id,
+            created=False,
+        )
 
     @property
     def auth_secret_locator(self) -> str:
@@ -104,9 +130,9 @@ class ExistingCacheStore(Construct):
         return f"{self.existing.replication_group_id}-001"
 
 
-def grant_existing_secret_keys(role: iam.IRole, stores: list[object]) -> None:
+def grant_existing_secret_keys(role: iam.IRole, stores: Sequence[DatabaseEndpoint | CacheEndpoint | None]) -> None:
     """kms:Decrypt through Secrets Manager on the customer-managed keys of existing stores' secrets (if any)."""
-    arns = sorted({arn for store in stores for arn in getattr(store, "secret_key_arns", [])})
+    arns = sorted({arn for store in stores if store is not None for arn in store.secret_key_arns})
     if not arns:
         return
     role.add_to_principal_policy(

@@ -7,13 +7,13 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from gatekit.config import Environment
+from gatekit.config.environment import Network as NetworkConfig
 
 
-def import_vpc(scope: Construct, env: Environment, *, private_group: str, public_group: str) -> ec2.IVpc:
+def import_vpc(scope: Construct, network: NetworkConfig, *, private_group: str, public_group: str) -> ec2.IVpc:
     """The estate's VPC: its private subnets form the `private_group` (gateway, endpoints, data stores), its public
     subnets (if any) the `public_group` (internet-facing load balancer)."""
-    existing = env.network.existing
+    existing = network.existing
     assert existing is not None
     private = existing.private_subnets
     attributes: dict[str, object] = {
@@ -34,11 +34,11 @@ def import_vpc(scope: Construct, env: Environment, *, private_group: str, public
     return ec2.Vpc.from_vpc_attributes(scope, "Vpc", **attributes)  # type: ignore[arg-type]
 
 
-def s3_gateway_endpoint(scope: Construct, env: Environment, vpc: ec2.IVpc, *, private_group: str) -> None:
+def s3_gateway_endpoint(scope: Construct, network: NetworkConfig, vpc: ec2.IVpc, *, private_group: str) -> None:
     """The S3 gateway endpoint on the private subnets' route tables, unless the estate already has one."""
-    existing = env.network.existing
+    existing = network.existing
     assert existing is not None
-    if "s3" not in env.network.endpoints or "s3" in existing.existing_endpoints or env.network.mode == "public":
+    if "s3" not in network.endpoints or "s3" in existing.existing_endpoints or network.mode == "public":
         return
     ec2.GatewayVpcEndpoint(
         scope,
@@ -49,9 +49,9 @@ def s3_gateway_endpoint(scope: Construct, env: Environment, vpc: ec2.IVpc, *, pr
     )
 
 
-def client_peers(env: Environment) -> list[ec2.IPeer]:
+def client_peers(network: NetworkConfig) -> list[ec2.IPeer]:
     """Extra load balancer clients: the estate's managed prefix list of client networks, if configured."""
-    existing = env.network.existing
+    existing = network.existing
     if existing is None or existing.client_prefix_list_id is None:
         return []
     return [ec2.Peer.prefix_list(existing.client_prefix_list_id)]

@@ -5,6 +5,7 @@ the service rolls out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Unpack
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -17,42 +18,43 @@ from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
 from cdk.collector import DEPLOYMENT_DIMENSION, IN_FLIGHT_METRIC, METRICS_NAMESPACE
-from cdk.config_stack import ConfigStack
-from cdk.data_stack import DataStack
+from cdk.config_stack import grant_read_config
 from cdk.database import RUNTIME_USER
 from cdk.existing_data import grant_existing_secret_keys
 from cdk.gateway_task import READINESS_PATH, GatewayTask, TaskInputs
 from cdk.images import gateway_image
 from cdk.load_balancer import GatewayLoadBalancer
 from cdk.migrations import Migrations
-from cdk.network_stack import NetworkStack
-from cdk.observability_stack import ObservabilityStack
-from cdk.secrets_stack import SecretsStack, SynthError, import_for_task
+from cdk.props import CacheEndpoint, DatabaseEndpoint, GatewayEcsProps, GatewayWorkload, InjectedSecret
+from cdk.secrets_stack import SynthError, import_for_task
 from cdk.shared import StackOptions
-from gatekit.config import DrainTimings, Environment
+from gatekit.config import Environment
 from gatekit.config.database_ca import CaBundleError, read_ca_bundle
-from gatekit.config.sizing import in_flight_target
 from gatekit.render.container import DATABASE_CA_ENV
 
 
-def database_environment(env: Environment, data: DataStack) -> dict[str, str]:
-    """Where the database is and the CA its certificate chains to (`database.ca_bundle`, verify-full: chain and
-    name); credentials are never part of it."""
-    assert data.database is not None
+def database_ca(env: Environment) -> str:
+    """The CA certificates of `database.ca_bundle` (PEM) the gateway verifies the database with; a clear SynthError
+    when the bundle is missing or wrong."""
     try:
-        ca_bundle = read_ca_bundle(env)
+        return read_ca_bundle(env)
     except CaBundleError as exc:
         raise SynthError(f"environment `{env.name}`: {exc}") from None
+
+
+def database_environment(database: DatabaseEndpoint, ca_bundle: str) -> dict[str, str]:
+    """Where the database is and the CA its certificate chains to (`database.ca_bundle`, verify-full: chain and
+    name); credentials are never part of it."""
     return {
-        "DATABASE_HOST": data.database.host,
-        "DATABASE_PORT": str(data.database.port),
-        "DATABASE_NAME": data.database.database_name,
+        "DATABASE_HOST": database.host,
+        "DATABASE_PORT": str(database.port),
+        "DATABASE_NAME": database.database_name,
         "DATABASE_SSLMODE": "verify-full",
         DATABASE_CA_ENV: ca_bundle,
     }
 
 
-def grant_decrypt_via_secrets_manager(role: iam.IRole, keys: list[kms.IKey]) -> None:
+def grant_decrypt_via_secrets_manager(role: iam.IRole, keys: Sequence[kms.IKey]) -> None:
     """kms:Decrypt on the stacks' keys, only through Secrets Manager (ECS resolving `secrets` at task start)."""
     stack = Stack.of(role)
     role.add_to_principal_policy(
@@ -70,50 +72,46 @@ class GatewayEcsStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        env_config: Environment,
-        network: NetworkStack,
-        secrets: SecretsStack,
-        data: DataStack,
-        config: ConfigStack,
-        observability: ObservabilityStack,
+        props: GatewayEcsProps,
         **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        env = self.env_config = env_config
-        timings = DrainTimings.from_drain(env.gateway.drain)
-        self.cluster = ecs.Cluster(
-            self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
-        )
-        ecs_secrets = self._task_secrets(secrets, data)
+        self.props = props
+        workload = props.workload
+        database, cache, config = props.database, props.cache, props.config
+        timings = workload.timings
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=props.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        ecs_secrets = self._task_secrets(props.injected, cache)
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
-        if data.database is not None:
-            extra_env.update(database_environment(env, data))
+        if database is not None:
+            extra_env.update(database_environment(database, self._database_ca()))
             extra_env.update(
                 {"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER, "DISABLE_SCHEMA_UPDATE": "True"}
             )
-        if data.cache is not None:
-            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(data.cache.port)})
-        ssm_reachable = env.network.mode != "isolated" or "ssm" in env.network.endpoints
+        if cache is not None:
+            extra_env.update({"REDIS_HOST": cache.host, "REDIS_PORT": str(cache.port)})
         self.task = GatewayTask(
             self,
             "Task",
-            env=env,
+            workload=workload,
             inputs=TaskInputs(
                 repository=config.repository,
                 config_uri=config.config_uri,
                 secrets=ecs_secrets,
                 extra_environment=extra_env,
-                gateway_logs=observability.gateway_logs,
-                collector_logs=observability.collector_logs,
-                ssm_reachable=ssm_reachable,
+                gateway_logs=props.logs.gateway,
+                collector_logs=props.logs.collector,
+                ssm_reachable=workload.ssm_reachable,
             ),
         )
         task_role = self.task.definition.task_role
-        grant_decrypt_via_secrets_manager(self.task.definition.obtain_execution_role(), [secrets.key, data.key])
-        grant_existing_secret_keys(self.task.definition.obtain_execution_role(), [data.cache])  # estate (issue 18)
-        config.grant_read_config(task_role)
-        if data.database is not None:
-            data.database.grant_connect_runtime(task_role)
+        grant_decrypt_via_secrets_manager(
+            self.task.definition.obtain_execution_role(), [props.secrets_key, props.data_key]
+        )
+        grant_existing_secret_keys(self.task.definition.obtain_execution_role(), [cache])  # estate (issue 18)
+        grant_read_config(config.bucket, task_role)
+        if database is not None:
+            database.grant_connect(task_role)
         self.task.grant_bedrock()
         self.task.suppress_task_role_wildcards()
         self.task.suppress_execution_role_wildcards()
@@ -121,31 +119,31 @@ class GatewayEcsStack(Stack):
         self.load_balancer = GatewayLoadBalancer(
             self,
             "LoadBalancer",
-            env=env,
-            vpc=network.vpc,
-            subnets=network.alb_subnets,
-            security_group=network.security_groups.alb,
+            front_door=props.front_door,
+            vpc=props.vpc,
+            subnets=props.alb_subnets,
+            security_group=props.security_groups.alb,
         )
         self.service = ecs.FargateService(
             self,
             "Service",
             cluster=self.cluster,
             task_definition=self.task.definition,
-            desired_count=env.compute.replicas.desired,
+            desired_count=workload.compute.replicas.desired,
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            security_groups=[network.security_groups.service],
-            vpc_subnets=network.app_subnets,
-            assign_public_ip=env.network.mode == "public",
+            security_groups=[props.security_groups.service],
+            vpc_subnets=props.app_subnets,
+            assign_public_ip=workload.network_mode == "public",
             health_check_grace_period=Duration.seconds(90),
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             enable_ecs_managed_tags=True,
         )
         self.target_group = self.load_balancer.add_gateway_targets(  # forwards only gateway.exposure (issue 12)
             "Gateway",
-            port=env.gateway.port,
-            targets=[self.service.load_balancer_target(container_name="gateway", container_port=env.gateway.port)],
+            port=workload.port,
+            targets=[self.service.load_balancer_target(container_name="gateway", container_port=workload.port)],
             deregistration_delay=Duration.seconds(timings.alb_deregistration_delay),
             health_check=elbv2.HealthCheck(
                 path=READINESS_PATH,
@@ -156,42 +154,49 @@ class GatewayEcsStack(Stack):
                 unhealthy_threshold_count=3,
             ),
         )
-        self._autoscaling(env)
-        if data.database is not None:
-            self._migrations(env, network, data, config, observability)
+        self._autoscaling(workload)
+        if database is not None:
+            self._migrations(workload, database)
         CfnOutput(self, "GatewayUrl", value=self.load_balancer.url)
         CfnOutput(self, "LoadBalancerDnsName", value=self.load_balancer.alb.load_balancer_dns_name)
         CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         CfnOutput(self, "ServiceName", value=self.service.service_name)
 
-    def _task_secrets(self, secrets: SecretsStack, data: DataStack) -> dict[str, ecs.Secret]:
+    def _task_secrets(self, injected: Sequence[InjectedSecret], cache: CacheEndpoint | None) -> dict[str, ecs.Secret]:
         """ECS `secrets` of the gateway container: config secret refs, plus the cache AUTH token."""
         imported: dict[str, sm.ISecret] = {}
         out: dict[str, ecs.Secret] = {}
-        for item in secrets.injected:
+        for item in injected:
             assert item.ref.secret is not None
             if item.ref.secret not in imported:
                 cid = "Imported" + re.sub(r"[^A-Za-z0-9]", "", item.ref.secret.title())
                 imported[item.ref.secret] = import_for_task(self, cid, item.locator)
             out[item.env_var] = ecs.Secret.from_secrets_manager(imported[item.ref.secret], item.ref.key)
-        if data.cache is not None:
-            auth = import_for_task(self, "ImportedCacheAuthToken", data.cache.auth_secret_locator)
+        if cache is not None:
+            auth = import_for_task(self, "ImportedCacheAuthToken", cache.auth_secret_locator)
             out["REDIS_PASSWORD"] = ecs.Secret.from_secrets_manager(auth)
         return out
 
-    def _autoscaling(self, env: Environment) -> None:
+    def _database_ca(self) -> str:
+        ca = self.props.workload.database_ca
+        if ca is None:
+            raise SynthError(f"environment `{self.props.workload.environment_name}`: no database CA bundle was read")
+        return ca
+
+    def _autoscaling(self, workload: GatewayWorkload) -> None:
+        compute = workload.compute
         scaling = self.service.auto_scale_task_count(
-            min_capacity=env.compute.replicas.min, max_capacity=env.compute.replicas.max
+            min_capacity=compute.replicas.min, max_capacity=compute.replicas.max
         )
         scaling.scale_on_cpu_utilization(
             "Cpu",
-            target_utilization_percent=env.compute.autoscaling.cpu_target_percent,
+            target_utilization_percent=compute.autoscaling.cpu_target_percent,
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
         scaling.scale_on_request_count(
             "Requests",
-            requests_per_target=env.compute.autoscaling.requests_per_target,
+            requests_per_target=compute.autoscaling.requests_per_target,
             target_group=self.target_group,
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
@@ -204,40 +209,31 @@ class GatewayEcsStack(Stack):
             metric=cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,
                 metric_name=IN_FLIGHT_METRIC,
-                dimensions_map={DEPLOYMENT_DIMENSION: env.deployment.prefix},
+                dimensions_map={DEPLOYMENT_DIMENSION: workload.basics.prefix},
                 statistic="Average",
                 period=Duration.minutes(1),
             ),
-            target_value=in_flight_target(env),
+            target_value=workload.in_flight_target,
             scale_in_cooldown=Duration.seconds(300),
             scale_out_cooldown=Duration.seconds(60),
         )
 
-    def _migrations(
-        self,
-        env: Environment,
-        network: NetworkStack,
-        data: DataStack,
-        config: ConfigStack,
-        observability: ObservabilityStack,
-    ) -> None:
-        assert data.database is not None
+    def _migrations(self, workload: GatewayWorkload, database: DatabaseEndpoint) -> None:
+        props = self.props
         migrations = Migrations(
             self,
             "Migrations",
-            env=env,
+            workload=workload,
             cluster=self.cluster,
-            image=gateway_image(env, config.repository),
-            database_environment=database_environment(env, data),
-            admin_secret=sm.Secret.from_secret_complete_arn(
-                self, "ImportedDatabaseAdmin", data.database.master_secret_arn
-            ),
-            subnets=network.vpc.select_subnets(subnet_group_name=network.app_subnets.subnet_group_name).subnet_ids,
-            security_group=network.security_groups.service,
-            task_logs=observability.migrations_logs,
-            logs_key=observability.key,
+            image=gateway_image(workload.compute.image, props.config.repository),
+            database_environment=database_environment(database, self._database_ca()),
+            admin_secret=sm.Secret.from_secret_complete_arn(self, "ImportedDatabaseAdmin", database.admin_secret_arn),
+            subnets=props.vpc.select_subnets(subnet_group_name=props.app_subnets.subnet_group_name).subnet_ids,
+            security_group=props.security_groups.service,
+            task_logs=props.logs.migrations,
+            logs_key=props.logs.key,
         )
-        grant_decrypt_via_secrets_manager(migrations.definition.obtain_execution_role(), [data.key])
-        grant_existing_secret_keys(migrations.definition.obtain_execution_role(), [data.database])  # estate
-        migrations.run.node.add_dependency(data.database.runtime_user)
+        grant_decrypt_via_secrets_manager(migrations.definition.obtain_execution_role(), [props.data_key])
+        grant_existing_secret_keys(migrations.definition.obtain_execution_role(), [database])  # estate
+        migrations.run.node.add_dependency(database.runtime_user)
         self.service.node.add_dependency(migrations.run)

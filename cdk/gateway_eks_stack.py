@@ -17,10 +17,8 @@ from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 from constructs import Construct
 
 from cdk.architecture import node_ami_type, node_instance_type
-from cdk.cache import Cache
-from cdk.config_stack import ConfigStack
-from cdk.data_stack import DataStack
-from cdk.database import RUNTIME_USER, Database
+from cdk.config_stack import grant_read_config
+from cdk.database import RUNTIME_USER
 from cdk.existing_cluster import (
     creates_namespace,
     existing_cluster,
@@ -31,14 +29,15 @@ from cdk.existing_cluster import (
 )
 from cdk.existing_data import grant_existing_secret_keys
 from cdk.existing_data_rules import admit_to_existing_stores
-from cdk.gateway_ecs_stack import database_environment, grant_decrypt_via_secrets_manager
+from cdk.gateway_ecs_stack import database_ca, database_environment, grant_decrypt_via_secrets_manager
 from cdk.gateway_task import bedrock_statement, xray_statement
 from cdk.images import gateway_image_tag
 from cdk.load_balancer import gateway_certificate
-from cdk.network_stack import CACHE_PORT, DB_PORT, NetworkStack
+from cdk.network_stack import CACHE_PORT, DB_PORT, existing_stores
 from cdk.policy import suppress_nag
-from cdk.secrets_stack import _COMPLETE_ARN, SecretsStack, SynthError
-from cdk.shared import StackOptions, as_interface, encryption_key, service_principal
+from cdk.props import GatewayEksProps
+from cdk.secrets_stack import _COMPLETE_ARN, SynthError
+from cdk.shared import StackOptions, as_interface, basics_of, encryption_key, service_principal
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure, render_gateway_manifests
 
@@ -79,30 +78,27 @@ class GatewayEksStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        env_config: Environment,
-        network: NetworkStack,
-        secrets: SecretsStack,
-        data: DataStack,
-        config: ConfigStack,
+        props: GatewayEksProps,
         **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        env = self.env_config = env_config
+        self.props = props
+        env = self.env_config = props.model
         if env.kubernetes.version != KUBECTL_VERSION:
             raise SynthError(
                 f"kubernetes.version {env.kubernetes.version}: the CDK EKS stack ships kubectl {KUBECTL_VERSION}"
             )
         existing = existing_cluster(env)  # estate (issue 18): an existing cluster, imported without lookups
         if existing is not None:
-            subnets = network.vpc.select_subnets(subnet_group_name=network.app_subnets.subnet_group_name).subnet_ids
-            self.cluster: eks.ICluster = import_cluster(self, env, vpc=network.vpc, private_subnet_ids=subnets)
+            subnets = props.vpc.select_subnets(subnet_group_name=props.app_subnets.subnet_group_name).subnet_ids
+            self.cluster: eks.ICluster = import_cluster(self, env, vpc=props.vpc, private_subnet_ids=subnets)
             self.pods_security_group_id = existing.security_group_id
             depends_on: list[Construct] = []
         else:
-            depends_on = self._create_cluster(env, network)
-        self._admit_nodes(network, data)
+            depends_on = self._create_cluster(env)
+        self._admit_nodes()
         service_account = f"{env.deployment.prefix}-gateway"
-        role = self._workload_role(env, secrets, data, config, service_account)
+        role = self._workload_role(env, service_account)
         if uses_pod_identity(env):
             depends_on.append(
                 eks.CfnPodIdentityAssociation(
@@ -114,16 +110,14 @@ class GatewayEksStack(Stack):
                     role_arn=role.role_arn,
                 )
             )
-        manifest = self.cluster.add_manifest(
-            "Gateway", *self._manifests(env, secrets, data, config, as_interface(role, iam.IRole))
-        )
+        manifest = self.cluster.add_manifest("Gateway", *self._manifests(env, as_interface(role, iam.IRole)))
         for dependency in depends_on:
             manifest.node.add_dependency(dependency)
         self._exemptions(role)
         CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
         CfnOutput(self, "GatewayServiceAccount", value=f"{env.kubernetes.namespace}/{service_account}")
 
-    def _create_cluster(self, env: Environment, network: NetworkStack) -> list[Construct]:
+    def _create_cluster(self, env: Environment) -> list[Construct]:
         """A private cluster with a managed node group and the add-ons the gateway needs; returns what the gateway
         manifests must wait for."""
         cluster = eks.Cluster(
@@ -131,11 +125,13 @@ class GatewayEksStack(Stack):
             "Cluster",
             version=eks.KubernetesVersion.of(env.kubernetes.version),
             kubectl_layer=KubectlV33Layer(self, "KubectlLayer"),
-            vpc=network.vpc,
-            vpc_subnets=[network.app_subnets],
+            vpc=self.props.vpc,
+            vpc_subnets=[self.props.app_subnets],
             default_capacity=0,
             endpoint_access=eks.EndpointAccess.PRIVATE,
-            secrets_encryption_key=encryption_key(self, "ClusterKey", env, "EKS secrets envelope encryption"),
+            secrets_encryption_key=encryption_key(
+                self, "ClusterKey", basics_of(env), "EKS secrets envelope encryption"
+            ),
             cluster_logging=[
                 eks.ClusterLoggingTypes.API,
                 eks.ClusterLoggingTypes.AUDIT,
@@ -148,7 +144,7 @@ class GatewayEksStack(Stack):
         self.cluster = as_interface(cluster, eks.ICluster)
         self.pods_security_group_id = cluster.cluster_security_group_id
         cluster.cluster_security_group.add_ingress_rule(
-            network.security_groups.service, ec2.Port.tcp(443), "Gateway nodes to the API server"
+            self.props.security_groups.service, ec2.Port.tcp(443), "Gateway nodes to the API server"
         )
         self.nodes = cluster.add_nodegroup_capacity(
             "Nodes",
@@ -157,7 +153,7 @@ class GatewayEksStack(Stack):
             min_size=env.kubernetes.node_count_min,
             desired_size=env.kubernetes.node_count_min,
             max_size=env.kubernetes.node_count_max,
-            subnets=network.app_subnets,
+            subnets=self.props.app_subnets,
         )
         self.nodes.role.add_managed_policy(
             iam.ManagedPolicy.from_aws_managed_policy_name("CloudWatchAgentServerPolicy")
@@ -175,26 +171,30 @@ class GatewayEksStack(Stack):
         ]
         return [*addons, self.nodes]
 
-    def _secret_objects(self, secrets: SecretsStack, data: DataStack) -> dict[str, str]:
+    def _secret_objects(self) -> dict[str, str]:
         objects: dict[str, str] = {}
-        for item in secrets.injected:
+        for item in self.props.injected:
             if item.ref.key is not None:
                 raise SynthError(f"secret `{item.ref.describe()}`: JSON keys are not supported on aws-eks")
             objects[item.env_var] = self._arn(item.locator)
-        if data.cache is not None:
-            objects["REDIS_PASSWORD"] = self._arn(data.cache.auth_secret_locator)
+        if self.props.cache is not None:
+            objects["REDIS_PASSWORD"] = self._arn(self.props.cache.auth_secret_locator)
         return objects
 
-    def _admit_nodes(self, network: NetworkStack, data: DataStack) -> None:
+    def _admit_nodes(self) -> None:
         """Pods run with the cluster security group (managed nodes without a launch template): the database and cache
         security groups (network stack) must admit it. The rules live here, so the network stack does not refer to
         this stack. Existing stores (issue 18) admit the pods on the groups the estate gives."""
-        admit_to_existing_stores(self, self.env_config, self.pods_security_group_id, source="EKS gateway pods")
-        groups = network.security_groups
-        rules = []
-        if isinstance(data.database, Database):
+        env = self.env_config
+        admit_to_existing_stores(
+            self, existing_stores(env), env.deployment.prefix, self.pods_security_group_id, source="EKS gateway pods"
+        )
+        groups = self.props.security_groups
+        database, cache = self.props.database, self.props.cache
+        rules: list[tuple[str, ec2.ISecurityGroup, int, str]] = []
+        if database is not None and database.created:
             rules.append(("DatabaseFromNodes", groups.database, DB_PORT, "EKS gateway pods to the database"))
-        if isinstance(data.cache, Cache):
+        if cache is not None and cache.created:
             rules.append(("CacheFromNodes", groups.cache, CACHE_PORT, "EKS gateway pods to the cache"))
         for cid, group, port, description in rules:
             ec2.CfnSecurityGroupIngress(
@@ -208,12 +208,12 @@ class GatewayEksStack(Stack):
                 description=description,
             )
 
-    def _policy_arns(self, secrets: SecretsStack, data: DataStack) -> set[str]:
+    def _policy_arns(self) -> set[str]:
         """IAM resources of the injected secrets: a partial ARN matches only with Secrets Manager's random
         6-character suffix appended."""
-        locators = [item.locator for item in secrets.injected]
-        if data.cache is not None:
-            locators.append(data.cache.auth_secret_locator)
+        locators = [item.locator for item in self.props.injected]
+        if self.props.cache is not None:
+            locators.append(self.props.cache.auth_secret_locator)
         out: set[str] = set()
         for locator in locators:
             complete = locator.startswith("arn:") and _COMPLETE_ARN.search(locator)
@@ -228,16 +228,15 @@ class GatewayEksStack(Stack):
             service="secretsmanager", resource="secret", resource_name=locator, arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
 
-    def _manifests(
-        self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack, role: iam.IRole
-    ) -> list[dict[str, object]]:
+    def _manifests(self, env: Environment, role: iam.IRole) -> list[dict[str, object]]:
+        database, cache, config = self.props.database, self.props.cache, self.props.config
         extra_env: dict[str, str] = {"AWS_REGION_NAME": self.region}
-        if data.database is not None:
-            extra_env.update(database_environment(env, data))
+        if database is not None:
+            extra_env.update(database_environment(database, database_ca(env)))
             # No migrations task on EKS: the runtime user may create the schema, so LiteLLM migrates at start-up.
             extra_env.update({"IAM_TOKEN_DB_AUTH": "True", "DATABASE_USER": RUNTIME_USER})
-        if data.cache is not None:
-            extra_env.update({"REDIS_HOST": data.cache.host, "REDIS_PORT": str(data.cache.port)})
+        if cache is not None:
+            extra_env.update({"REDIS_HOST": cache.host, "REDIS_PORT": str(cache.port)})
         image = env.compute.image or config.repository.repository_uri_for_tag(gateway_image_tag())
         return render_gateway_manifests(
             env,
@@ -245,14 +244,14 @@ class GatewayEksStack(Stack):
             config_source=config.config_uri,
             secret_store=SecretStore(
                 provider="aws",
-                objects=self._secret_objects(secrets, data),
+                objects=self._secret_objects(),
                 # IRSA (an existing cluster's OIDC provider) is the AWS provider's default; Pod Identity is asked for.
                 parameters={"region": self.region, **({"usePodIdentity": "true"} if uses_pod_identity(env) else {})},
             ),
             service_account_annotations=service_account_annotations(env, role),
             create_namespace=creates_namespace(env),
             extra_env=extra_env,
-            extra_secret_env=["REDIS_PASSWORD"] if data.cache is not None else [],
+            extra_secret_env=["REDIS_PASSWORD"] if cache is not None else [],
             exporter=CollectorExporter.awsxray(self.region),
             service=ServiceExposure(
                 type="LoadBalancer", port=TLS_PORT, annotations=tls_nlb_annotations(self._certificate_arn(env))
@@ -271,11 +270,10 @@ class GatewayEksStack(Stack):
             if domain.hosted_zone_id
             else None
         )
-        return gateway_certificate(self, env, zone).certificate_arn
+        return gateway_certificate(self, env.name, domain, zone).certificate_arn
 
-    def _workload_role(
-        self, env: Environment, secrets: SecretsStack, data: DataStack, config: ConfigStack, service_account: str
-    ) -> iam.Role:
+    def _workload_role(self, env: Environment, service_account: str) -> iam.Role:
+        props = self.props
         pod_identity = uses_pod_identity(env)
         role = iam.Role(
             self,
@@ -290,22 +288,22 @@ class GatewayEksStack(Stack):
                     actions=["sts:TagSession"], principals=[service_principal("pods.eks.amazonaws.com")]
                 )
             )
-        config.grant_read_config(role)
+        grant_read_config(props.config.bucket, role)
         role.add_to_principal_policy(xray_statement())
-        bedrock = bedrock_statement(env, self)
+        bedrock = bedrock_statement(env.gateway.models, self)
         if bedrock is not None:
             role.add_to_principal_policy(bedrock)
-        if data.database is not None:
-            data.database.grant_connect_runtime(role)
-        arns = sorted(self._policy_arns(secrets, data))
+        if props.database is not None:
+            props.database.grant_connect(role)
+        arns = sorted(self._policy_arns())
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources=arns
             )
         )
         grantee = as_interface(role, iam.IRole)
-        grant_decrypt_via_secrets_manager(grantee, [secrets.key, data.key])
-        grant_existing_secret_keys(grantee, [data.cache])  # estate (issue 18): an existing cache's secret key
+        grant_decrypt_via_secrets_manager(grantee, [props.secrets_key, props.data_key])
+        grant_existing_secret_keys(grantee, [props.cache])  # estate (issue 18): an existing cache's secret key
         return role
 
     def _exemptions(self, role: iam.Role) -> None:

@@ -4,6 +4,7 @@ collector sidecar; plus the least-privilege task role."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
@@ -18,10 +19,10 @@ from cdk.architecture import task_platform
 from cdk.collector import collector_config_yaml
 from cdk.images import collector_image, gateway_image
 from cdk.policy import suppress_nag
+from cdk.props import GatewayWorkload
 from cdk.secrets_stack import SynthError
-from gatekit.config import DrainTimings, Environment
+from gatekit.config.gateway import ModelDeployment
 from gatekit.render import container
-from gatekit.render.env import render_environment
 
 # The gateway's user, writable paths, port, probes and args come from the one container contract
 # (gatekit.render.container); the collector image runs as its own non-root user (aoc, 10001).
@@ -52,24 +53,23 @@ class TaskInputs:
 
 
 class GatewayTask(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, env: Environment, inputs: TaskInputs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, workload: GatewayWorkload, inputs: TaskInputs) -> None:
         super().__init__(scope, construct_id)
-        self.env_config = env
-        timings = DrainTimings.from_drain(env.gateway.drain)
+        self.workload = workload
+        timings = workload.timings
         self.definition = ecs.FargateTaskDefinition(
             self,
             "Definition",
-            cpu=env.compute.cpu,
-            memory_limit_mib=env.compute.memory_mib,
-            runtime_platform=task_platform(env),  # compute.architecture (cdk/architecture.py)
+            cpu=workload.compute.cpu,
+            memory_limit_mib=workload.compute.memory_mib,
+            runtime_platform=task_platform(workload.compute),  # compute.architecture (cdk/architecture.py)
         )
-        spec = container.gateway_container(env)
+        spec = workload.container
         for name in writable_volumes(spec):
             self.definition.add_volume(name=name)
 
-        rendered = render_environment(env)
         environment = {
-            **rendered.plain,
+            **workload.plain_environment,
             **inputs.extra_environment,
             "GATEKIT_CONFIG_URI": inputs.config_uri,
             "GATEKIT_RUNTIME_DIR": spec.runtime_dir,
@@ -77,7 +77,7 @@ class GatewayTask(Construct):
         }
         self.gateway = self.definition.add_container(
             "gateway",
-            image=gateway_image(env, inputs.repository),
+            image=gateway_image(workload.compute.image, inputs.repository),
             essential=True,
             command=list(spec.args),
             user=spec.user,
@@ -102,7 +102,7 @@ class GatewayTask(Construct):
             "Plain settings only (LiteLLM switches, config URI, endpoints, OTel); every secret reference is injected "
             "through ECS `secrets` from Secrets Manager.",
         )
-        self.collector = self._collector(env, inputs)
+        self.collector = self._collector(workload, inputs)
         self.gateway.add_container_dependencies(
             ecs.ContainerDependency(container=self.collector, condition=ecs.ContainerDependencyCondition.START)
         )
@@ -115,31 +115,31 @@ class GatewayTask(Construct):
             )
         )
 
-    def _collector(self, env: Environment, inputs: TaskInputs) -> ecs.ContainerDefinition:
-        config_yaml = collector_config_yaml(env, inputs.collector_logs.log_group_name)
+    def _collector(self, workload: GatewayWorkload, inputs: TaskInputs) -> ecs.ContainerDefinition:
+        config_yaml = collector_config_yaml(workload.port, workload.basics.prefix, inputs.collector_logs.log_group_name)
         if not inputs.ssm_reachable:
             # The image's built-in config scrapes nothing gatekit emits: no silent fallback.
             raise SynthError(
-                f"`{env.name}`: the ADOT collector reads its config from SSM Parameter Store; an isolated network "
-                "needs the `ssm` VPC endpoint (network.endpoints)"
+                f"`{workload.environment_name}`: the ADOT collector reads its config from SSM Parameter Store; an "
+                "isolated network needs the `ssm` VPC endpoint (network.endpoints)"
             )
         parameter = ssm.StringParameter(
             self,
             "CollectorConfig",
             string_value=config_yaml,
-            description=f"{env.deployment.prefix}: ADOT collector config",
+            description=f"{workload.basics.prefix}: ADOT collector config",
             tier=ssm.ParameterTier.ADVANCED if len(config_yaml) > 4000 else ssm.ParameterTier.STANDARD,
         )
         secrets = {"AOT_CONFIG_CONTENT": ecs.Secret.from_ssm_parameter(parameter)}
         collector = self.definition.add_container(
             "adot-collector",
-            image=collector_image(env, inputs.repository),
+            image=collector_image(workload.collector_image, workload.network_mode, inputs.repository),
             essential=False,
             user=COLLECTOR_USER,
             readonly_root_filesystem=True,
             secrets=secrets,
             memory_reservation_mib=128,
-            stop_timeout=Duration.seconds(DrainTimings.from_drain(env.gateway.drain).ecs_stop_timeout),
+            stop_timeout=Duration.seconds(workload.timings.ecs_stop_timeout),
             logging=ecs.LogDrivers.aws_logs(stream_prefix="adot", log_group=inputs.collector_logs),
         )
         self._mount(collector, {"tmp": "/tmp"})
@@ -158,7 +158,7 @@ class GatewayTask(Construct):
         )
 
     def grant_bedrock(self) -> None:
-        statement = bedrock_statement(self.env_config, Stack.of(self))
+        statement = bedrock_statement(self.workload.models, Stack.of(self))
         if statement is not None:
             self.definition.task_role.add_to_principal_policy(statement)
 
@@ -184,10 +184,10 @@ class GatewayTask(Construct):
         )
 
 
-def bedrock_statement(env: Environment, stack: Stack) -> iam.PolicyStatement | None:
+def bedrock_statement(models: Sequence[ModelDeployment], stack: Stack) -> iam.PolicyStatement | None:
     """InvokeModel on exactly the Bedrock models (and cross-region inference profiles) the config names."""
     resources: set[str] = set()
-    for model in env.gateway.models:
+    for model in models:
         params = model.litellm_params
         if params is None or not params.model.startswith("bedrock/"):
             continue

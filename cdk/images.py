@@ -11,7 +11,6 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from constructs import Construct
 
-from gatekit.config import Environment
 from gatekit.render.image_tags import collector_tag
 
 PUBLIC_REGISTRY = "public.ecr.aws/"
@@ -22,11 +21,10 @@ def gateway_image_tag() -> str:
     return version("gatekit")
 
 
-def gateway_repository(scope: Construct, env: Environment) -> ecr.IRepository:
+def gateway_repository(scope: Construct, ecr_repository: str | None) -> ecr.IRepository:
     """The private repository: `aws.ecr_repository` if configured, else one created here (no fixed name)."""
-    assert env.aws is not None
-    if env.aws.ecr_repository:
-        return ecr.Repository.from_repository_name(scope, "GatewayRepository", env.aws.ecr_repository)
+    if ecr_repository:
+        return ecr.Repository.from_repository_name(scope, "GatewayRepository", ecr_repository)
     return ecr.Repository(
         scope,
         "GatewayRepository",
@@ -62,16 +60,16 @@ def gateway_lifecycle_rules() -> list[ecr.LifecycleRule]:
     ]
 
 
-def gateway_image(env: Environment, repository: ecr.IRepository) -> ecs.ContainerImage:
-    if env.compute.image:
-        return ecs.ContainerImage.from_registry(env.compute.image)
+def gateway_image(compute_image: str | None, repository: ecr.IRepository) -> ecs.ContainerImage:
+    """`compute.image` if configured, else the released tag in the gateway repository."""
+    if compute_image:
+        return ecs.ContainerImage.from_registry(compute_image)
     return ecs.ContainerImage.from_ecr_repository(repository, gateway_image_tag())
 
 
-def collector_image(env: Environment, repository: ecr.IRepository) -> ecs.ContainerImage:
-    assert env.aws is not None
-    image = env.aws.collector_image
-    if env.network.mode == "isolated" and image.startswith(PUBLIC_REGISTRY):
+def collector_image(image: str, network_mode: str, repository: ecr.IRepository) -> ecs.ContainerImage:
+    """`aws.collector_image`; in an isolated network the copy the moat bundle mirrors into the gateway repository."""
+    if network_mode == "isolated" and image.startswith(PUBLIC_REGISTRY):
         # No route to public ECR: the moat bundle mirrors the collector into the gateway repository.
         return ecs.ContainerImage.from_ecr_repository(repository, collector_tag(image))
     return ecs.ContainerImage.from_registry(image)

@@ -18,21 +18,22 @@ from constructs import Construct
 
 from cdk.access_logs import access_log_bucket
 from cdk.front_door import forward_exposed_paths
-from cdk.network_stack import public_load_balancer
 from cdk.policy import skip_checkov
+from cdk.props import FrontDoor
 from cdk.shared import as_interface
 from cdk.waf import GatewayWaf
-from gatekit.config import Environment
+from gatekit.config.environment import Domain
 
 TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS  # ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only
 
 
-def gateway_certificate(scope: Construct, env: Environment, zone: route53.IHostedZone | None) -> acm.ICertificate:
+def gateway_certificate(
+    scope: Construct, environment_name: str, domain: Domain | None, zone: route53.IHostedZone | None
+) -> acm.ICertificate:
     """The certificate of `domain.name`: imported, issued by ACM Private CA, or DNS-validated in the hosted zone (the
     ALB on ECS and the NLB on EKS terminate TLS with it)."""
-    domain = env.domain
     if domain is None:
-        raise ValueError(f"environment `{env.name}`: an AWS load balancer needs `domain` (TLS only)")
+        raise ValueError(f"environment `{environment_name}`: an AWS load balancer needs `domain` (TLS only)")
     if domain.certificate_arn:
         return acm.Certificate.from_certificate_arn(scope, "Certificate", domain.certificate_arn)
     if domain.private_ca_arn:
@@ -53,16 +54,16 @@ class GatewayLoadBalancer(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        env: Environment,
+        front_door: FrontDoor,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         security_group: ec2.ISecurityGroup,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.env_config = env
+        self.front_door = front_door
         self.vpc = vpc
         self.https = True
-        internet_facing = public_load_balancer(env)
+        internet_facing = front_door.public
         self.alb = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",
@@ -71,16 +72,24 @@ class GatewayLoadBalancer(Construct):
             internet_facing=internet_facing,
             security_group=security_group,
             drop_invalid_header_fields=True,
-            deletion_protection=env.database.deletion_protection,
-            idle_timeout=Duration.seconds(min(int(env.gateway.routing.timeout_seconds) + 5, 4000)),
+            deletion_protection=front_door.deletion_protection,
+            idle_timeout=Duration.seconds(front_door.idle_timeout_seconds),
         )
         self.alb.log_access_logs(self._access_log_bucket())
-        if env.domain is None:
+        if front_door.domain is None:
             # gatekit.config.tls_checks refuses this at validation; never a plaintext listener.
-            raise ValueError(f"environment `{env.name}`: an AWS load balancer needs `domain` (HTTPS only)")
-        self.listener = self._https_listener(env)
-        if env.network.waf:
-            self.waf = GatewayWaf(self, "Waf", env=env, resource_arn=self.alb.load_balancer_arn)
+            raise ValueError(
+                f"environment `{front_door.environment_name}`: an AWS load balancer needs `domain` (HTTPS only)"
+            )
+        self.listener = self._https_listener(front_door.domain)
+        if front_door.waf_rules is not None:
+            self.waf = GatewayWaf(
+                self,
+                "Waf",
+                rules=front_door.waf_rules,
+                basics=front_door.basics,
+                resource_arn=self.alb.load_balancer_arn,
+            )
         else:
             skip_checkov(self.alb, "CKV2_AWS_28", "WAF is switched off in this environment (network.waf: false).")
 
@@ -105,25 +114,23 @@ class GatewayLoadBalancer(Construct):
             deregistration_delay=deregistration_delay,
             health_check=health_check,
         )
-        forward_exposed_paths(self.listener, group, self.env_config.gateway.exposure)
+        forward_exposed_paths(self.listener, group, self.front_door.exposure)
         return group
 
     @property
     def url(self) -> str:
-        assert self.env_config.domain is not None
-        return f"https://{self.env_config.domain.name}"
+        assert self.front_door.domain is not None
+        return f"https://{self.front_door.domain.name}"
 
     def _access_log_bucket(self) -> s3.Bucket:
         return access_log_bucket(
             self,
-            self.env_config,
+            self.front_door.basics.log_retention_days,
             source="ALB",
             archive_reason="Access logs of one regional load balancer; archiving is account-level.",
         )
 
-    def _https_listener(self, env: Environment) -> elbv2.ApplicationListener:
-        assert env.domain is not None
-        domain = env.domain
+    def _https_listener(self, domain: Domain) -> elbv2.ApplicationListener:
         zone = (
             route53.HostedZone.from_hosted_zone_attributes(
                 self, "Zone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.name.split(".", 1)[1]
@@ -131,7 +138,7 @@ class GatewayLoadBalancer(Construct):
             if domain.hosted_zone_id
             else None
         )
-        certificate = gateway_certificate(self, env, zone)
+        certificate = gateway_certificate(self, self.front_door.environment_name, domain, zone)
         listener = self.alb.add_listener(
             "Https",
             port=443,

@@ -18,9 +18,8 @@ from constructs import Construct
 from cdk.architecture import migrations_platform
 from cdk.gateway_task import writable_volumes
 from cdk.policy import skip_checkov, suppress_nag
+from cdk.props import GatewayWorkload
 from cdk.shared import log_group
-from gatekit.config import Environment
-from gatekit.render.container import migrations_container
 
 HANDLER_DIR = Path(__file__).parent / "handlers" / "run_migrations"
 CONTAINER = "migrations"
@@ -32,7 +31,7 @@ class Migrations(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        env: Environment,
+        workload: GatewayWorkload,
         cluster: ecs.ICluster,
         image: ecs.ContainerImage,
         database_environment: dict[str, str],
@@ -45,10 +44,10 @@ class Migrations(Construct):
         super().__init__(scope, construct_id)
         # `gatekit migrate` through the image's own entrypoint (tini -- gatekit): LiteLLM's schema migrations with
         # prisma-compatible bookkeeping, then exit. (The image has no LiteLLM config file for the `litellm` CLI.)
-        spec = migrations_container(env)
+        spec = workload.migrations_container
         volumes = writable_volumes(spec)
         self.definition = ecs.FargateTaskDefinition(
-            self, "Definition", cpu=512, memory_limit_mib=1024, runtime_platform=migrations_platform(env)
+            self, "Definition", cpu=512, memory_limit_mib=1024, runtime_platform=migrations_platform(workload.compute)
         )
         for name in volumes:
             self.definition.add_volume(name=name)
@@ -86,8 +85,8 @@ class Migrations(Construct):
             code=lambda_.Code.from_asset(str(HANDLER_DIR)),
             timeout=Duration.minutes(15),
             memory_size=256,
-            description=f"{env.deployment.prefix}: run the database migrations task before the gateway rolls out",
-            log_group=log_group(self, "RunnerLogs", env, logs_key),
+            description=f"{workload.basics.prefix}: run the database migrations task before the gateway rolls out",
+            log_group=log_group(self, "RunnerLogs", workload.basics, logs_key),
         )
         runner.add_to_role_policy(
             iam.PolicyStatement(
@@ -129,7 +128,7 @@ class Migrations(Construct):
                 "Container": CONTAINER,
                 "Subnets": subnets,
                 "SecurityGroups": [security_group.security_group_id],
-                "AssignPublicIp": "ENABLED" if env.network.mode == "public" else "DISABLED",
+                "AssignPublicIp": "ENABLED" if workload.network_mode == "public" else "DISABLED",
             },
         )
 

@@ -10,15 +10,11 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk.collector import DEPLOYMENT_DIMENSION, METRICS_NAMESPACE, RELOAD_FAILURE_METRIC, SHED_METRIC
-from cdk.data_stack import DataStack
-from cdk.gateway_ecs_stack import GatewayEcsStack
-from cdk.observability_stack import ObservabilityStack
+from cdk.props import MonitoringProps
 from cdk.shared import StackOptions, as_interface
-from gatekit.config import Environment
 
 ERROR_RATE_PERCENT = 5
 P99_LATENCY_SECONDS = 30
@@ -48,24 +44,20 @@ class MonitoringStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        env_config: Environment,
-        gateway: GatewayEcsStack,
-        data: DataStack,
-        observability: ObservabilityStack,
+        props: MonitoringProps,
         **kwargs: Unpack[StackOptions],
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.env_config = env_config
-        alb = gateway.load_balancer.alb
-        specs = [*self._gateway_alarms(alb, gateway.target_group), *self._runtime_alarms(), *self._data_alarms(data)]
+        self.props = props
+        alb = props.alb
+        specs = [*self._gateway_alarms(alb, props.target_group), *self._runtime_alarms(), *self._data_alarms()]
         self.alarms: list[cw.Alarm] = []
-        topic = as_interface(observability.alarm_topic, sns.ITopic)
-        action = as_interface(actions.SnsAction(topic), cw.IAlarmAction)
+        action = as_interface(actions.SnsAction(props.topic), cw.IAlarmAction)
         for spec in specs:
             alarm = cw.Alarm(
                 self,
                 spec.construct_id,
-                alarm_description=f"{env_config.deployment.prefix}: {spec.description}",
+                alarm_description=f"{props.prefix}: {spec.description}",
                 metric=spec.metric,
                 threshold=spec.threshold,
                 evaluation_periods=spec.periods,
@@ -76,11 +68,11 @@ class MonitoringStack(Stack):
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
             self.alarms.append(alarm)
-        self.dashboard = self._dashboard(alb, gateway, data)
+        self.dashboard = self._dashboard(alb)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
 
     def _gateway_alarms(
-        self, alb: elbv2.ApplicationLoadBalancer, target_group: elbv2.ApplicationTargetGroup
+        self, alb: elbv2.IApplicationLoadBalancer, target_group: elbv2.IApplicationTargetGroup
     ) -> list[AlarmSpec]:
         requests = alb.metrics.request_count(period=ONE_MINUTE)
         target_5xx = alb.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=ONE_MINUTE)
@@ -116,7 +108,7 @@ class MonitoringStack(Stack):
         return cw.Metric(
             namespace=METRICS_NAMESPACE,
             metric_name=name,
-            dimensions_map={DEPLOYMENT_DIMENSION: self.env_config.deployment.prefix},
+            dimensions_map={DEPLOYMENT_DIMENSION: self.props.prefix},
             statistic="Sum",
             period=period,
         )
@@ -138,10 +130,10 @@ class MonitoringStack(Stack):
             ),
         ]
 
-    def _data_alarms(self, data: DataStack) -> list[AlarmSpec]:
+    def _data_alarms(self) -> list[AlarmSpec]:
         specs: list[AlarmSpec] = []
-        if data.database is not None:
-            cluster = data.database.cluster
+        if self.props.database is not None:
+            cluster = self.props.database
             specs += [
                 AlarmSpec(
                     "DatabaseCapacity",
@@ -156,8 +148,8 @@ class MonitoringStack(Stack):
                     DB_CPU_PERCENT,
                 ),
             ]
-        if data.cache is not None:
-            node = data.cache.primary_node_id
+        if self.props.cache_node_id is not None:
+            node = self.props.cache_node_id
             specs += [
                 AlarmSpec(
                     "CacheCpu",
@@ -174,7 +166,8 @@ class MonitoringStack(Stack):
             ]
         return specs
 
-    def _dashboard(self, alb: elbv2.ApplicationLoadBalancer, gateway: GatewayEcsStack, data: DataStack) -> cw.Dashboard:
+    def _dashboard(self, alb: elbv2.IApplicationLoadBalancer) -> cw.Dashboard:
+        props = self.props
         dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         dashboard.add_widgets(
             cw.GraphWidget(
@@ -196,8 +189,8 @@ class MonitoringStack(Stack):
             ),
             cw.GraphWidget(
                 title="Gateway tasks",
-                left=[gateway.service.metric_cpu_utilization(), gateway.service.metric_memory_utilization()],
-                right=[gateway.target_group.metrics.healthy_host_count()],
+                left=[props.service.metric_cpu_utilization(), props.service.metric_memory_utilization()],
+                right=[props.target_group.metrics.healthy_host_count()],
                 width=12,
             ),
             cw.GraphWidget(
@@ -208,8 +201,8 @@ class MonitoringStack(Stack):
             ),
         )
         data_widgets: list[cw.IWidget] = []
-        if data.database is not None:
-            cluster = data.database.cluster
+        if props.database is not None:
+            cluster = props.database
             data_widgets.append(
                 cw.GraphWidget(
                     title="Aurora",
@@ -218,8 +211,8 @@ class MonitoringStack(Stack):
                     width=12,
                 )
             )
-        if data.cache is not None:
-            node = data.cache.primary_node_id
+        if props.cache_node_id is not None:
+            node = props.cache_node_id
             data_widgets.append(
                 cw.GraphWidget(
                     title="Cache",

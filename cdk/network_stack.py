@@ -5,7 +5,7 @@ gateway stacks can reference them without cross-stack cycles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Unpack
 from urllib.parse import urlparse
 
@@ -16,10 +16,10 @@ from constructs import Construct
 from cdk.existing_data_rules import admit_to_existing_stores, egress_to_existing_stores
 from cdk.existing_network import client_peers, import_vpc, s3_gateway_endpoint
 from cdk.policy import skip_checkov, suppress_nag
-from cdk.shared import StackOptions, encryption_key, log_group
+from cdk.props import EgressRule, ExistingStores, NetworkProps, SecurityGroups
+from cdk.shared import StackOptions, as_interface, encryption_key, log_group
 from gatekit.config import Environment
-from gatekit.config.estate_checks import interface_endpoints
-from gatekit.config.network_access import ingress_cidrs, public_listener
+from gatekit.config.network_access import public_listener
 from gatekit.render.agent_egress import security_group_egress
 
 DB_PORT = 5432
@@ -37,6 +37,22 @@ def availability_zones(env: Environment) -> list[str]:
     return [f"{env.aws.region}{letter}" for letter in "abc"[: env.network.az_count]]
 
 
+def agent_egress(env: Environment) -> tuple[EgressRule, ...]:
+    """MCP servers and A2A agents the gateway's security group reaches, one rule per peer (issue 19)."""
+    return tuple(
+        EgressRule(cidr=rule["cidr"], port=rule["port"], description=rule["description"])
+        for rule in security_group_egress(env)
+    )
+
+
+def existing_stores(env: Environment) -> ExistingStores:
+    """The enabled existing data stores of the estate (issue 18)."""
+    return ExistingStores(
+        database=env.database.existing if env.database.enabled else None,
+        cache=env.cache.existing if env.cache.enabled else None,
+    )
+
+
 def upstream_ports(env: Environment) -> list[int]:
     """Non-HTTPS ports of model upstreams (e.g. an in-network vLLM on :8000) the gateway must reach."""
     ports: set[int] = set()
@@ -51,9 +67,9 @@ def upstream_ports(env: Environment) -> list[int]:
     return sorted(ports)
 
 
-def internal_ingress_peers(env: Environment) -> list[ec2.IPeer]:
+def internal_ingress_peers(cidrs: Sequence[str], vpc_cidr: str) -> list[ec2.IPeer]:
     """allowed_ingress_cidrs on an internal load balancer (the whole internet means nothing more than the VPC)."""
-    return [ec2.Peer.ipv4(c) for c in ingress_cidrs(env) if c not in ("0.0.0.0/0", env.network.cidr)]
+    return [ec2.Peer.ipv4(c) for c in cidrs if c not in ("0.0.0.0/0", vpc_cidr)]
 
 
 def public_load_balancer(env: Environment) -> bool:
@@ -62,32 +78,25 @@ def public_load_balancer(env: Environment) -> bool:
     return public_listener(env)
 
 
-@dataclass(frozen=True)
-class SecurityGroups:
-    alb: ec2.SecurityGroup
-    service: ec2.SecurityGroup
-    database: ec2.SecurityGroup
-    cache: ec2.SecurityGroup
-
-
 class NetworkStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+        self, scope: Construct, construct_id: str, *, props: NetworkProps, **kwargs: Unpack[StackOptions]
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.env_config = env_config
-        net = env_config.network
+        self.props = props
+        net = props.network
+        self.vpc: ec2.IVpc
         if net.existing is not None:  # estate (issue 18): an existing VPC, imported without lookups
-            self.vpc = import_vpc(self, env_config, private_group=APP_SUBNETS, public_group=INGRESS_SUBNETS)
-            s3_gateway_endpoint(self, env_config, self.vpc, private_group=APP_SUBNETS)
+            self.vpc = import_vpc(self, net, private_group=APP_SUBNETS, public_group=INGRESS_SUBNETS)
+            s3_gateway_endpoint(self, net, self.vpc, private_group=APP_SUBNETS)
             self._interface_endpoints()
             self.security_groups = self._security_groups()
             return
-        self.vpc = ec2.Vpc(
+        vpc = ec2.Vpc(
             self,
             "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(net.cidr),
-            availability_zones=availability_zones(env_config),
+            availability_zones=list(props.availability_zones),
             nat_gateways=net.az_count if net.mode == "private" else 0,
             subnet_configuration=self._subnets(),
             restrict_default_security_group=True,
@@ -95,6 +104,7 @@ class NetworkStack(Stack):
             if "s3" in net.endpoints and net.mode != "public"
             else None,
         )
+        self.vpc = as_interface(vpc, ec2.IVpc)
         if net.flow_logs:
             self._flow_logs()
         if net.mode != "public":
@@ -103,24 +113,24 @@ class NetworkStack(Stack):
 
     @property
     def app_subnets(self) -> ec2.SubnetSelection:
-        if self.env_config.network.mode == "public":
+        if self.props.network.mode == "public":
             return ec2.SubnetSelection(subnet_group_name=INGRESS_SUBNETS)
         return ec2.SubnetSelection(subnet_group_name=APP_SUBNETS)
 
     @property
     def data_subnets(self) -> ec2.SubnetSelection:
-        if self.env_config.network.existing is not None:  # estate: data stores share the estate's private subnets
+        if self.props.network.existing is not None:  # estate: data stores share the estate's private subnets
             return ec2.SubnetSelection(subnet_group_name=APP_SUBNETS)
         return ec2.SubnetSelection(subnet_group_name=DATA_SUBNETS)
 
     @property
     def alb_subnets(self) -> ec2.SubnetSelection:
-        if public_load_balancer(self.env_config):
+        if self.props.public_load_balancer:
             return ec2.SubnetSelection(subnet_group_name=INGRESS_SUBNETS)
         return self.app_subnets
 
     def _subnets(self) -> list[ec2.SubnetConfiguration]:
-        mode = self.env_config.network.mode
+        mode = self.props.network.mode
         subnets = []
         if mode != "isolated":
             subnets.append(
@@ -135,8 +145,8 @@ class NetworkStack(Stack):
         return subnets
 
     def _flow_logs(self) -> None:
-        key = encryption_key(self, "FlowLogsKey", self.env_config, "VPC flow logs", for_logs=True)
-        group = log_group(self, "FlowLogs", self.env_config, key)
+        key = encryption_key(self, "FlowLogsKey", self.props.basics, "VPC flow logs", for_logs=True)
+        group = log_group(self, "FlowLogs", self.props.basics, key)
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(group),
@@ -152,7 +162,7 @@ class NetworkStack(Stack):
             allow_all_outbound=False,
         )
         sg.add_ingress_rule(ec2.Peer.ipv4(self.vpc.vpc_cidr_block), ec2.Port.tcp(HTTPS), "HTTPS from inside the VPC")
-        for name in interface_endpoints(self.env_config):  # configured + bedrock-runtime, minus the estate's
+        for name in self.props.interface_endpoints:  # configured + bedrock-runtime, minus the estate's
             self.vpc.add_interface_endpoint(
                 f"Endpoint-{name.replace('.', '-')}",
                 service=ec2.InterfaceVpcEndpointAwsService(name),
@@ -162,8 +172,8 @@ class NetworkStack(Stack):
             )
 
     def _security_groups(self) -> SecurityGroups:
-        env = self.env_config
-        port = env.gateway.port
+        props = self.props
+        port = props.gateway_port
         vpc_cidr = ec2.Peer.ipv4(self.vpc.vpc_cidr_block)
         alb = ec2.SecurityGroup(
             self, "AlbSg", vpc=self.vpc, description="Gateway load balancer", allow_all_outbound=False
@@ -176,10 +186,10 @@ class NetworkStack(Stack):
         )
         cache = ec2.SecurityGroup(self, "CacheSg", vpc=self.vpc, description="ElastiCache", allow_all_outbound=False)
 
-        listener_ports = [HTTPS, 80] if env.domain is not None else [80]
-        if public_load_balancer(env):
-            sources = [ec2.Peer.ipv4(cidr) for cidr in ingress_cidrs(env)]
-            if "0.0.0.0/0" in ingress_cidrs(env):
+        listener_ports = [HTTPS, 80] if props.tls else [80]
+        if props.public_load_balancer:
+            sources = [ec2.Peer.ipv4(cidr) for cidr in props.ingress_cidrs]
+            if "0.0.0.0/0" in props.ingress_cidrs:
                 suppress_nag(
                     alb,
                     "AwsSolutions-EC23",
@@ -190,10 +200,14 @@ class NetworkStack(Stack):
         else:
             # Internal listeners: the VPC, the peered/on-prem networks of network.allowed_ingress_cidrs (security,
             # issue 12) and the estate's client prefix list (issue 18).
-            sources = [vpc_cidr, *internal_ingress_peers(env), *client_peers(env)]
+            sources = [
+                vpc_cidr,
+                *internal_ingress_peers(props.ingress_cidrs, props.network.cidr),
+                *client_peers(props.network),
+            ]
         for source in sources:
             for listener_port in listener_ports:
-                purpose = "HTTPS" if listener_port == HTTPS else ("HTTP, redirected to HTTPS" if env.domain else "HTTP")
+                purpose = "HTTPS" if listener_port == HTTPS else ("HTTP, redirected to HTTPS" if props.tls else "HTTP")
                 alb.add_ingress_rule(source, ec2.Port.tcp(listener_port), f"{purpose} from allowed clients")
         alb.add_egress_rule(service, ec2.Port.tcp(port), "Gateway tasks")
 
@@ -203,15 +217,23 @@ class NetworkStack(Stack):
         # In isolated mode the route tables have no internet route: HTTPS then reaches only the VPC endpoints and the
         # S3 gateway endpoint (whose prefix list id is not known at synth time).
         service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "Model providers and AWS APIs")
-        for upstream in upstream_ports(env):
+        for upstream in props.upstream_ports:
             service.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(upstream), "Model upstream (api_base port)")
-        for rule in security_group_egress(env):  # MCP servers and A2A agents, one rule per peer (issue 19)
-            service.add_egress_rule(ec2.Peer.ipv4(rule["cidr"]), ec2.Port.tcp(rule["port"]), rule["description"])
+        for rule in props.agent_egress:  # MCP servers and A2A agents, one rule per peer (issue 19)
+            service.add_egress_rule(ec2.Peer.ipv4(rule.cidr), ec2.Port.tcp(rule.port), rule.description)
 
         database.add_ingress_rule(service, ec2.Port.tcp(DB_PORT), "Gateway and migrations tasks")
         cache.add_ingress_rule(service, ec2.Port.tcp(CACHE_PORT), "Gateway tasks")
         # estate (issue 18): existing Aurora / ElastiCache admit the gateway tasks (EKS pods: the gateway stack).
-        egress_to_existing_stores(self, env, service)
-        if env.target != "aws-eks":
-            admit_to_existing_stores(self, env, service.security_group_id, source="gateway tasks")
-        return SecurityGroups(alb=alb, service=service, database=database, cache=cache)
+        stores = props.existing_stores
+        egress_to_existing_stores(self, stores, props.network.cidr, service)
+        if props.admit_tasks_to_existing_stores:
+            admit_to_existing_stores(
+                self, stores, props.basics.prefix, service.security_group_id, source="gateway tasks"
+            )
+        return SecurityGroups(
+            alb=as_interface(alb, ec2.ISecurityGroup),
+            service=as_interface(service, ec2.ISecurityGroup),
+            database=as_interface(database, ec2.ISecurityGroup),
+            cache=as_interface(cache, ec2.ISecurityGroup),
+        )

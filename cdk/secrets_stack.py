@@ -12,7 +12,6 @@ stack."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Unpack
 
 from aws_cdk import CfnOutput, Stack
@@ -20,9 +19,8 @@ from aws_cdk import aws_secretsmanager as sm
 from constructs import Construct
 
 from cdk.policy import suppress_nag
-from cdk.shared import StackOptions, as_interface, encryption_key, removal_policy
-from gatekit.config import Environment, SecretRef
-from gatekit.render.env import render_environment
+from cdk.props import InjectedSecret, SecretsProps
+from cdk.shared import StackOptions, as_interface, encryption_key
 
 _COMPLETE_ARN = re.compile(r"-[A-Za-z0-9]{6}$")
 
@@ -31,20 +29,12 @@ class SynthError(ValueError):
     """The environment cannot be rendered for AWS (a clear message, never a traceback for the user)."""
 
 
-@dataclass(frozen=True)
-class InjectedSecret:
-    """One environment variable of the gateway process and the secret (and JSON field) it comes from."""
-
-    env_var: str
-    ref: SecretRef
-    secret: sm.ISecret
-    # Where consumers find it without a cross-stack reference: the configured ARN, or the fixed name given here.
-    locator: str
+__all__ = ["InjectedSecret", "SecretsStack", "SynthError", "import_for_task", "secret_name"]
 
 
-def secret_name(env: Environment, name: str) -> str:
+def secret_name(prefix: str, name: str) -> str:
     """The fixed Secrets Manager name of a secret this kit creates."""
-    return f"{env.deployment.prefix}/{name}"
+    return f"{prefix}/{name}"
 
 
 def import_for_task(scope: Construct, construct_id: str, locator: str) -> sm.ISecret:
@@ -67,24 +57,26 @@ def _construct_id(name: str) -> str:
 
 class SecretsStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, env_config: Environment, **kwargs: Unpack[StackOptions]
+        self, scope: Construct, construct_id: str, *, props: SecretsProps, **kwargs: Unpack[StackOptions]
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.key = encryption_key(self, "SecretsKey", env_config, "gateway secrets")
+        self.props = props
+        self.key = encryption_key(self, "SecretsKey", props.basics, "gateway secrets")
         self.secrets_by_name: dict[str, sm.ISecret] = {}
         self.injected: list[InjectedSecret] = []
-        for env_var, ref in sorted(render_environment(env_config).secrets.items()):
+        for env_var, ref in sorted(props.secrets.items()):
             if ref.secret is None:
                 raise SynthError(
                     f"secret `{env_var}` is `{ref.describe()}`: AWS targets read secrets from Secrets Manager; "
                     "use `{secret: NAME}` (created by the stack) or `{secret: arn:aws:secretsmanager:…}`"
                 )
-            locator = ref.secret if ref.secret.startswith("arn:") else secret_name(env_config, ref.secret)
+            locator = ref.secret if ref.secret.startswith("arn:") else secret_name(props.basics.prefix, ref.secret)
             self.injected.append(
-                InjectedSecret(env_var=env_var, ref=ref, secret=self._secret(ref.secret, env_config), locator=locator)
+                InjectedSecret(env_var=env_var, ref=ref, secret=self._secret(ref.secret), locator=locator)
             )
 
-    def _secret(self, name: str, env: Environment) -> sm.ISecret:
+    def _secret(self, name: str) -> sm.ISecret:
+        basics = self.props.basics
         if name in self.secrets_by_name:
             return self.secrets_by_name[name]
         cid = _construct_id(name)
@@ -98,11 +90,11 @@ class SecretsStack(Stack):
             created = sm.Secret(
                 self,
                 cid,
-                secret_name=secret_name(env, name),
-                description=f"{env.deployment.prefix} gateway secret `{name}` (set the value after the first deploy)",
+                secret_name=secret_name(basics.prefix, name),
+                description=f"{basics.prefix} gateway secret `{name}` (set the value after the first deploy)",
                 encryption_key=self.key,
                 generate_secret_string=sm.SecretStringGenerator(password_length=48, exclude_punctuation=True),
-                removal_policy=removal_policy(env),
+                removal_policy=basics.removal,
             )
             suppress_nag(
                 created,

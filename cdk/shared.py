@@ -11,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk.props import Basics
 from gatekit.config import Environment
 
 T = TypeVar("T")
@@ -78,16 +79,25 @@ def removal_policy(env: Environment) -> RemovalPolicy:
     return RemovalPolicy.RETAIN if env.database.deletion_protection else RemovalPolicy.DESTROY
 
 
+def basics_of(env: Environment) -> Basics:
+    """The props every stack shares (cdk.props.Basics), from the environment."""
+    return Basics(
+        prefix=env.deployment.prefix,
+        removal=removal_policy(env),
+        log_retention_days=env.observability.log_retention_days,
+    )
+
+
 def encryption_key(
-    scope: Construct, construct_id: str, env: Environment, purpose: str, *, for_logs: bool = False
+    scope: Construct, construct_id: str, basics: Basics, purpose: str, *, for_logs: bool = False
 ) -> kms.IKey:
     """A customer-managed key with rotation. `for_logs` lets CloudWatch Logs of this account and region use it."""
     key = kms.Key(
         scope,
         construct_id,
         enable_key_rotation=True,
-        description=f"{env.deployment.prefix}: {purpose}",
-        removal_policy=removal_policy(env),
+        description=f"{basics.prefix}: {purpose}",
+        removal_policy=basics.removal,
     )
     if for_logs:
         stack = Stack.of(scope)
@@ -103,11 +113,11 @@ def encryption_key(
     return as_interface(key, kms.IKey)
 
 
-def log_group(scope: Construct, construct_id: str, env: Environment, key: kms.IKey) -> logs.LogGroup:
+def log_group(scope: Construct, construct_id: str, basics: Basics, key: kms.IKey) -> logs.LogGroup:
     return logs.LogGroup(
         scope,
         construct_id,
         encryption_key=key,
-        retention=retention(env.observability.log_retention_days),
-        removal_policy=removal_policy(env),
+        retention=retention(basics.log_retention_days),
+        removal_policy=basics.removal,
     )

@@ -11,6 +11,7 @@ address, and every decision is logged (credentials redacted) to a CloudWatch log
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Stack
@@ -18,7 +19,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from cdk.shared import encryption_key, removal_policy, retention
+from cdk.props import Basics
+from cdk.shared import encryption_key, retention
 from gatekit.config import Environment
 
 INFERENCE_PREFIX = "/v1/"
@@ -117,7 +119,15 @@ def web_acl_rules(env: Environment) -> list[dict[str, Any]]:
 
 
 class GatewayWaf(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, env: Environment, resource_arn: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        rules: Sequence[Mapping[str, Any]],
+        basics: Basics,
+        resource_arn: str,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.acl = wafv2.CfnWebACL(
             self,
@@ -128,22 +138,22 @@ class GatewayWaf(Construct):
                 cloud_watch_metrics_enabled=True, metric_name="gateway", sampled_requests_enabled=True
             ),
         )
-        self.acl.add_property_override("Rules", web_acl_rules(env))
+        self.acl.add_property_override("Rules", list(rules))
         wafv2.CfnWebACLAssociation(self, "Association", resource_arn=resource_arn, web_acl_arn=self.acl.attr_arn)
-        self._logging(env)
+        self._logging(basics)
 
-    def _logging(self, env: Environment) -> None:
+    def _logging(self, basics: Basics) -> None:
         stack = Stack.of(self)
         # WAF requires the `aws-waf-logs-` prefix; the stack name (from deployment.prefix) keeps deployments apart.
         name = f"aws-waf-logs-{stack.stack_name}"
-        key = encryption_key(self, "LogsKey", env, "WAF logs", for_logs=True)
+        key = encryption_key(self, "LogsKey", basics, "WAF logs", for_logs=True)
         group = logs.LogGroup(
             self,
             "Logs",
             log_group_name=name,
             encryption_key=key,
-            retention=retention(env.observability.log_retention_days),
-            removal_policy=removal_policy(env),
+            retention=retention(basics.log_retention_days),
+            removal_policy=basics.removal,
         )
         destination = stack.format_arn(
             service="logs", resource="log-group", resource_name=name, arn_format=_colon_format()
