@@ -1,4 +1,3 @@
-# pyright: standard
 """Gateway on EKS (target aws-eks): a private cluster with a managed node group, EKS Pod Identity for the gateway's
 service account, the Secrets Store CSI driver (AWS provider) filling the gateway Secret from Secrets Manager, and the
 gateway manifests (Deployment, Service, HPA, PDB, NetworkPolicy, collector sidecar exporting to X-Ray) rendered by
@@ -36,7 +35,7 @@ from cdk.load_balancer import gateway_certificate
 from cdk.network_stack import CACHE_PORT, DB_PORT, existing_stores
 from cdk.policy import suppress_nag
 from cdk.props import GatewayEksProps
-from cdk.secrets_stack import _COMPLETE_ARN, SynthError
+from cdk.secrets_stack import COMPLETE_ARN, SynthError
 from cdk.shared import StackOptions, as_interface, basics_of, encryption_key, service_principal
 from gatekit.config import Environment
 from gatekit.render.k8s import CollectorExporter, SecretStore, ServiceExposure, render_gateway_manifests
@@ -216,7 +215,7 @@ class GatewayEksStack(Stack):
             locators.append(self.props.cache.auth_secret_locator)
         out: set[str] = set()
         for locator in locators:
-            complete = locator.startswith("arn:") and _COMPLETE_ARN.search(locator)
+            complete = locator.startswith("arn:") and COMPLETE_ARN.search(locator)
             out.add(self._arn(locator) if complete else f"{self._arn(locator)}-??????")
         return out
 

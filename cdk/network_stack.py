@@ -1,4 +1,3 @@
-# pyright: standard
 """Network: the VPC (2 to 3 AZs, public / private / isolated modes), flow logs, VPC endpoints and the security groups
 that wire the tiers together (load balancer -> gateway -> database / cache). Security groups live here so the data and
 gateway stacks can reference them without cross-stack cycles."""
@@ -131,7 +130,7 @@ class NetworkStack(Stack):
 
     def _subnets(self) -> list[ec2.SubnetConfiguration]:
         mode = self.props.network.mode
-        subnets = []
+        subnets: list[ec2.SubnetConfiguration] = []
         if mode != "isolated":
             subnets.append(
                 ec2.SubnetConfiguration(name=INGRESS_SUBNETS, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)

@@ -1,10 +1,10 @@
-# pyright: standard
 """Account-wide rules applied to every construct: tags, permissions boundary, and scoped, reasoned exemptions
 from cdk-nag and checkov (one resource each, never a blanket skip)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import jsii
 from aws_cdk import Aspects, CfnResource, IAspect, Tags
@@ -33,8 +33,8 @@ def suppress_nag(construct: IConstruct, rule: str, reason: str, applies_to: Sequ
 def skip_checkov(construct: IConstruct, check_id: str, reason: str) -> None:
     """Skip one checkov check on exactly one resource (checkov reads `Metadata.checkov.skip`)."""
     resource = l1(construct)
-    existing = resource.get_metadata("checkov") or {"skip": []}
-    skips = [*existing["skip"], {"id": check_id, "comment": reason}]
+    existing: dict[str, Any] = resource.get_metadata("checkov") or {"skip": []}
+    skips: list[dict[str, str]] = [*existing["skip"], {"id": check_id, "comment": reason}]
     resource.add_metadata("checkov", {"skip": skips})
 
 

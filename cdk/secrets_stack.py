@@ -22,7 +22,7 @@ from cdk.policy import suppress_nag
 from cdk.props import InjectedSecret, SecretsProps
 from cdk.shared import StackOptions, as_interface, encryption_key
 
-_COMPLETE_ARN = re.compile(r"-[A-Za-z0-9]{6}$")
+COMPLETE_ARN = re.compile(r"-[A-Za-z0-9]{6}$")
 
 
 class SynthError(ValueError):
@@ -46,7 +46,7 @@ def import_for_task(scope: Construct, construct_id: str, locator: str) -> sm.ISe
     """
     if not locator.startswith("arn:"):
         return sm.Secret.from_secret_name_v2(scope, construct_id, locator)
-    if _COMPLETE_ARN.search(locator):
+    if COMPLETE_ARN.search(locator):
         return sm.Secret.from_secret_complete_arn(scope, construct_id, locator)
     return sm.Secret.from_secret_partial_arn(scope, construct_id, locator)
 
@@ -83,7 +83,7 @@ class SecretsStack(Stack):
         if name.startswith("arn:"):
             secret = (
                 sm.Secret.from_secret_complete_arn(self, cid, name)
-                if _COMPLETE_ARN.search(name)
+                if COMPLETE_ARN.search(name)
                 else sm.Secret.from_secret_partial_arn(self, cid, name)
             )
         else:
