@@ -9,8 +9,9 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_random as random
 
-from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, REDIS_URL_ENV, Ctx, config_document
+from gatekit.clouds.common import CONFIG_CONTENT_TYPE, CONFIG_OBJECT, REDIS_URL_ENV, Ctx, Unit
 from gatekit.clouds.database_tls import DATABASE_CA_FILE, verified_postgres_url
+from gatekit.config.environment import Cache, Database
 from gatekit.render.k8s import CONFIG_MOUNT
 from gatekit.render.litellm import DATABASE_URL_ENV
 
@@ -27,6 +28,43 @@ class GcpData:
     config_files: dict[str, pulumi.Output[str]]
 
 
+@dataclass(frozen=True)
+class GcpDataArgs:
+    database: Database
+    cache: Cache
+    document: str  # the synced config document (gatekit.render.sync_document)
+    region: str
+    network: gcp.compute.Network
+    peering: pulumi.Resource  # private service access: SQL and Redis are created after it
+
+
+class GcpDataServices(Unit):
+    """Cloud SQL and Memorystore (when gatekit manages them) and the config bucket. `data`: what the gateway needs."""
+
+    def __init__(self, ctx: Ctx, args: GcpDataArgs) -> None:
+        super().__init__("gcp:DataServices", ctx, "data")
+        self.data = data_services(self.ctx, args)
+        self.register_outputs({"config_uri": self.data.config_uri})
+
+
+@dataclass(frozen=True)
+class GcpSecretsArgs:
+    project: str
+    secret_ids: dict[str, str]  # env var -> Secret Manager secret id
+    values: dict[str, pulumi.Output[str]]  # env var -> value (Pulumi secrets)
+    readers: list[pulumi.Input[str]]  # IAM members granted secretAccessor
+    readers_after: tuple[pulumi.Resource, ...] = ()  # what the reader grants wait for (the workload identity pool)
+
+
+class GcpSecrets(Unit):
+    """Secret Manager: one secret and version per variable, readable by the gateway. `versions`: env var -> path."""
+
+    def __init__(self, ctx: Ctx, args: GcpSecretsArgs) -> None:
+        super().__init__("gcp:Secrets", ctx, "secrets")
+        self.versions = secret_manager(self.ctx, args)
+        self.register_outputs({})
+
+
 def sql_tier(max_acu: float) -> str:
     """A custom machine close to the Aurora ceiling (1 ACU ~ 2 GiB): vCPUs = ceil(max_acu / 2), 3840 MiB each."""
     vcpus = max(1, min(32, math.ceil(max_acu / 2)))
@@ -34,13 +72,11 @@ def sql_tier(max_acu: float) -> str:
     return f"db-custom-{vcpus}-{vcpus * 3840}"
 
 
-def cloud_sql(
-    ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource
-) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+def cloud_sql(ctx: Ctx, args: GcpDataArgs) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """Private-IP Cloud SQL with backups and PITR; TLS only; deletion protection from the config (on in prod).
     Returns (DATABASE_URL as a Pulumi secret, verify-full against the instance CA; that CA bundle)."""
-    env, name, opts = ctx.env, ctx.name, ctx.opts
-    db = env.database
+    name, opts = ctx.name, ctx.opts
+    db, network, peering = args.database, args.network, args.peering
     instance = gcp.sql.DatabaseInstance(
         f"{name}-postgres",
         database_version=f"POSTGRES_{db.engine_version.split('.')[0]}",
@@ -79,16 +115,14 @@ def cloud_sql(
     return url, ca
 
 
-def memorystore(
-    ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource
-) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+def memorystore(ctx: Ctx, args: GcpDataArgs) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """Memorystore with AUTH and in-transit encryption on the private service network. Returns (REDIS_URL as a
     secret, the server CA certificate the client verifies against).
 
     Clients reach the instance by IP (private service access has no DNS name) and its server certificate names no
     IP address, so the URL verifies the chain against the instance's own CA (`ssl_cert_reqs=required`,
     `ssl_ca_certs`) and turns off only the hostname comparison (`ssl_check_hostname=false`)."""
-    cache = ctx.env.cache
+    cache, network, peering = args.cache, args.network, args.peering
     instance = gcp.redis.Instance(
         f"{ctx.name}-redis",
         tier="STANDARD_HA" if cache.multi_az else "BASIC",
@@ -118,16 +152,16 @@ def memorystore(
     return url, ca
 
 
-def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
+def config_bucket(ctx: Ctx, args: GcpDataArgs) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
     """Versioned, uniform-access, never-public bucket holding the synced document; returns (bucket, gs:// uri)."""
-    env, name, opts = ctx.env, ctx.name, ctx.opts
+    name, opts = ctx.name, ctx.opts
     bucket = gcp.storage.Bucket(
         f"{name}-config",
-        location=env.gcp.region.upper() if env.gcp else None,
+        location=args.region.upper(),
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
         versioning={"enabled": True},
-        force_destroy=not env.database.deletion_protection,
+        force_destroy=not args.database.deletion_protection,
         lifecycle_rules=[{"action": {"type": "Delete"}, "condition": {"days_since_noncurrent_time": 30}}],
         labels=ctx.labels,
         opts=opts,
@@ -136,24 +170,19 @@ def config_bucket(ctx: Ctx) -> tuple[gcp.storage.Bucket, pulumi.Output[str]]:
         f"{name}-config-object",
         bucket=bucket.name,
         name=CONFIG_OBJECT,
-        content=config_document(env),
+        content=args.document,
         content_type=CONFIG_CONTENT_TYPE,
         opts=opts,
     )
     return bucket, pulumi.Output.concat("gs://", bucket.name, f"/{CONFIG_OBJECT}")
 
 
-def secret_manager(
-    ctx: Ctx,
-    secret_ids: dict[str, str],
-    values: dict[str, pulumi.Output[str]],
-    readers: list[pulumi.Input[str]],
-    reader_opts: pulumi.ResourceOptions | None = None,
-) -> dict[str, str]:
+def secret_manager(ctx: Ctx, args: GcpSecretsArgs) -> dict[str, str]:
     """One Secret Manager secret per variable, each with a version from `values` (Pulumi secrets: generated ones
     and the operator's `gatekit-secrets:*` stack config), so the first `up` converges. Returns env var -> path."""
-    env, name, opts = ctx.env, ctx.name, ctx.opts
-    assert env.gcp is not None
+    name, opts = ctx.name, ctx.opts
+    secret_ids, values, readers = args.secret_ids, args.values, args.readers
+    reader_opts = ctx.after(*args.readers_after)
     out: dict[str, str] = {}
     for var, secret_id in sorted(secret_ids.items()):
         secret = gcp.secretmanager.Secret(
@@ -174,19 +203,18 @@ def secret_manager(
                 secret_id=secret.secret_id,
                 role="roles/secretmanager.secretAccessor",
                 member=member,
-                opts=reader_opts or opts,
+                opts=reader_opts,
             )
-        out[var] = f"projects/{env.gcp.project}/secrets/{secret_id}/versions/latest"
+        out[var] = f"projects/{args.project}/secrets/{secret_id}/versions/latest"
     return out
 
 
-def data_services(ctx: Ctx, network: gcp.compute.Network, peering: pulumi.Resource) -> GcpData:
-    env = ctx.env
-    bucket, uri = config_bucket(ctx)
+def data_services(ctx: Ctx, args: GcpDataArgs) -> GcpData:
+    bucket, uri = config_bucket(ctx, args)
     secrets: dict[str, pulumi.Output[str]] = {}
     files: dict[str, pulumi.Output[str]] = {}
-    if env.database.enabled and env.database.url is None:
-        secrets[DATABASE_URL_ENV], files[DATABASE_CA_FILE] = cloud_sql(ctx, network, peering)
-    if env.cache.enabled and env.cache.url is None:
-        secrets[REDIS_URL_ENV], files[REDIS_CA_FILE] = memorystore(ctx, network, peering)
+    if args.database.enabled and args.database.url is None:
+        secrets[DATABASE_URL_ENV], files[DATABASE_CA_FILE] = cloud_sql(ctx, args)
+    if args.cache.enabled and args.cache.url is None:
+        secrets[REDIS_URL_ENV], files[REDIS_CA_FILE] = memorystore(ctx, args)
     return GcpData(config_uri=uri, bucket=bucket, managed_secrets=secrets, config_files=files)

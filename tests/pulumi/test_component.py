@@ -116,3 +116,50 @@ def test_azure_resources_live_in_their_units_and_keep_their_root_addresses() -> 
         "gatekit:kubernetes:Gateway",
         *units.values(),
     }, root
+
+
+def test_gcp_resources_live_in_their_units_and_keep_their_root_addresses() -> None:
+    from gatekit.clouds import gcp
+
+    use_mocks("gcp")
+    requests = record_registrations()
+    env = environment("gcp")
+
+    @pulumi.runtime.test
+    def build() -> None:
+        gcp.deploy(env)
+
+    build()
+    units = {r.name: r.type for r in requests if r.type.startswith("gatekit:gcp:")}
+    assert set(units.values()) == {
+        "gatekit:gcp:Network",
+        "gatekit:gcp:GkeCluster",
+        "gatekit:gcp:DataServices",
+        "gatekit:gcp:Secrets",
+    }, units
+    in_units = [r for r in requests if any(r.parent.endswith(f"{typ}::{name}") for name, typ in units.items())]
+    by_type = {r.type for r in in_units}
+    for typ in (
+        "gcp:compute/network:Network",
+        "gcp:container/cluster:Cluster",
+        "gcp:container/nodePool:NodePool",
+        "gcp:kms/cryptoKey:CryptoKey",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "gcp:redis/instance:Instance",
+        "gcp:storage/bucket:Bucket",
+        "gcp:secretmanager/secret:Secret",
+    ):
+        assert typ in by_type, typ
+    for request in in_units:
+        assert any(alias.spec.noParent for alias in request.aliases), (request.name, request.aliases)
+    root = {r.type for r in requests if "::pulumi:pulumi:Stack::" in r.parent}
+    assert root <= {
+        "pulumi:providers:gcp",
+        "pulumi:providers:kubernetes",
+        "gcp:projects/service:Service",
+        "gcp:projects/iAMMember:IAMMember",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:compute/securityPolicy:SecurityPolicy",
+        "gatekit:kubernetes:Gateway",
+        *units.values(),
+    }, root
