@@ -3,6 +3,8 @@ do not collide) and parented to it, and the pre-component logical names kept as 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -10,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from gatekit.clouds.component import GatewayArgs, GatewayComponent, manifest_key
 from gatekit.clouds.plan import SETTINGS
+from gatekit.config import Environment
 from tests.pulumi.conftest import environment, use_mocks
 
 
@@ -68,21 +71,45 @@ def test_the_alias_is_the_name_the_manifest_had_before() -> None:
     assert manifest_key(cluster_scoped) == "namespace-cluster-ns"
 
 
-def test_azure_resources_live_in_their_units_and_keep_their_root_addresses() -> None:
-    from gatekit.clouds import azure
+@dataclass
+class UnitTree:
+    """One program's registrations, sorted into its units, the resources inside them and the stack's root."""
 
-    use_mocks("azure")
+    env: Environment
+    units: dict[str, str]  # unit name -> component type
+    inside: list[Any]  # requests parented to a unit
+    root: set[str]  # types registered at the stack's root
+
+
+def unit_tree(stack: str, deploy: Callable[[Environment], object]) -> UnitTree:
+    use_mocks(stack)
     requests = record_registrations()
-    env = environment("azure")
+    env = environment(stack)
 
     @pulumi.runtime.test
     def build() -> None:
-        azure.deploy(env)
+        deploy(env)
 
     build()
-    units = {r.name: r.type for r in requests if r.type.startswith("gatekit:azure:")}
-    prefix = env.deployment.prefix
-    assert set(units.values()) >= {
+    units = {r.name: r.type for r in requests if r.type.startswith(f"gatekit:{stack}:")}
+    inside = [r for r in requests if any(r.parent.endswith(f"{typ}::{name}") for name, typ in units.items())]
+    root = {r.type for r in requests if "::pulumi:pulumi:Stack::" in r.parent}
+    return UnitTree(env, units, inside, root)
+
+
+def assert_moved_with_root_alias(tree: UnitTree, types: Iterable[str]) -> None:
+    by_type = {r.type for r in tree.inside}
+    for typ in types:
+        assert typ in by_type, typ
+    for request in tree.inside:  # moved under a unit: the old root address is an alias, so `up` does not replace
+        assert any(alias.spec.noParent for alias in request.aliases), (request.name, request.aliases)
+
+
+def test_azure_resources_live_in_their_units_and_keep_their_root_addresses() -> None:
+    from gatekit.clouds import azure
+
+    tree = unit_tree("azure", azure.deploy)
+    assert set(tree.units.values()) >= {
         "gatekit:azure:Network",
         "gatekit:azure:Monitoring",
         "gatekit:azure:AksCluster",
@@ -90,70 +117,55 @@ def test_azure_resources_live_in_their_units_and_keep_their_root_addresses() -> 
         "gatekit:azure:Cache",
         "gatekit:azure:ConfigStorage",
         "gatekit:azure:KeyVault",
-    }, units
-    assert all(name.startswith(f"{prefix}-") for name in units)
-    in_units = [r for r in requests if any(r.parent.endswith(f"{typ}::{name}") for name, typ in units.items())]
-    by_type = {r.type for r in in_units}
-    for typ in (
-        "azure-native:network:VirtualNetwork",
-        "azure-native:containerservice:ManagedCluster",
-        "azure-native:dbforpostgresql:Server",
-        "azure-native:redis:Redis",
-        "azure-native:storage:StorageAccount",
-        "azure-native:keyvault:Vault",
-        "azure-native:keyvault:Secret",
-    ):
-        assert typ in by_type, typ
-    for request in in_units:  # moved under a unit: the old root address is an alias, so `up` does not replace
-        assert any(alias.spec.noParent for alias in request.aliases), (request.name, request.aliases)
+    }, tree.units
+    assert all(name.startswith(f"{tree.env.deployment.prefix}-") for name in tree.units)
+    assert_moved_with_root_alias(
+        tree,
+        (
+            "azure-native:network:VirtualNetwork",
+            "azure-native:containerservice:ManagedCluster",
+            "azure-native:dbforpostgresql:Server",
+            "azure-native:redis:Redis",
+            "azure-native:storage:StorageAccount",
+            "azure-native:keyvault:Vault",
+            "azure-native:keyvault:Secret",
+        ),
+    )
     # Only the program-level pieces stay at the root: providers, the resource group, cross-unit grants, the gateway.
-    root = {r.type for r in requests if "::pulumi:pulumi:Stack::" in r.parent}
-    assert root <= {
+    assert tree.root <= {
         "pulumi:providers:azure-native",
         "pulumi:providers:kubernetes",
         "azure-native:resources:ResourceGroup",
         "azure-native:authorization:RoleAssignment",
         "gatekit:kubernetes:Gateway",
-        *units.values(),
-    }, root
+        *tree.units.values(),
+    }, tree.root
 
 
 def test_gcp_resources_live_in_their_units_and_keep_their_root_addresses() -> None:
     from gatekit.clouds import gcp
 
-    use_mocks("gcp")
-    requests = record_registrations()
-    env = environment("gcp")
-
-    @pulumi.runtime.test
-    def build() -> None:
-        gcp.deploy(env)
-
-    build()
-    units = {r.name: r.type for r in requests if r.type.startswith("gatekit:gcp:")}
-    assert set(units.values()) == {
+    tree = unit_tree("gcp", gcp.deploy)
+    assert set(tree.units.values()) == {
         "gatekit:gcp:Network",
         "gatekit:gcp:GkeCluster",
         "gatekit:gcp:DataServices",
         "gatekit:gcp:Secrets",
-    }, units
-    in_units = [r for r in requests if any(r.parent.endswith(f"{typ}::{name}") for name, typ in units.items())]
-    by_type = {r.type for r in in_units}
-    for typ in (
-        "gcp:compute/network:Network",
-        "gcp:container/cluster:Cluster",
-        "gcp:container/nodePool:NodePool",
-        "gcp:kms/cryptoKey:CryptoKey",
-        "gcp:sql/databaseInstance:DatabaseInstance",
-        "gcp:redis/instance:Instance",
-        "gcp:storage/bucket:Bucket",
-        "gcp:secretmanager/secret:Secret",
-    ):
-        assert typ in by_type, typ
-    for request in in_units:
-        assert any(alias.spec.noParent for alias in request.aliases), (request.name, request.aliases)
-    root = {r.type for r in requests if "::pulumi:pulumi:Stack::" in r.parent}
-    assert root <= {
+    }, tree.units
+    assert_moved_with_root_alias(
+        tree,
+        (
+            "gcp:compute/network:Network",
+            "gcp:container/cluster:Cluster",
+            "gcp:container/nodePool:NodePool",
+            "gcp:kms/cryptoKey:CryptoKey",
+            "gcp:sql/databaseInstance:DatabaseInstance",
+            "gcp:redis/instance:Instance",
+            "gcp:storage/bucket:Bucket",
+            "gcp:secretmanager/secret:Secret",
+        ),
+    )
+    assert tree.root <= {
         "pulumi:providers:gcp",
         "pulumi:providers:kubernetes",
         "gcp:projects/service:Service",
@@ -161,5 +173,5 @@ def test_gcp_resources_live_in_their_units_and_keep_their_root_addresses() -> No
         "gcp:storage/bucketIAMMember:BucketIAMMember",
         "gcp:compute/securityPolicy:SecurityPolicy",
         "gatekit:kubernetes:Gateway",
-        *units.values(),
-    }, root
+        *tree.units.values(),
+    }, tree.root
